@@ -1,0 +1,3 @@
+"""durakv: a Redis-compatible, durable, in-memory database."""
+
+__version__ = "0.1.0"

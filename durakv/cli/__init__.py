@@ -1,0 +1,1 @@
+"""Command-line entry points: ``durakv-server`` (a node) and ``durakv`` (operator CLI)."""

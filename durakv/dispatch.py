@@ -1,0 +1,174 @@
+"""The dispatcher: Redis's gates in Redis's order, then the handler, then the commit path.
+
+Order (as Redis 7.0's ``processCommand``): command exists → subcommand exists → arity →
+authenticated → ACL → cluster redirect → MULTI queueing errors → OOM → MISCONF (log
+failed) → read-only replica → RESP2 subscribed context → loading → MULTI queue → call.
+
+``call`` runs a handler and hands what it changed to the commit tracker: the effects to
+log (the argv, or what the handler declared with ``Session.propagate``) and the keys it
+modified; it sets ``c.wait`` to the log sequence the reply must wait for.
+"""
+
+from __future__ import annotations
+
+from time import perf_counter_ns
+
+from . import errors
+from .errors import CommandError, fmt_arg
+from .protocol import resp
+from .session import Session
+from .spec import COMMANDS, CommandSpec
+
+# commands that run even inside MULTI instead of being queued
+_MULTI_IMMEDIATE = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
+# commands allowed in the RESP2 subscribed state
+_SUBSCRIBED_OK = frozenset({
+    "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe",
+    "ping", "quit", "reset",
+})
+# commands whose own argv is never logged: their inner commands log their own effects
+_PROPAGATES_INNER = frozenset({"exec", "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"})
+
+
+def unknown_command(argv: list[bytes]) -> str:
+    args = ""
+    for a in argv[1:]:
+        if len(args) >= 128:
+            break
+        args += "'%s' " % a[: 128 - len(args)].decode("latin-1")
+    return errors.sanitize(errors.UNKNOWN_COMMAND.format(fmt_arg(argv[0]), args))
+
+
+def resolve(argv: list[bytes]) -> CommandSpec | str:
+    """The spec for argv, or the error text Redis gives (unknown command/subcommand, arity)."""
+    spec = COMMANDS.get(argv[0])
+    if spec is None:
+        spec = COMMANDS.get(argv[0].lower())
+        if spec is None:
+            return unknown_command(argv)
+    if spec.subcommands:
+        if len(argv) >= 2:
+            sub = spec.subcommands.get(argv[1])
+            if sub is None:
+                sub = spec.subcommands.get(argv[1].lower())
+            if sub is None:
+                return errors.sanitize(
+                    errors.UNKNOWN_SUBCOMMAND.format(fmt_arg(argv[1]), argv[0].decode("latin-1").upper())
+                )
+            spec = sub
+        else:
+            return errors.WRONG_ARITY.format(spec.name)
+    a = spec.arity
+    n = len(argv)
+    if (a > 0 and n != a) or n < -a:
+        return errors.WRONG_ARITY.format(spec.name)
+    return spec
+
+
+def execute(c: Session, argv: list[bytes]) -> bytes:
+    """Run one client command through every gate; returns the encoded reply."""
+    srv = c.srv
+    srv.stats.total_commands_processed += 1
+    spec = resolve(argv)
+    if type(spec) is str:
+        if c.multi is not None:
+            c.multi_error = True
+        return reject(c, spec)
+    c.last_cmd = spec.name
+    if not c.authenticated and "no_auth" not in spec.flags:
+        return reject(c, errors.NOAUTH, spec)
+    if srv.acl is not None and c.user is not None:
+        err = srv.acl.check(c, spec, argv)
+        if err is not None:
+            if c.multi is not None:
+                c.multi_error = True
+            return reject(c, err, spec)
+    if srv.cluster is not None:
+        err = srv.cluster.redirect(c, spec, argv)
+        if err is not None:
+            if c.multi is not None:
+                c.multi_error = True
+            return reject(c, err, spec)
+    if c.multi is not None and spec.name not in _MULTI_IMMEDIATE:
+        if "no_multi" in spec.flags:
+            return reject(c, errors.COMMAND_NOT_ALLOWED_IN_MULTI, spec)
+    if spec.is_write or "denyoom" in spec.flags:
+        err = write_gate(c, spec)
+        if err is not None:
+            if c.multi is not None:
+                c.multi_error = True
+            return reject(c, err, spec)
+    if c.resp == 2 and (c.channels or c.patterns or c.shard_channels) and spec.name not in _SUBSCRIBED_OK:
+        return reject(c, errors.NOT_ALLOWED_SUBSCRIBED.format(spec.name), spec)
+    if srv.loading and "loading" not in spec.flags:
+        return reject(c, errors.LOADING, spec)
+    if c.multi is not None and spec.name not in _MULTI_IMMEDIATE:
+        c.multi.append((spec, argv))
+        return resp.QUEUED
+    return call(c, spec, argv)
+
+
+def write_gate(c: Session, spec: CommandSpec) -> str | None:
+    """OOM, MISCONF and read-only replica checks for commands that write or grow memory."""
+    srv = c.srv
+    if "denyoom" in spec.flags and srv.evictor is not None and not c.replaying:
+        if not srv.evictor.make_room():
+            return errors.OOM
+    if spec.is_write:
+        if srv.write_refused is not None:
+            return errors.MISCONF_LOG.format(srv.write_refused)
+        if srv.role != "master" and not c.replaying:
+            return errors.READONLY
+    return None
+
+
+def reject(c: Session, msg: str, spec: CommandSpec | None = None) -> bytes:
+    srv = c.srv
+    srv.stats.count_error(msg)
+    if spec is not None:
+        spec.rejected_calls += 1
+    return resp.error(msg)
+
+
+def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
+    """Run the handler; log its effects; compute the log sequence its reply waits for."""
+    srv = c.srv
+    ks = srv.ks
+    dirty = ks.dirty
+    saved_effects = c.effects
+    c.effects = None
+    t0 = perf_counter_ns()
+    try:
+        reply = spec.handler(c, argv)  # type: ignore[misc]
+    except CommandError as e:
+        srv.stats.count_error(e.msg)
+        spec.failed_calls += 1
+        reply = resp.error(e.msg)
+    spec.calls += 1
+    spec.usec += (perf_counter_ns() - t0) // 1000
+    tracker = srv.tracker
+    if ks.modified:
+        if tracker is not None and not c.replaying:
+            if c.effects is not None:
+                effects = c.effects
+            elif ks.dirty != dirty and spec.name not in _PROPAGATES_INNER:
+                effects = [(c.db.id, argv)]
+            else:
+                effects = None
+            seq = tracker.write(effects, ks.modified)
+            if seq > c.wait:
+                c.wait = seq
+        ks.modified.clear()
+    elif tracker is not None and tracker.has_pending:
+        seq = tracker.read_wait(c.db.id, spec, argv)
+        if seq > c.wait:
+            c.wait = seq
+    c.effects = saved_effects
+    if srv.monitors and not c.replaying:
+        srv.extras["monitor_feed"](c, argv)
+    return reply
+
+
+def error_reply(c: Session, msg: str) -> bytes:
+    c.srv.stats.count_error(msg)
+    return resp.error(msg)

@@ -1,0 +1,1 @@
+"""Effects → log records, the commit tracker, the Log interface and its implementations."""

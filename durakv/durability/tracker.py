@@ -1,0 +1,170 @@
+"""The commit tracker: group commit of effects and holding replies until they are durable.
+
+Every write's effects go into the *open batch*; the first effect of an event-loop pass
+schedules :meth:`CommitTracker.flush` for the end of the pass, which appends the batch as
+one log record (so a MULTI/EXEC or a script, which run within one pass, never straddles
+two records).  The batch gets sequence ``batch_seq``; writes and reads of the keys it
+modified must not be answered before ``committed >= batch_seq``.
+
+Payload of a record: the effects as RESP arrays, each run of effects on one database
+preceded by ``SELECT <db>`` (the first effect of every record is a SELECT, so a record
+can be applied on its own).
+
+Connections that hold replies register with :meth:`add_waiter`; on every commit the
+tracker calls their ``release()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..keyspace import EVERYTHING
+from ..spec import CommandSpec
+from .log import Log
+
+
+def encode_command(argv: list[bytes]) -> bytes:
+    return b"*%d\r\n%s" % (len(argv), b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv))
+
+
+class CommitTracker:
+    def __init__(self, log: Log, call_soon: Callable[[Callable[[], None]], Any]) -> None:
+        self.log = log
+        self.call_soon = call_soon
+        self.committed = log.last_seq()
+        self.appended = self.committed
+        self.batch_seq = self.committed + 1
+        self._parts: list[bytes] = []
+        self._db = -1
+        self._keys: list[tuple[int, bytes | None]] = []
+        self._scheduled = False
+        self.dirty: dict[tuple[int, bytes | None], int] = {}
+        self._batch_keys: dict[int, list[tuple[int, bytes | None]]] = {}
+        self.barrier = 0  # reads of anything wait for this sequence (FLUSHALL, SWAPDB ...)
+        self.has_pending = False
+        self.waiters: set[Any] = set()
+        self.failed: Exception | None = None
+        self.on_failed: Callable[[Exception], None] = lambda exc: None
+        self.on_record: Callable[[int, bytes], None] | None = None  # observers (MONITOR, tests)
+        self.bytes_since_snapshot = 0
+        log.on_durable = self._on_durable
+        log.on_failure = self._on_failure
+
+    # -- building the open batch ---------------------------------------------------------
+    def add_effect(self, dbid: int, argv: list[bytes]) -> None:
+        if dbid != self._db:
+            self._parts.append(b"*2\r\n$6\r\nSELECT\r\n$%d\r\n%d\r\n" % (len(str(dbid)), dbid))
+            self._db = dbid
+        self._parts.append(encode_command(argv))
+        self._schedule()
+
+    def write(
+        self, effects: list[tuple[int, list[bytes]]] | None, keys: list[tuple[int, bytes | None]]
+    ) -> int:
+        """Add a command's effects and modified keys to the open batch; return its seq."""
+        if effects:
+            for dbid, argv in effects:
+                self.add_effect(dbid, argv)
+        seq = self.batch_seq
+        if keys:
+            self._keys.extend(keys)
+            dirty = self.dirty
+            for k in keys:
+                dirty[k] = seq
+            if EVERYTHING in dirty:
+                self.barrier = seq
+            self.has_pending = True
+        return seq if (keys or effects) else 0
+
+    def _schedule(self) -> None:
+        self.has_pending = True
+        if not self._scheduled:
+            self._scheduled = True
+            self.call_soon(self.flush)
+
+    # -- reads ---------------------------------------------------------------------------
+    def read_wait(self, dbid: int, spec: CommandSpec, argv: list[bytes]) -> int:
+        """The sequence a read must wait for: the newest pending batch that wrote its keys."""
+        seq = self.barrier
+        if spec.whole_keyspace:
+            return self.batch_seq if self._parts or self._keys else self.appended
+        dirty = self.dirty
+        if dirty:
+            for k in spec.keys(argv):
+                s = dirty.get((dbid, k))
+                if s is not None and s > seq:
+                    seq = s
+        return seq if seq > self.committed else 0
+
+    def wait_all(self) -> int:
+        return self.batch_seq if (self._parts or self._keys) else self.appended
+
+    # -- commit ----------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Append the open batch as one record (end of an event-loop pass)."""
+        self._scheduled = False
+        if not self._parts and not self._keys:
+            return
+        keys = self._keys
+        self._keys = []
+        if not self._parts:
+            # keys marked without any effect (nothing to log): they wait only for what is
+            # already appended
+            seq = self.appended
+            if seq <= self.committed:
+                for k in keys:
+                    if self.dirty.get(k) == self.batch_seq:
+                        del self.dirty[k]
+                self.has_pending = self.appended > self.committed
+                if self.barrier == self.batch_seq:
+                    self.barrier = 0
+                return
+            for k in keys:
+                if self.dirty.get(k) == self.batch_seq:
+                    self.dirty[k] = seq
+            self._batch_keys.setdefault(seq, []).extend(keys)
+            return
+        seq = self.batch_seq
+        self._batch_keys[seq] = keys
+        self.batch_seq += 1
+        payload = b"".join(self._parts)
+        self._parts = []
+        self._db = -1
+        self.bytes_since_snapshot += len(payload)
+        if self.on_record is not None:
+            self.on_record(seq, payload)
+        self.appended = seq
+        try:
+            got = self.log.append(payload)
+        except Exception as exc:  # the log refused: nobody may be told OK
+            self._on_failure(exc)
+            return
+        if got != seq:
+            self._on_failure(RuntimeError(f"log assigned seq {got}, expected {seq}"))
+
+    def _on_durable(self, seq: int) -> None:
+        if seq <= self.committed:
+            return
+        self.committed = seq
+        dirty = self.dirty
+        for s in [s for s in self._batch_keys if s <= seq]:
+            for k in self._batch_keys.pop(s):
+                if dirty.get(k) == s:
+                    del dirty[k]
+        if self.barrier <= seq:
+            self.barrier = 0
+        self.has_pending = bool(self._parts or self._keys or self.appended > seq)
+        if self.waiters:
+            for w in list(self.waiters):
+                w.release(seq)
+
+    def _on_failure(self, exc: Exception) -> None:
+        self.failed = exc
+        self.on_failed(exc)
+
+    def add_waiter(self, w: Any) -> None:
+        self.waiters.add(w)
+
+    def remove_waiter(self, w: Any) -> None:
+        self.waiters.discard(w)

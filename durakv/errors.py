@@ -1,0 +1,88 @@
+"""Every error text durakv sends, character for character as Redis 7.0 sends it.
+
+Handlers raise :class:`CommandError` with one of these texts (or a formatted variant);
+the dispatcher turns it into a ``-...\\r\\n`` reply and counts it in INFO errorstats by
+its first word.  Keeping the texts here keeps them consistent and greppable.
+"""
+
+from __future__ import annotations
+
+
+class CommandError(Exception):
+    """An error reply.  ``msg`` is the text without the leading '-' (e.g. 'ERR syntax error')."""
+
+    __slots__ = ("msg",)
+
+    def __init__(self, msg: str) -> None:
+        super().__init__(msg)
+        self.msg = msg
+
+
+class ProtocolError(Exception):
+    """Malformed request: reply ``-ERR Protocol error: <msg>`` and close the connection."""
+
+
+SYNTAX = "ERR syntax error"
+WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
+NOT_INTEGER = "ERR value is not an integer or out of range"
+NOT_FLOAT = "ERR value is not a valid float"
+OVERFLOW = "ERR increment or decrement would overflow"
+INCR_NAN_INF = "ERR increment would produce NaN or Infinity"
+NO_SUCH_KEY = "ERR no such key"
+INVALID_EXPIRE = "ERR invalid expire time in '{}' command"
+INVALID_DB = "ERR DB index is out of range"
+SELECT_INVALID = "ERR DB index is out of range"
+NOT_INT_OR_OUT = NOT_INTEGER
+OFFSET_OUT_OF_RANGE = "ERR offset is out of range"
+BIT_OFFSET = "ERR bit offset is not an integer or out of range"
+BIT_VALUE = "ERR bit is not an integer or out of range"
+STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+OOM = "OOM command not allowed when used memory > 'maxmemory'."
+NOAUTH = "NOAUTH Authentication required."
+EXECABORT = "EXECABORT Transaction discarded because of previous errors."
+MULTI_NESTED = "ERR MULTI calls can not be nested"
+EXEC_WITHOUT_MULTI = "ERR EXEC without MULTI"
+DISCARD_WITHOUT_MULTI = "ERR DISCARD without MULTI"
+WATCH_IN_MULTI = "ERR WATCH inside MULTI is not allowed"
+READONLY = "READONLY You can't write against a read only replica."
+LOADING = "LOADING Redis is loading the dataset in memory"
+MISCONF = (
+    "MISCONF Errors writing to the AOF file: {}"
+)
+MISCONF_LOG = (
+    "MISCONF The durable log refused the last write ({}); the node refuses writes until it "
+    "has recovered its state from disk."
+)
+TIMEOUT_NEGATIVE = "ERR timeout is negative"
+TIMEOUT_NOT_FLOAT = "ERR timeout is not a float or out of range"
+TIMEOUT_OUT_OF_RANGE = "ERR timeout is out of range"
+SAME_OBJECT = "ERR source and destination objects are the same"
+BUSYKEY = "BUSYKEY Target key name already exists."
+NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
+UNKNOWN_COMMAND = "ERR unknown command '{}', with args beginning with: {}"
+UNKNOWN_SUBCOMMAND = "ERR unknown subcommand '{}'. Try {} HELP."
+WRONG_ARITY = "ERR wrong number of arguments for '{}' command"
+NOT_ALLOWED_SUBSCRIBED = (
+    "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET "
+    "are allowed in this context"
+)
+COMMAND_NOT_ALLOWED_IN_MULTI = "ERR Command not allowed inside a transaction"
+INVALID_CURSOR = "ERR invalid cursor"
+NEGATIVE_LENGTH = "ERR value is out of range, must be positive"
+PROTO_INVALID_BULK = "invalid bulk length"
+PROTO_INVALID_MBULK = "invalid multibulk length"
+PROTO_UNBALANCED_QUOTES = "unbalanced quotes in request"
+PROTO_BIG_INLINE = "too big inline request"
+PROTO_BIG_MBULK = "too big mbulk count string"
+PROTO_BIG_BULK = "too big bulk count string"
+
+
+def fmt_arg(value: bytes, limit: int = 128) -> str:
+    """Render a client-supplied argument inside an error text (latin-1 keeps bytes 1:1)."""
+    s = value[:limit].decode("latin-1")
+    return s.replace("\r", " ").replace("\n", " ")
+
+
+def sanitize(msg: str) -> str:
+    """Error texts must be one line on the wire, as Redis's addReplyErrorFormat ensures."""
+    return msg.replace("\r", " ").replace("\n", " ")

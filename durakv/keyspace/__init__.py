@@ -1,0 +1,213 @@
+"""Databases and their keys: values, expiry, WATCH versions, modified-key signals.
+
+The keyspace knows nothing of sockets, sessions or the log.  Upper layers learn about
+changes through plain attributes and callbacks that ``node.py`` wires:
+
+* ``Keyspace.modified`` — (db, key) pairs changed since the dispatcher last drained it
+  (``(-1, None)`` means "everything": FLUSHALL, SWAPDB ...); the commit tracker turns
+  them into per-key wait marks.
+* ``Keyspace.on_expired(db, key)`` — a key was removed because its TTL passed; the owner
+  node turns that into a ``DEL`` effect for the log.
+* ``Keyspace.notify(type_flag, event, key, dbid)`` — keyspace notifications.
+* ``Keyspace.on_touch(dbid, key)`` — client-side caching invalidation.
+
+Values are ``bytes`` for strings and objects from :mod:`durakv.types` for the other
+types (each has a ``type_name`` class attribute).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..clock import Clock
+
+EVERYTHING = (-1, None)
+
+
+def type_name(v: Any) -> str:
+    if type(v) is bytes:
+        return "string"
+    return v.type_name
+
+
+class Database:
+    __slots__ = ("id", "ks", "data", "expires", "watched", "access", "_heap")
+
+    def __init__(self, dbid: int, ks: Keyspace) -> None:
+        self.id = dbid
+        self.ks = ks
+        self.data: dict[bytes, Any] = {}
+        self.expires: dict[bytes, int] = {}
+        self.watched: dict[bytes, set[Any]] = {}
+        self.access: dict[bytes, int] = {}  # LRU clock or LFU counter, when eviction needs it
+        self._heap: list[tuple[int, bytes]] = []
+
+    # -- reads ---------------------------------------------------------------------------
+    def lookup(self, key: bytes) -> Any:
+        """The value of a live key, or None.  Expires the key lazily if its time passed."""
+        v = self.data.get(key)
+        if v is not None and self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= self.ks.clock.now_ms() and self.ks.expire_allowed:
+                self._expire(key)
+                return None
+        if self.ks.track_access and v is not None:
+            self.ks.touch_access(self, key)
+        return v
+
+    def lookup_nottl(self, key: bytes) -> Any:
+        """Like :meth:`lookup` without touching LRU/LFU (OBJECT, TYPE-like introspection)."""
+        v = self.data.get(key)
+        if v is not None and self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= self.ks.clock.now_ms() and self.ks.expire_allowed:
+                self._expire(key)
+                return None
+        return v
+
+    def exists(self, key: bytes) -> bool:
+        return self.lookup_nottl(key) is not None
+
+    def get_expire(self, key: bytes) -> int | None:
+        return self.expires.get(key)
+
+    def is_logically_expired(self, key: bytes) -> bool:
+        when = self.expires.get(key)
+        return when is not None and when <= self.ks.clock.now_ms()
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    # -- writes (callers signal the change with Keyspace.signal_modified) --------------------
+    def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
+        self.data[key] = value
+        if not keep_ttl and self.expires:
+            self.expires.pop(key, None)
+        if self.ks.track_access:
+            self.ks.touch_access(self, key)
+
+    def add(self, key: bytes, value: Any) -> None:
+        """Insert a key known to be absent (new container)."""
+        self.data[key] = value
+        if self.ks.track_access:
+            self.ks.touch_access(self, key)
+
+    def delete(self, key: bytes) -> bool:
+        if self.data.pop(key, None) is None:
+            return False
+        if self.expires:
+            self.expires.pop(key, None)
+        if self.access:
+            self.access.pop(key, None)
+        return True
+
+    def set_expire(self, key: bytes, when_ms: int) -> None:
+        self.expires[key] = when_ms
+        heap = self._heap
+        heapq.heappush(heap, (when_ms, key))
+        if len(heap) > 64 and len(heap) > 3 * len(self.expires):
+            self._heap = [(w, k) for k, w in self.expires.items()]
+            heapq.heapify(self._heap)
+
+    def persist(self, key: bytes) -> bool:
+        return self.expires.pop(key, None) is not None
+
+    def clear(self) -> None:
+        self.data = {}
+        self.expires = {}
+        self.access = {}
+        self._heap = []
+
+    def _expire(self, key: bytes) -> None:
+        self.delete(key)
+        ks = self.ks
+        ks.stat_expired += 1
+        # like Redis, an expiry is not a change of server.dirty: the command that found the
+        # key expired is not propagated because of it, only the DEL effect below is
+        ks.signal_modified(self, key, count=False)
+        ks.notify("g", "expired", key, self.id)
+        ks.on_expired(self.id, key)
+
+    def expire_due(self, now_ms: int, budget: int) -> int:
+        """Remove up to ``budget`` keys whose time passed; returns how many were removed."""
+        heap = self._heap
+        n = 0
+        while heap and n < budget and heap[0][0] <= now_ms:
+            when, key = heapq.heappop(heap)
+            if self.expires.get(key) == when:
+                self._expire(key)
+                n += 1
+        return n
+
+    def next_expiry(self) -> int | None:
+        heap = self._heap
+        while heap and self.expires.get(heap[0][1]) != heap[0][0]:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def keys(self) -> Iterator[bytes]:
+        return iter(list(self.data))
+
+
+class Keyspace:
+    def __init__(self, ndb: int = 16, clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()
+        self.dbs = [Database(i, self) for i in range(ndb)]
+        self.dirty = 0  # changes since the last snapshot (Redis's server.dirty)
+        self.modified: list[tuple[int, bytes | None]] = []
+        self.expire_allowed = True  # False on replicas: the primary's DEL effects expire keys
+        self.track_access = False
+        self.lfu = False
+        self.stat_expired = 0
+        self.stat_evicted = 0
+        self.stat_hits = 0
+        self.stat_misses = 0
+        self.on_expired: Callable[[int, bytes], None] = lambda dbid, key: None
+        self.notify: Callable[[str, str, bytes, int], None] = lambda t, e, k, d: None
+        self.on_touch: Callable[[int, bytes | None], None] | None = None
+        self.touch_access: Callable[[Database, bytes], None] = lambda db, key: None
+
+    def signal_modified(self, db: Database, key: bytes, count: bool = True) -> None:
+        """A key changed (Redis's signalModifiedKey + server.dirty++)."""
+        if count:
+            self.dirty += 1
+        self.modified.append((db.id, key))
+        if db.watched:
+            watchers = db.watched.get(key)
+            if watchers:
+                for c in watchers:
+                    c.dirty_cas = True
+        if self.on_touch is not None:
+            self.on_touch(db.id, key)
+
+    def signal_flush(self, dbid: int) -> None:
+        """A whole database (or all, dbid == -1) changed: FLUSHDB/FLUSHALL/SWAPDB."""
+        self.dirty += 1
+        self.modified.append(EVERYTHING)
+        dbs = self.dbs if dbid == -1 else [self.dbs[dbid]]
+        for db in dbs:
+            for watchers in db.watched.values():
+                for c in watchers:
+                    c.dirty_cas = True
+        if self.on_touch is not None:
+            self.on_touch(dbid, None)
+
+    def active_expire(self, budget: int = 200) -> int:
+        """One active-expiry pass over every database; returns keys removed."""
+        if not self.expire_allowed:
+            return 0
+        now = self.clock.now_ms()
+        n = 0
+        for db in self.dbs:
+            if db.expires:
+                n += db.expire_due(now, budget)
+        return n
+
+    def keycount(self) -> int:
+        return sum(len(db.data) for db in self.dbs)
+
+    def resize(self, ndb: int) -> None:
+        while len(self.dbs) < ndb:
+            self.dbs.append(Database(len(self.dbs), self))

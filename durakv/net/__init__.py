@@ -1,0 +1,1 @@
+"""Sockets only: accept, read bytes, write bytes, backpressure, ordered reply release."""

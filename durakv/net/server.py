@@ -1,0 +1,271 @@
+"""The client connection: an ``asyncio.Protocol`` feeding a parser and the dispatcher.
+
+All complete commands of one read are executed before one ``transport.write`` of the
+joined replies.  A reply whose command touched not-yet-durable data (``session.wait``
+above the tracker's committed sequence) is held, and so is every reply after it on the
+same connection, until the tracker reports the sequence durable (``release``).
+A blocked command (BLPOP ...) pauses the connection's command processing until the
+blocking layer calls :meth:`Connection.unblock`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from typing import Any
+
+from .. import dispatch
+from ..context import Context
+from ..protocol.parser import RequestParser
+from ..protocol.resp import error
+from ..session import Session
+
+# a handler returns this object (identity) when the client is now blocked
+BLOCKED = b"__durakv_blocked__"
+_HIGH_WATER = 16 * 1024 * 1024
+
+
+class Connection(asyncio.Protocol):
+    __slots__ = (
+        "ctx", "transport", "session", "parser", "held", "closing", "blocked_cmds",
+        "paused_input", "reading_paused", "out_bytes_pending", "soft_since", "peer",
+    )
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.transport: Any = None
+        self.session: Session | None = None
+        self.held: deque[tuple[int, bytes]] = deque()
+        self.closing = False
+        self.blocked_cmds: list[list[bytes]] | None = None
+        self.paused_input: list[bytes] = []
+        self.reading_paused = False
+        self.soft_since = 0.0
+
+    # -- asyncio callbacks -----------------------------------------------------------------
+    def connection_made(self, transport: Any) -> None:
+        ctx = self.ctx
+        self.transport = transport
+        ctx.stats.total_connections_received += 1
+        if len(ctx.clients) >= ctx.config["maxclients"]:
+            ctx.stats.rejected_connections += 1
+            transport.write(b"-ERR max number of clients reached\r\n")
+            transport.close()
+            self.closing = True
+            return
+        transport.set_write_buffer_limits(high=_HIGH_WATER)
+        cid = ctx.next_client_id
+        ctx.next_client_id += 1
+        s = Session(ctx, cid, ctx.ks.dbs[0])
+        s.conn = self
+        s.push = self.push
+        s.close = self.close_after_reply
+        peer = transport.get_extra_info("peername")
+        sock = transport.get_extra_info("sockname")
+        s.addr = _fmt_addr(peer)
+        s.laddr = _fmt_addr(sock)
+        sk = transport.get_extra_info("socket")
+        s.fd = sk.fileno() if sk is not None else -1
+        s.created = s.last_interaction = time.time()
+        if ctx.acl is not None:
+            ctx.acl.init_session(s)
+        elif ctx.config["requirepass"]:
+            s.authenticated = False
+        self.session = s
+        ctx.clients[cid] = s
+        sess = s
+        self.parser = RequestParser(
+            lambda: ctx.config["proto-max-bulk-len"], lambda: not sess.authenticated
+        )
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closing = True
+        s = self.session
+        if s is None:
+            return
+        self.ctx.clients.pop(s.id, None)
+        tracker = self.ctx.tracker
+        if tracker is not None:
+            tracker.remove_waiter(self)
+        hook = self.ctx.extras.get("on_disconnect")
+        if hook is not None:
+            hook(s)
+
+    def pause_writing(self) -> None:
+        # the client does not read its replies: stop reading its commands (backpressure)
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.reading_paused and self.transport is not None:
+            self.reading_paused = False
+            self.transport.resume_reading()
+
+    def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        s = self.session
+        assert s is not None
+        ctx = self.ctx
+        ctx.stats.total_net_input_bytes += len(data)
+        if self.blocked_cmds is not None or ctx.paused_until:
+            self.paused_input.append(data)
+            if self.blocked_cmds is None:
+                ctx.extras["pause_wait"](self)
+            return
+        cmds, err = self.parser.feed(data)
+        if err is None and self.parser.pending() > ctx.config["client-query-buffer-limit"]:
+            ctx.stats.client_query_buffer_limit_disconnections += 1
+            self.abort()
+            return
+        self.run(cmds, err)
+
+    # -- command processing ----------------------------------------------------------------
+    def run(self, cmds: list[list[bytes]], err: str | None) -> None:
+        s = self.session
+        assert s is not None
+        out: list[bytes] = []
+        held = self.held
+        tracker = self.ctx.tracker
+        committed = tracker.committed if tracker is not None else 1 << 62
+        execute = dispatch.execute
+        for i, argv in enumerate(cmds):
+            s.wait = 0
+            reply = execute(s, argv)
+            if reply is BLOCKED:
+                self.blocked_cmds = cmds[i + 1 :]
+                break
+            rm = s.reply_mode
+            if rm:
+                # 1: CLIENT REPLY OFF; 2: SKIP was just given; 3: this reply is skipped
+                if rm == 2:
+                    s.reply_mode = 3
+                    continue
+                if rm == 3:
+                    s.reply_mode = 0
+                continue
+            if s.wait > committed or held:
+                if out:
+                    if held:
+                        held.append((0, b"".join(out)))
+                    else:
+                        self.write(b"".join(out))
+                    out = []
+                if not held:
+                    tracker.add_waiter(self)
+                held.append((s.wait, reply))
+            else:
+                out.append(reply)
+            if s.close_after_reply:
+                break
+        if err is not None:
+            out.append(error("ERR Protocol error: " + err))
+            self.ctx.stats.count_error("ERR")
+            s.close_after_reply = True
+        if out:
+            if held:
+                held.append((0, b"".join(out)))
+            else:
+                self.write(b"".join(out))
+        if s.close_after_reply and not held:
+            self.close()
+
+    def release(self, committed: int) -> None:
+        """The tracker made ``committed`` durable: send the held replies it unblocks."""
+        held = self.held
+        out = []
+        while held and held[0][0] <= committed:
+            out.append(held.popleft()[1])
+        if out:
+            self.write(b"".join(out))
+        if not held:
+            self.ctx.tracker.remove_waiter(self)
+            if self.session is not None and self.session.close_after_reply:
+                self.close()
+
+    def fail_held(self, msg: str) -> None:
+        """The log failed: every held reply that waited on a lost record becomes an error."""
+        committed = self.ctx.tracker.committed
+        out = []
+        for seq, reply in self.held:
+            out.append(reply if seq <= committed else error(msg))
+        self.held.clear()
+        self.ctx.tracker.remove_waiter(self)
+        if out:
+            self.write(b"".join(out))
+
+    def unblock(self, reply: bytes, wait: int = 0) -> None:
+        """A blocked command finished (data arrived, timeout, CLIENT UNBLOCK)."""
+        s = self.session
+        assert s is not None
+        rest = self.blocked_cmds or []
+        self.blocked_cmds = None
+        tracker = self.ctx.tracker
+        if (tracker is not None and wait > tracker.committed) or self.held:
+            if not self.held:
+                tracker.add_waiter(self)
+            self.held.append((wait, reply))
+        else:
+            self.write(reply)
+        if self.closing:
+            return
+        self.run(rest, None)
+        self.resume_input()
+
+    def resume_input(self) -> None:
+        """Feed input that arrived while blocked or paused."""
+        while self.paused_input and self.blocked_cmds is None and not self.closing:
+            data = b"".join(self.paused_input)
+            self.paused_input = []
+            cmds, err = self.parser.feed(data)
+            self.run(cmds, err)
+
+    # -- output --------------------------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        t = self.transport
+        if t is None or self.closing:
+            return
+        self.ctx.stats.total_net_output_bytes += len(data)
+        t.write(data)
+        limit = self.ctx.extras.get("output_limit")
+        if limit is not None and t.get_write_buffer_size() > 0:
+            limit(self)
+
+    def push(self, data: bytes) -> None:
+        """Out-of-band data (pub/sub, invalidations, MONITOR): ordered after held replies."""
+        if self.held:
+            self.held.append((0, data))
+        else:
+            self.write(data)
+
+    def close_after_reply(self) -> None:
+        s = self.session
+        if s is not None:
+            s.close_after_reply = True
+
+    def close(self) -> None:
+        if self.transport is not None and not self.closing:
+            self.closing = True
+            self.transport.close()
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.closing = True
+            self.transport.abort()
+
+
+def _fmt_addr(a: Any) -> str:
+    if not a:
+        return "?"
+    if isinstance(a, tuple):
+        return f"{a[0]}:{a[1]}"
+    return str(a)
+
+
+async def serve(ctx: Context, host: str, port: int, backlog: int = 511) -> asyncio.AbstractServer:
+    loop = asyncio.get_running_loop()
+    hosts = host.split()
+    return await loop.create_server(lambda: Connection(ctx), hosts if len(hosts) > 1 else hosts[0], port,
+                                    backlog=backlog, reuse_address=True)
