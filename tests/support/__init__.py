@@ -1,0 +1,1 @@
+"""Test support: starting real servers (durakv, redis-server, nats-server) and raw clients."""
