@@ -8,6 +8,7 @@ the command table) is connected here.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import os
 import signal
@@ -28,8 +29,18 @@ from .session import Session
 
 log = logging.getLogger("durakv")
 
-# subsystems register start-up hooks here: fn(node) called after the context exists
-NODE_HOOKS: list[Callable[[Node], None]] = []
+# subsystems that plug into a node: each module has ``install(node)``, called in this
+# order once the context exists (a module not written yet is skipped)
+SUBSYSTEMS = [
+    "durakv.durability.setup",  # FileLog, recovery, snapshots
+    "durakv.keyspace.eviction",  # maxmemory policies
+    "durakv.keyspace.blocking",  # BLPOP & co
+    "durakv.pubsub",  # pub/sub, keyspace notifications, client tracking
+    "durakv.scripting",  # Lua scripts and functions
+    "durakv.replication.setup",  # JetStream log, replicas, leases, failover
+    "durakv.cluster.setup",  # cluster mode
+    "durakv.acl.setup",  # users and ACL checks
+]
 
 
 class Node:
@@ -46,9 +57,14 @@ class Node:
         self.replay_session.replaying = True
         self.replay_session.authenticated = True
         self._timers: list[asyncio.TimerHandle] = []
-        self.stopped = asyncio.Event() if False else None
-        for hook in NODE_HOOKS:
-            hook(self)
+        for name in SUBSYSTEMS:
+            try:
+                mod = importlib.import_module(name)
+            except ModuleNotFoundError as e:
+                if e.name != name:
+                    raise
+                continue
+            mod.install(self)
 
     # -- log wiring ------------------------------------------------------------------------
     def make_log(self) -> Log:

@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from .keyspace import Database
 
 
+# a handler returns this object (compared by identity) when it blocked the client; the
+# blocking layer later calls ``session.conn.unblock(reply, wait_seq)``
+BLOCKED = b"__durakv_blocked__"
+
+
 class Session:
     __slots__ = (
         "id", "srv", "db", "r", "resp", "name", "lib_name", "lib_ver", "user", "authenticated",

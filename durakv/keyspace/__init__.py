@@ -127,7 +127,7 @@ class Database:
         # like Redis, an expiry is not a change of server.dirty: the command that found the
         # key expired is not propagated because of it, only the DEL effect below is
         ks.signal_modified(self, key, count=False)
-        ks.notify("g", "expired", key, self.id)
+        ks.notify("x", "expired", key, self.id)
         ks.on_expired(self.id, key)
 
     def expire_due(self, now_ms: int, budget: int) -> int:

@@ -19,10 +19,8 @@ from .. import dispatch
 from ..context import Context
 from ..protocol.parser import RequestParser
 from ..protocol.resp import error
-from ..session import Session
+from ..session import BLOCKED, Session
 
-# a handler returns this object (identity) when the client is now blocked
-BLOCKED = b"__durakv_blocked__"
 _HIGH_WATER = 16 * 1024 * 1024
 
 
