@@ -52,8 +52,13 @@ class Param:
     minimum: float | None = None
     maximum: float | None = None
     multi: bool = False  # enum that takes several space-separated values (none allowed)
+    # custom parser installed by a subsystem (e.g. notify-keyspace-events by durakv.pubsub);
+    # raises ValueError with Redis's reason text
+    parser: Callable[[str], Any] | None = None
 
     def parse(self, text: str) -> Any:
+        if self.parser is not None:
+            return self.parser(text)
         k = self.kind
         if k == "int":
             try:
