@@ -254,11 +254,11 @@ class RequestParser:
 
     def feed(self, data: bytes) -> tuple[list[Command], str | None]:
         if self._exact is not None:
-            return self._feed_exact(data, 0)
+            return self._feed_exact(data)
         if not data:
             return [], None
         if data[0] != 0x2A or self._auth_required():
-            return self._feed_exact(data, 0)
+            return self._feed_exact(data)
         reader = self._reader
         reader.feed(data)
         cmds: list[Command] = []
@@ -273,30 +273,32 @@ class RequestParser:
                 cmd = reader.gets()
         except hiredis.ProtocolError:
             return self._redo(data, cmds)
-        if reader.has_data():
+        # Did the chunk end on a command boundary?  hiredis does not say (its partial
+        # state is internal), but a chunk that started on a boundary ends on one exactly
+        # when it ends with the canonical encoding of the last command it produced.
+        if not cmds or not data.endswith(_encode(cmds[-1])):
             # the chunk ends inside a command: the exact parser takes over the tail
             return self._redo(data, cmds)
         return cmds, None
 
     def _redo(self, data: bytes, done: list[Command]) -> tuple[list[Command], str | None]:
+        # the chunk started on a command boundary, so the exact parser can re-read all of
+        # it; its result is authoritative (hiredis accepts a few things Redis rejects)
         self._reader = hiredis.Reader()
-        return self._feed_exact(data, len(done), done)
+        return self._feed_exact(data)
 
-    def _feed_exact(
-        self, data: bytes, skip: int, done: list[Command] | None = None
-    ) -> tuple[list[Command], str | None]:
+    def _feed_exact(self, data: bytes) -> tuple[list[Command], str | None]:
         ex = self._exact
         if ex is None:
             ex = self._exact = ExactParser(self._max_bulk, self._auth_required)
         cmds, err = ex.feed(data)
-        if skip:
-            cmds = cmds[skip:] if len(cmds) >= skip else []
-            # commands hiredis already produced are the prefix the exact parser re-read
-            if done is not None:
-                cmds = done + cmds
         if ex.at_boundary():
             self._exact = None
         return cmds, err
+
+
+def _encode(argv: list[bytes]) -> bytes:
+    return b"*%d\r\n%s" % (len(argv), b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv]))
 
 
 def _all_bytes(cmd: list) -> bool:
