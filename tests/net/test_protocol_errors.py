@@ -1,0 +1,103 @@
+"""Malformed input over the wire: the same bytes back from durakv as from redis-server.
+
+Redis answers ``-ERR Protocol error: ...`` and closes; unknown commands and wrong arity
+keep the connection open.  Random bytes must never crash the server.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+
+import pytest
+
+from tests.support.raw import Raw, encode
+
+MALFORMED = [
+    b"*1\r\n+PING\r\n",
+    b"*x\r\n",
+    b"*1\r\n$x\r\n",
+    b"*1\r\n$-5\r\n",
+    b"*1\r\n$600000000\r\n",
+    b"*3000000000\r\n",
+    b'SET a "b\r\n',
+    b"SET a 'b'c\r\n",
+    encode("PING") + b"*1\r\n:1\r\n",
+    b"PING\r\n*2\r\n$4\r\nECHO\r\n*1\r\n",
+]
+
+
+def exchange(port: int, data: bytes) -> bytes:
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(data)
+    out = b""
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except TimeoutError:
+            raise AssertionError(f"server kept the connection open after {data!r}: {out!r}") from None
+        if not chunk:
+            break
+        out += chunk
+    s.close()
+    return out
+
+
+@pytest.mark.parametrize("data", MALFORMED)
+def test_protocol_error_then_close(redis_proc, durakv_proc, data):
+    want = exchange(redis_proc.port, data)
+    got = exchange(durakv_proc.port, data)
+    assert got == want
+
+
+@pytest.mark.parametrize("data", MALFORMED)
+def test_protocol_error_byte_by_byte(durakv_proc, redis_proc, data):
+    want = exchange(redis_proc.port, data)
+    s = socket.create_connection(("127.0.0.1", durakv_proc.port), timeout=5)
+    for i in range(len(data)):
+        try:
+            s.sendall(data[i : i + 1])
+        except OSError:
+            break
+    out = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+    assert out == want
+
+
+def test_unknown_and_arity_keep_connection(pair):
+    pair.check("NOSUCHCMD", "a")
+    pair.check("GET")
+    pair.check("PING")
+
+
+def test_inline_commands(durakv_proc, redis_proc):
+    for port in (redis_proc.port, durakv_proc.port):
+        r = Raw(port)
+        r.send(b"PING\r\nECHO \"a b\"\r\n")
+        assert r.read_raw(2) == b"+PONG\r\n$3\r\na b\r\n"
+        r.close()
+
+
+def test_random_garbage_never_kills_server(durakv_proc):
+    rnd = random.Random(1234)
+    for _ in range(60):
+        data = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 300)))
+        if rnd.random() < 0.5:
+            data = b"*" + data
+        s = socket.create_connection(("127.0.0.1", durakv_proc.port), timeout=5)
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            while s.recv(65536):
+                pass
+        except OSError:
+            pass
+        finally:
+            s.close()
+    r = Raw(durakv_proc.port)
+    assert r.call("PING") == b"+PONG\r\n"
+    assert durakv_proc.proc.poll() is None
