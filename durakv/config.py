@@ -55,24 +55,27 @@ class Param:
     # custom parser installed by a subsystem (e.g. notify-keyspace-events by durakv.pubsub);
     # raises ValueError with Redis's reason text
     parser: Callable[[str], Any] | None = None
+    protected: bool = False  # CONFIG SET refused unless enable-protected-configs (dir, dbfilename)
 
     def parse(self, text: str) -> Any:
         if self.parser is not None:
             return self.parser(text)
         k = self.kind
         if k == "int":
-            try:
-                v: Any = int(text)
-            except ValueError:
-                try:
-                    v = parse_memory(text)
-                except ValueError:
-                    raise ValueError("argument couldn't be parsed into an integer") from None
-        elif k == "memory":
+            if not _is_ll(text):
+                raise ValueError("argument couldn't be parsed into an integer")
+            v: Any = int(text)
+        elif k == "memory" or k == "percent":
+            if k == "percent" and text.endswith("%") and _is_ll(text[:-1]) and int(text[:-1]) >= 0:
+                return text
             try:
                 v = parse_memory(text)
+                if v < 0:
+                    raise ValueError(text)
             except ValueError:
-                raise ValueError("argument must be a memory value") from None
+                raise ValueError(
+                    "argument must be a memory or percent value" if k == "percent" else "argument must be a memory value"
+                ) from None
         elif k == "float":
             v = float(text)
         elif k == "bool":
@@ -91,13 +94,17 @@ class Param:
             if t not in self.enum:
                 raise ValueError("argument(s) must be one of the following: " + ", ".join(self.enum))
             v = t
+        elif k == "special":
+            return _SPECIAL_PARSERS.get(self.name, _parse_any)(text)
         else:
             v = text
-        if k in ("int", "memory", "float"):
+        if k in ("int", "memory", "float", "percent"):
             if self.minimum is not None and v < self.minimum or self.maximum is not None and v > self.maximum:
                 raise ValueError(
                     "argument must be between %d and %d inclusive" % (self.minimum or 0, self.maximum or 0)
                 )
+        if self.name == "hz":  # Redis clamps hz into 1..500 instead of refusing
+            v = min(max(v, 1), 500)
         return v
 
     def render(self, v: Any) -> str:
@@ -108,87 +115,303 @@ class Param:
         return str(v)
 
 
+def _is_ll(t: str) -> bool:
+    """Redis's string2ll: optional '-', digits, no leading zeros, no spaces, 64-bit range."""
+    if not t or len(t) > 20:
+        return False
+    d = t[1:] if t[0] == "-" else t
+    if not d or not d.isascii() or not d.isdigit() or (len(d) > 1 and d[0] == "0") or (t[0] == "-" and d == "0"):
+        return False
+    return -(2**63) <= int(t) <= 2**63 - 1
+
+
+def _parse_any(text: str) -> str:
+    return text
+
+
+def _parse_obuf(text: str) -> dict[str, tuple[int, int, int]]:
+    """client-output-buffer-limit '<class> <hard> <soft> <seconds> ...': the classes given."""
+    words = text.split()
+    if not words or len(words) % 4:
+        raise ValueError("Wrong number of arguments in buffer limit configuration.")
+    out: dict[str, tuple[int, int, int]] = {}
+    for i in range(0, len(words), 4):
+        cls = words[i].lower()
+        if cls == "replica":
+            cls = "slave"
+        if cls not in ("normal", "slave", "pubsub"):
+            raise ValueError("Invalid client class specified in buffer limit configuration.")
+        try:
+            hard, soft = parse_memory(words[i + 1]), parse_memory(words[i + 2])
+            secs = int(words[i + 3]) if _is_ll(words[i + 3]) else -1
+            if hard < 0 or soft < 0 or secs < 0:
+                raise ValueError
+        except ValueError:
+            raise ValueError("Error in hard, soft or soft_seconds setting in buffer limit configuration.") from None
+        out[cls] = (hard, soft, secs)
+    return out
+
+
+def obuf_limits(text: str) -> dict[str, tuple[int, int, int]]:
+    """client-output-buffer-limit as {class: (hard, soft, soft_seconds)}."""
+    w = text.split()
+    return {w[i]: (int(w[i + 1]), int(w[i + 2]), int(w[i + 3])) for i in range(0, len(w), 4)}
+
+
+def _parse_save(text: str) -> str:
+    words = text.split()
+    if len(words) % 2 or not all(_is_ll(w) and int(w) >= 0 for w in words):
+        raise ValueError("Invalid save parameters")
+    return " ".join(str(int(w)) for w in words)
+
+
+_NOTIFY_ORDER = "g$lshzxetd"
+
+
+def _parse_notify(text: str) -> str:
+    flags = set()
+    for ch in text:
+        if ch == "A":
+            flags.update(_NOTIFY_ORDER)
+        elif ch in "g$lshzxetdnmKE":
+            flags.add(ch)
+        else:
+            raise ValueError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+    if all(f in flags for f in _NOTIFY_ORDER):
+        out = "A"
+    else:
+        out = "".join(f for f in _NOTIFY_ORDER if f in flags)
+    if "n" in flags and out != "A":
+        out += "n"
+    elif "n" in flags:
+        out += "n"
+    return out + "".join(f for f in "KEm" if f in flags)
+
+
+def _parse_oom_adj(text: str) -> str:
+    words = text.split()
+    if len(words) != 3:
+        raise ValueError("wrong number of arguments")
+    for w in words:
+        if not _is_ll(w) or not -2000 <= int(w) <= 2000:
+            raise ValueError("Invalid oom-score-adj-values, elements must be between -2000 and 2000.")
+    return " ".join(str(int(w)) for w in words)
+
+
+def _parse_percentiles(text: str) -> str:
+    out = []
+    for w in text.split():
+        try:
+            f = float(w)
+        except ValueError:
+            raise ValueError("Invalid latency-tracking-info-percentiles parameters") from None
+        if not 0.0 <= f <= 100.0:
+            raise ValueError("Invalid latency-tracking-info-percentiles parameters")
+        out.append(("%f" % f).rstrip("0").rstrip("."))
+    return " ".join(out)
+
+
+def _parse_hostname(text: str) -> str:
+    if not all(ch.isascii() and (ch.isalnum() or ch in "-.") for ch in text):
+        raise ValueError("Hostnames may only contain alphanumeric characters, hyphens or dots")
+    return text
+
+
+_SPECIAL_PARSERS: dict[str, Callable[[str], Any]] = {
+    "client-output-buffer-limit": _parse_obuf,
+    "save": _parse_save,
+    "notify-keyspace-events": _parse_notify,
+    "oom-score-adj-values": _parse_oom_adj,
+    "latency-tracking-info-percentiles": _parse_percentiles,
+    "cluster-announce-hostname": _parse_hostname,
+}
+
+
 GiB = 1024**3
 _P = Param
 PARAMS: list[Param] = [
-    _P("port", "int", 6379, mutable=False, minimum=0, maximum=65535),
-    _P("bind", "string", "127.0.0.1", mutable=False),
-    _P("dir", "string", ".", mutable=True),
-    _P("dbfilename", "string", "dump.rdb"),
-    _P("databases", "int", 16, mutable=False, minimum=1, maximum=2**31 - 1),
-    _P("maxclients", "int", 10000, minimum=1),
-    _P("timeout", "int", 0, minimum=0),
-    _P("tcp-keepalive", "int", 300, minimum=0),
-    _P("tcp-backlog", "int", 511, mutable=False),
-    _P("requirepass", "string", ""),
-    _P("maxmemory", "memory", 0, minimum=0),
-    _P("maxmemory-policy", "enum", "noeviction", enum=(
-        "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl",
-        "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction")),
-    _P("maxmemory-samples", "int", 5, minimum=1, maximum=64),
-    _P("maxmemory-eviction-tenacity", "int", 10, minimum=0, maximum=100),
-    _P("lfu-log-factor", "int", 10, minimum=0),
-    _P("lfu-decay-time", "int", 1, minimum=0),
-    _P("active-expire-effort", "int", 1, minimum=1, maximum=10),
-    _P("hz", "int", 10, minimum=1, maximum=500),
-    _P("dynamic-hz", "bool", True),
-    _P("proto-max-bulk-len", "memory", 512 * 1024 * 1024, minimum=1024 * 1024),
-    _P("client-query-buffer-limit", "memory", GiB, minimum=1024 * 1024),
-    _P("client-output-buffer-limit", "special",
-       "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
-    _P("appendonly", "bool", True),
-    _P("appendfsync", "enum", "always", enum=("always", "everysec", "no")),
-    _P("appendfilename", "string", "appendonly.aof", mutable=False),
-    _P("appenddirname", "string", "appendonlydir", mutable=False),
-    _P("save", "string", ""),
+    # Redis 7.0.15's parameters with its defaults and bounds (CONFIG GET * / CONFIG SET errors
+    # of the real server).  Deviations: port/bind are immutable (no live rebind); appendonly
+    # yes + appendfsync always (durakv is durable by default); save "" (snapshots are taken
+    # off the serving node, see DESIGN.md); dir "." (the server chdirs into --dir).
+    _P('acl-pubsub-default', 'enum', 'resetchannels', enum=('allchannels', 'resetchannels')),
+    _P('aclfile', 'string', '', mutable=False),
+    _P('acllog-max-len', 'int', 128, minimum=0, maximum=9223372036854775807),
+    _P('active-defrag-cycle-max', 'int', 25, minimum=1, maximum=99),
+    _P('active-defrag-cycle-min', 'int', 1, minimum=1, maximum=99),
+    _P('active-defrag-ignore-bytes', 'memory', 104857600, minimum=1, maximum=9223372036854775807),
+    _P('active-defrag-max-scan-fields', 'int', 1000, minimum=1, maximum=9223372036854775807),
+    _P('active-defrag-threshold-lower', 'int', 10, minimum=0, maximum=1000),
+    _P('active-defrag-threshold-upper', 'int', 100, minimum=0, maximum=1000),
+    _P('active-expire-effort', 'int', 1, minimum=1, maximum=10),
+    _P('activedefrag', 'bool', False),
+    _P('activerehashing', 'bool', True),
+    _P('always-show-logo', 'bool', False, mutable=False),
+    _P('aof-disable-auto-gc', 'bool', False),
+    _P('aof-load-truncated', 'bool', True),
+    _P('aof-rewrite-incremental-fsync', 'bool', True),
+    _P('aof-timestamp-enabled', 'bool', False),
+    _P('aof-use-rdb-preamble', 'bool', True),
+    _P('aof_rewrite_cpulist', 'string', '', mutable=False),
+    _P('appenddirname', 'string', 'appendonlydir', mutable=False),
+    _P('appendfilename', 'string', 'appendonly.aof', mutable=False),
+    _P('appendfsync', 'enum', 'always', enum=('everysec', 'always', 'no')),
+    _P('appendonly', 'bool', True),
+    _P('auto-aof-rewrite-min-size', 'memory', 67108864, minimum=0, maximum=9223372036854775807),
+    _P('auto-aof-rewrite-percentage', 'int', 100, minimum=0, maximum=2147483647),
+    _P('bgsave_cpulist', 'string', '', mutable=False),
+    _P('bind', 'string', '127.0.0.1', mutable=False),
+    _P('bind-source-addr', 'string', ''),
+    _P('bio_cpulist', 'string', '', mutable=False),
+    _P('busy-reply-threshold', 'int', 5000, minimum=0, maximum=9223372036854775807, aliases=('lua-time-limit',)),
+    _P('client-output-buffer-limit', 'special', 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60'),
+    _P('client-query-buffer-limit', 'memory', 1073741824, minimum=1048576, maximum=9223372036854775807),
+    _P('cluster-allow-pubsubshard-when-down', 'bool', True),
+    _P('cluster-allow-reads-when-down', 'bool', False),
+    _P('cluster-allow-replica-migration', 'bool', True),
+    _P('cluster-announce-bus-port', 'int', 0, minimum=0, maximum=65535),
+    _P('cluster-announce-hostname', 'special', ''),
+    _P('cluster-announce-ip', 'string', ''),
+    _P('cluster-announce-port', 'int', 0, minimum=0, maximum=65535),
+    _P('cluster-announce-tls-port', 'int', 0, minimum=0, maximum=65535),
+    _P('cluster-config-file', 'string', 'nodes.conf', mutable=False),
+    _P('cluster-enabled', 'bool', False, mutable=False),
+    _P('cluster-link-sendbuf-limit', 'memory', 0, minimum=0, maximum=18446744073709551615),
+    _P('cluster-migration-barrier', 'int', 1, minimum=0, maximum=2147483647),
+    _P('cluster-node-timeout', 'int', 15000, minimum=0, maximum=9223372036854775807),
+    _P('cluster-port', 'int', 0, mutable=False),
+    _P('cluster-preferred-endpoint-type', 'enum', 'ip', enum=('ip', 'hostname', 'unknown-endpoint')),
+    _P('cluster-replica-no-failover', 'bool', False, aliases=('cluster-slave-no-failover',)),
+    _P('cluster-replica-validity-factor', 'int', 10, minimum=0, maximum=2147483647, aliases=('cluster-slave-validity-factor',)),
+    _P('cluster-require-full-coverage', 'bool', True),
+    _P('crash-log-enabled', 'bool', True),
+    _P('crash-memcheck-enabled', 'bool', True),
+    _P('daemonize', 'bool', False, mutable=False),
+    _P('databases', 'int', 16, mutable=False),
+    _P('dbfilename', 'string', 'dump.rdb', protected=True),
+    _P('dir', 'string', '.', protected=True),
+    _P('disable-thp', 'bool', True, mutable=False),
+    _P('dynamic-hz', 'bool', True),
+    _P('enable-debug-command', 'enum', 'yes', mutable=False, enum=('yes', 'no', 'local')),
+    _P('enable-module-command', 'enum', 'no', mutable=False, enum=('yes', 'no', 'local')),
+    _P('enable-protected-configs', 'enum', 'no', mutable=False, enum=('yes', 'no', 'local')),
+    _P('hash-max-listpack-entries', 'int', 512, minimum=0, maximum=9223372036854775807, aliases=('hash-max-ziplist-entries',)),
+    _P('hash-max-listpack-value', 'memory', 64, minimum=0, maximum=9223372036854775807, aliases=('hash-max-ziplist-value',)),
+    _P('hll-sparse-max-bytes', 'memory', 3000, minimum=0, maximum=9223372036854775807),
+    _P('hz', 'int', 10, minimum=0, maximum=2147483647),
+    _P('ignore-warnings', 'string', ''),
+    _P('io-threads', 'int', 1, mutable=False),
+    _P('io-threads-do-reads', 'bool', False, mutable=False),
+    _P('jemalloc-bg-thread', 'bool', True),
+    _P('latency-monitor-threshold', 'int', 0, minimum=0, maximum=9223372036854775807),
+    _P('latency-tracking', 'bool', True),
+    _P('latency-tracking-info-percentiles', 'special', '50 99 99.9'),
+    _P('lazyfree-lazy-eviction', 'bool', False),
+    _P('lazyfree-lazy-expire', 'bool', False),
+    _P('lazyfree-lazy-server-del', 'bool', False),
+    _P('lazyfree-lazy-user-del', 'bool', False),
+    _P('lazyfree-lazy-user-flush', 'bool', False),
+    _P('lfu-decay-time', 'int', 1, minimum=0, maximum=2147483647),
+    _P('lfu-log-factor', 'int', 10, minimum=0, maximum=2147483647),
+    _P('list-compress-depth', 'int', 0, minimum=0, maximum=2147483647),
+    _P('list-max-listpack-size', 'int', -2, minimum=-2147483648, maximum=2147483647, aliases=('list-max-ziplist-size',)),
+    _P('logfile', 'string', '', mutable=False),
+    _P('loglevel', 'enum', 'notice', enum=('debug', 'verbose', 'notice', 'warning')),
+    _P('masterauth', 'string', ''),
+    _P('masteruser', 'string', ''),
+    _P('maxclients', 'int', 10000, minimum=1, maximum=4294967295),
+    _P('maxmemory', 'memory', 0, minimum=0, maximum=18446744073709551615),
+    _P('maxmemory-clients', 'percent', 0, minimum=0, maximum=18446744073709551615),
+    _P('maxmemory-eviction-tenacity', 'int', 10, minimum=0, maximum=100),
+    _P('maxmemory-policy', 'enum', 'noeviction', enum=('volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction')),
+    _P('maxmemory-samples', 'int', 5, minimum=1, maximum=2147483647),
+    _P('min-replicas-max-lag', 'int', 10, minimum=0, maximum=2147483647, aliases=('min-slaves-max-lag',)),
+    _P('min-replicas-to-write', 'int', 0, minimum=0, maximum=2147483647, aliases=('min-slaves-to-write',)),
+    _P('no-appendfsync-on-rewrite', 'bool', False),
+    _P('notify-keyspace-events', 'special', ''),
+    _P('oom-score-adj', 'enum', 'no', enum=('no', 'yes', 'relative', 'absolute')),
+    _P('oom-score-adj-values', 'special', '0 200 800'),
+    _P('pidfile', 'string', '', mutable=False),
+    _P('port', 'int', 6379, mutable=False, minimum=0, maximum=65535),
+    _P('proc-title-template', 'string', '{title} {listen-addr} {server-mode}'),
+    _P('propagation-error-behavior', 'enum', 'ignore', enum=('ignore', 'panic', 'panic-on-replicas')),
+    _P('protected-mode', 'bool', True),
+    _P('proto-max-bulk-len', 'memory', 536870912, minimum=1048576, maximum=9223372036854775807),
+    _P('rdb-del-sync-files', 'bool', False),
+    _P('rdb-save-incremental-fsync', 'bool', True),
+    _P('rdbchecksum', 'bool', True, mutable=False),
+    _P('rdbcompression', 'bool', True),
+    _P('repl-backlog-size', 'memory', 1048576, minimum=1, maximum=9223372036854775807),
+    _P('repl-backlog-ttl', 'int', 3600, minimum=0, maximum=9223372036854775807),
+    _P('repl-disable-tcp-nodelay', 'bool', False),
+    _P('repl-diskless-load', 'enum', 'disabled', enum=('disabled', 'on-empty-db', 'swapdb')),
+    _P('repl-diskless-sync', 'bool', True),
+    _P('repl-diskless-sync-delay', 'int', 5, minimum=0, maximum=2147483647),
+    _P('repl-diskless-sync-max-replicas', 'int', 0, minimum=0, maximum=2147483647),
+    _P('repl-ping-replica-period', 'int', 10, minimum=1, maximum=2147483647, aliases=('repl-ping-slave-period',)),
+    _P('repl-timeout', 'int', 60, minimum=1, maximum=2147483647),
+    _P('replica-announce-ip', 'string', '', aliases=('slave-announce-ip',)),
+    _P('replica-announce-port', 'int', 0, minimum=0, maximum=65535, aliases=('slave-announce-port',)),
+    _P('replica-announced', 'bool', True),
+    _P('replica-ignore-disk-write-errors', 'bool', False),
+    _P('replica-ignore-maxmemory', 'bool', True, aliases=('slave-ignore-maxmemory',)),
+    _P('replica-lazy-flush', 'bool', False, aliases=('slave-lazy-flush',)),
+    _P('replica-priority', 'int', 100, minimum=0, maximum=2147483647, aliases=('slave-priority',)),
+    _P('replica-read-only', 'bool', True, aliases=('slave-read-only',)),
+    _P('replica-serve-stale-data', 'bool', True, aliases=('slave-serve-stale-data',)),
+    _P('replicaof', 'string', '', mutable=False, aliases=('slaveof',)),
+    _P('requirepass', 'string', ''),
+    _P('sanitize-dump-payload', 'enum', 'no', enum=('no', 'yes', 'clients')),
+    _P('save', 'special', ''),
+    _P('server_cpulist', 'string', '', mutable=False),
+    _P('set-max-intset-entries', 'int', 512, minimum=0, maximum=9223372036854775807),
+    _P('set-proc-title', 'bool', True, mutable=False),
+    _P('shutdown-on-sigint', 'enum', 'default', enum=('default', 'save', 'nosave', 'now', 'force')),
+    _P('shutdown-on-sigterm', 'enum', 'default', enum=('default', 'save', 'nosave', 'now', 'force')),
+    _P('shutdown-timeout', 'int', 10, minimum=0, maximum=2147483647),
+    _P('slowlog-log-slower-than', 'int', 10000, minimum=-1, maximum=9223372036854775807),
+    _P('slowlog-max-len', 'int', 128, minimum=0, maximum=9223372036854775807),
+    _P('socket-mark-id', 'int', 0, mutable=False),
+    _P('stop-writes-on-bgsave-error', 'bool', True),
+    _P('stream-node-max-bytes', 'memory', 4096, minimum=0, maximum=9223372036854775807),
+    _P('stream-node-max-entries', 'int', 100, minimum=0, maximum=9223372036854775807),
+    _P('supervised', 'enum', 'no', mutable=False, enum=('upstart', 'systemd', 'auto', 'no')),
+    _P('syslog-enabled', 'bool', False, mutable=False),
+    _P('syslog-facility', 'string', 'local0', mutable=False),
+    _P('syslog-ident', 'string', 'redis', mutable=False),
+    _P('tcp-backlog', 'int', 511, mutable=False),
+    _P('tcp-keepalive', 'int', 300, minimum=0, maximum=2147483647),
+    _P('timeout', 'int', 0, minimum=0, maximum=2147483647),
+    _P('tls-auth-clients', 'enum', 'yes', enum=('no', 'yes', 'optional')),
+    _P('tls-ca-cert-dir', 'string', ''),
+    _P('tls-ca-cert-file', 'string', ''),
+    _P('tls-cert-file', 'string', ''),
+    _P('tls-ciphers', 'string', ''),
+    _P('tls-ciphersuites', 'string', ''),
+    _P('tls-client-cert-file', 'string', ''),
+    _P('tls-client-key-file', 'string', ''),
+    _P('tls-client-key-file-pass', 'string', ''),
+    _P('tls-cluster', 'bool', False),
+    _P('tls-dh-params-file', 'string', ''),
+    _P('tls-key-file', 'string', ''),
+    _P('tls-key-file-pass', 'string', ''),
+    _P('tls-port', 'int', 0, minimum=0, maximum=65535),
+    _P('tls-prefer-server-ciphers', 'bool', False),
+    _P('tls-protocols', 'string', ''),
+    _P('tls-replication', 'bool', False),
+    _P('tls-session-cache-size', 'int', 20480, minimum=0, maximum=2147483647),
+    _P('tls-session-cache-timeout', 'int', 300, minimum=0, maximum=2147483647),
+    _P('tls-session-caching', 'bool', True),
+    _P('tracking-table-max-keys', 'int', 1000000, minimum=0, maximum=9223372036854775807),
+    _P('unixsocket', 'string', '', mutable=False),
+    _P('unixsocketperm', 'int', 0, mutable=False),
+    _P('zset-max-listpack-entries', 'int', 128, minimum=0, maximum=9223372036854775807, aliases=('zset-max-ziplist-entries',)),
+    _P('zset-max-listpack-value', 'memory', 64, minimum=0, maximum=9223372036854775807, aliases=('zset-max-ziplist-value',)),
+
+    # durakv-only parameters
     _P("auto-snapshot-log-bytes", "memory", 64 * 1024 * 1024, minimum=0),
     _P("log", "string", "", mutable=False),
     _P("shard", "int", 0, mutable=False),
-    _P("rdbcompression", "bool", True),
-    _P("rdbchecksum", "bool", True),
-    _P("stop-writes-on-bgsave-error", "bool", True),
-    _P("slowlog-log-slower-than", "int", 10000),
-    _P("slowlog-max-len", "int", 128, minimum=0),
-    _P("latency-monitor-threshold", "int", 0, minimum=0),
-    _P("latency-tracking", "bool", True),
-    _P("latency-tracking-info-percentiles", "string", "50 99 99.9"),
-    _P("notify-keyspace-events", "string", ""),
-    _P("loglevel", "enum", "notice", enum=("debug", "verbose", "notice", "warning", "nothing")),
-    _P("logfile", "string", "", mutable=False),
-    _P("daemonize", "bool", False, mutable=False),
-    _P("pidfile", "string", "", mutable=False),
-    _P("protected-mode", "bool", True),
-    _P("io-threads", "int", 1, mutable=False),
-    _P("lazyfree-lazy-eviction", "bool", False),
-    _P("lazyfree-lazy-expire", "bool", False),
-    _P("lazyfree-lazy-server-del", "bool", False),
-    _P("lazyfree-lazy-user-del", "bool", False),
-    _P("lazyfree-lazy-user-flush", "bool", False),
-    _P("hash-max-listpack-entries", "int", 128, aliases=("hash-max-ziplist-entries",), minimum=0),
-    _P("hash-max-listpack-value", "int", 64, aliases=("hash-max-ziplist-value",), minimum=0),
-    _P("list-max-listpack-size", "int", -2, aliases=("list-max-ziplist-size",)),
-    _P("list-compress-depth", "int", 0, minimum=0),
-    _P("set-max-intset-entries", "int", 512, minimum=0),
-    _P("zset-max-listpack-entries", "int", 128, aliases=("zset-max-ziplist-entries",), minimum=0),
-    _P("zset-max-listpack-value", "int", 64, aliases=("zset-max-ziplist-value",), minimum=0),
-    _P("stream-node-max-bytes", "memory", 4096, minimum=0),
-    _P("stream-node-max-entries", "int", 100, minimum=0),
-    _P("hll-sparse-max-bytes", "memory", 3000, minimum=0),
-    _P("activerehashing", "bool", True),
-    _P("lua-time-limit", "int", 5000, aliases=("busy-reply-threshold",)),
-    _P("replica-read-only", "bool", True, aliases=("slave-read-only",)),
-    _P("replica-serve-stale-data", "bool", True, aliases=("slave-serve-stale-data",)),
-    _P("cluster-enabled", "bool", False, mutable=False),
-    _P("tls-port", "int", 0, mutable=False),
-    _P("tls-cert-file", "string", ""),
-    _P("tls-key-file", "string", ""),
-    _P("tls-ca-cert-file", "string", ""),
-    _P("tls-auth-clients", "enum", "yes", enum=("yes", "no", "optional")),
-    _P("aclfile", "string", "", mutable=False),
-    _P("acllog-max-len", "int", 128, minimum=0),
-    _P("enable-debug-command", "enum", "yes", enum=("yes", "no", "local"), mutable=False),
-    _P("enable-protected-configs", "enum", "no", enum=("yes", "no", "local"), mutable=False),
-    _P("supervised", "enum", "no", enum=("upstart", "systemd", "auto", "no"), mutable=False),
     _P("lease-ms", "int", 2000, mutable=False, minimum=100),
 ]
 
@@ -218,7 +441,15 @@ class Config:
             raise KeyError(name)
         if not p.mutable and not startup:
             raise PermissionError(name)
-        v = p.parse(text)
+        self.set_value(p.name, p.parse(text))
+
+    def set_value(self, name: str, v: Any) -> None:
+        """Store an already parsed value (``Param.parse``) and run the change hooks."""
+        p = self.params[name]
+        if isinstance(v, dict) and p.name == "client-output-buffer-limit":
+            cur = obuf_limits(self.values[p.name])
+            cur.update(v)
+            v = " ".join(f"{c} {h} {s} {t}" for c, (h, s, t) in cur.items())
         self.values[p.name] = v
         for h in self._hooks.get(p.name, ()):
             h(v)
