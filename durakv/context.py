@@ -38,7 +38,21 @@ class Stats:
         self.errors[code] = self.errors.get(code, 0) + 1
 
 
+_GATING = frozenset({"acl", "cluster", "loading"})
+
+
 class Context:
+    gated = False  # True while acl, cluster or loading need the dispatcher's slow path
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in _GATING:
+            object.__setattr__(
+                self, "gated",
+                bool(getattr(self, "acl", None) is not None or getattr(self, "cluster", None) is not None
+                     or getattr(self, "loading", False)),
+            )
+
     def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.config = config
         self.clock = clock or Clock()

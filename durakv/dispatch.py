@@ -69,12 +69,35 @@ def execute(c: Session, argv: list[bytes]) -> bytes:
     """Run one client command through every gate; returns the encoded reply."""
     srv = c.srv
     srv.stats.total_commands_processed += 1
-    spec = resolve(argv)
-    if type(spec) is str:
-        if c.multi is not None:
-            c.multi_error = True
-        return reject(c, spec)
+    spec = COMMANDS.get(argv[0])
+    if spec is None or spec.subcommands:
+        spec = resolve(argv)
+        if type(spec) is str:
+            if c.multi is not None:
+                c.multi_error = True
+            return reject(c, spec)
+    else:
+        a = spec.arity
+        n = len(argv)
+        if (a > 0 and n != a) or n < -a:
+            if c.multi is not None:
+                c.multi_error = True
+            return reject(c, errors.WRONG_ARITY.format(spec.name))
     c.last_cmd = spec.name
+    # the common case: no per-client state and no node-wide condition to check
+    if (
+        c.multi is None
+        and c.authenticated
+        and srv.gated is False
+        and (c.resp == 3 or not (c.channels or c.patterns or c.shard_channels))
+        and not (spec.write_gate and (srv.evictor is not None or srv.write_refused is not None or srv.role != "master"))
+    ):
+        return call(c, spec, argv)
+    return _gated(c, spec, argv)
+
+
+def _gated(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
+    srv = c.srv
     if not c.authenticated and "no_auth" not in spec.flags:
         return reject(c, errors.NOAUTH, spec)
     if srv.acl is not None and c.user is not None:
@@ -135,7 +158,6 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
     srv = c.srv
     ks = srv.ks
     dirty = ks.dirty
-    saved_effects = c.effects
     c.effects = None
     t0 = perf_counter_ns()
     try:
@@ -149,21 +171,21 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
     tracker = srv.tracker
     if ks.modified:
         if tracker is not None and not c.replaying:
-            if c.effects is not None:
-                effects = c.effects
+            effects = c.effects
+            if effects is not None:
+                seq = tracker.write(effects, ks.modified)
             elif ks.dirty != dirty and spec.name not in _PROPAGATES_INNER:
-                effects = [(c.db.id, argv)]
+                seq = tracker.write_one(c.db.id, argv, ks.modified)
             else:
-                effects = None
-            seq = tracker.write(effects, ks.modified)
+                seq = tracker.write(None, ks.modified)
             if seq > c.wait:
                 c.wait = seq
         ks.modified.clear()
+        c.effects = None
     elif tracker is not None and tracker.has_pending:
         seq = tracker.read_wait(c.db.id, spec, argv)
         if seq > c.wait:
             c.wait = seq
-    c.effects = saved_effects
     if srv.monitors and not c.replaying:
         srv.extras["monitor_feed"](c, argv)
     return reply

@@ -25,7 +25,7 @@ from .log import Log
 
 
 def encode_command(argv: list[bytes]) -> bytes:
-    return b"*%d\r\n%s" % (len(argv), b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in argv))
+    return b"*%d\r\n%s" % (len(argv), b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv]))
 
 
 class CommitTracker:
@@ -76,6 +76,26 @@ class CommitTracker:
                 self.barrier = seq
             self.has_pending = True
         return seq if (keys or effects) else 0
+
+    def write_one(self, dbid: int, argv: list[bytes], keys: list[tuple[int, bytes | None]]) -> int:
+        """:meth:`write` for the common case of one command logged as itself."""
+        parts = self._parts
+        if dbid != self._db:
+            parts.append(b"*2\r\n$6\r\nSELECT\r\n$%d\r\n%d\r\n" % (len(str(dbid)), dbid))
+            self._db = dbid
+        parts.append(b"*%d\r\n%s" % (len(argv), b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv])))
+        if not self._scheduled:
+            self._scheduled = True
+            self.call_soon(self.flush)
+        seq = self.batch_seq
+        self._keys.extend(keys)
+        dirty = self.dirty
+        for k in keys:
+            dirty[k] = seq
+            if k[1] is None:  # EVERYTHING: a flush-like change
+                self.barrier = seq
+        self.has_pending = True
+        return seq
 
     def _schedule(self) -> None:
         self.has_pending = True

@@ -59,6 +59,7 @@ class CommandSpec:
     failed_calls: int = 0
     is_write: bool = False
     is_fast_read: bool = False
+    write_gate: bool = False  # write or denyoom: OOM / MISCONF / read-only replica gates apply
     whole_keyspace: bool = False
     id: int = 0
 
@@ -149,6 +150,7 @@ def declare(
     spec.is_write = WRITE in fl
     spec.whole_keyspace = WHOLE_KEYSPACE in fl
     spec.is_fast_read = not spec.is_write and FAST in fl
+    spec.write_gate = spec.is_write or DENYOOM in fl
     _next_id += 1
     spec.id = _next_id
     if "|" in name:
