@@ -10,5 +10,5 @@ if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-benchmark >/d
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
-.venv/bin/ruff check durakv tests tools
+.venv/bin/ruff check durakv tests tools bench
 exec .venv/bin/python -m pytest -p no:cacheprovider -q -ra "$@"
