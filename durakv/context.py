@@ -69,6 +69,7 @@ class Context:
         self.role = "master"  # or "slave"
         self.primary_addr: tuple[str, int] | None = None
         self.pubsub: Any = None
+        self.current_client: Any = None  # session whose command is executing (tracking NOLOOP)
         self.acl: Any = None
         self.cluster: Any = None
         self.replication: Any = None

@@ -159,6 +159,7 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
     ks = srv.ks
     dirty = ks.dirty
     c.effects = None
+    srv.current_client = c
     t0 = perf_counter_ns()
     try:
         reply = spec.handler(c, argv)  # type: ignore[misc]
@@ -188,6 +189,10 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
             c.wait = seq
     if srv.monitors and not c.replaying:
         srv.extras["monitor_feed"](c, argv)
+    if c.tracking is not None:  # client-side caching: remember read keys, send deferred invalidations
+        reply = c.tracking.after(c, spec, argv, reply)
+    if not (c.in_exec or c.in_script):
+        srv.current_client = None
     return reply
 
 
