@@ -1,0 +1,201 @@
+"""The hash type: a compact packed blob while small (Redis's listpack), a dict past the limits.
+
+A small hash is one ``bytes`` object (see :func:`pack`): a 5-byte header, the lengths of
+every field and value, then their bytes.  That costs ~40 bytes of Python overhead for the
+whole hash instead of ~1.5 KB for a dict of bytes objects.  Operations on a small hash
+unpack it (one C-speed pass), work on the flat list and pack it again — like Redis's
+listpack, O(n) for n <= ``hash-max-listpack-entries``.  Past ``hash-max-listpack-entries``
+fields or ``hash-max-listpack-value`` bytes in one field or value the hash becomes a dict
+for good (conversion is one-way, as in Redis).
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator
+from itertools import accumulate
+from typing import Any
+
+_EMPTY = b"\x01\x00\x00\x00\x00"
+
+
+def pack(items: list[bytes]) -> bytes:
+    """Pack a list of byte strings into one blob (header, lengths, data)."""
+    n = len(items)
+    if not n:
+        return _EMPTY
+    lens = [len(x) for x in items]
+    if max(lens) < 256:
+        return b"\x01" + n.to_bytes(4, "little") + bytes(lens) + b"".join(items)
+    return b"\x04" + n.to_bytes(4, "little") + array("I", lens).tobytes() + b"".join(items)
+
+
+def unpack(blob: bytes) -> list[bytes]:
+    """The list of byte strings packed in ``blob``."""
+    n = int.from_bytes(blob[1:5], "little")
+    if blob[0] == 1:
+        pos = 5 + n
+        lens: Any = blob[5:pos]
+    else:
+        pos = 5 + 4 * n
+        lens = array("I", blob[5:pos])
+    offs = list(accumulate(lens, initial=pos))
+    return [blob[a:b] for a, b in zip(offs, offs[1:])]
+
+
+def packed_len(blob: bytes) -> int:
+    return int.from_bytes(blob[1:5], "little")
+
+
+class Hash:
+    """A Redis hash.  ``lp`` is the packed flat [f1, v1, f2, v2 ...] blob while compact,
+    else None and ``d`` is a dict field -> value (insertion order)."""
+
+    type_name = "hash"
+    __slots__ = ("lp", "d")
+
+    def __init__(self) -> None:
+        self.lp: bytes | None = _EMPTY
+        self.d: dict[bytes, bytes] | None = None
+
+    # -- introspection ---------------------------------------------------------------------
+    def encoding(self, config: Any = None) -> str:
+        return "listpack" if self.lp is not None else "hashtable"
+
+    def __len__(self) -> int:
+        if self.lp is not None:
+            return packed_len(self.lp) >> 1
+        return len(self.d)  # type: ignore[arg-type]
+
+    def copy(self) -> Hash:
+        h = Hash()
+        h.lp = self.lp
+        h.d = dict(self.d) if self.d is not None else None
+        return h
+
+    # -- reads -----------------------------------------------------------------------------
+    def flat(self) -> list[bytes]:
+        """[f1, v1, f2, v2 ...] in iteration order."""
+        if self.lp is not None:
+            return unpack(self.lp)
+        out: list[bytes] = []
+        for kv in self.d.items():  # type: ignore[union-attr]
+            out += kv
+        return out
+
+    def items(self) -> list[tuple[bytes, bytes]]:
+        """(field, value) pairs in iteration order (listpack order while compact)."""
+        if self.lp is not None:
+            fl = unpack(self.lp)
+            return list(zip(fl[0::2], fl[1::2]))
+        return list(self.d.items())  # type: ignore[union-attr]
+
+    def keys(self) -> list[bytes]:
+        if self.lp is not None:
+            return unpack(self.lp)[0::2]
+        return list(self.d)  # type: ignore[arg-type]
+
+    def values(self) -> list[bytes]:
+        if self.lp is not None:
+            return unpack(self.lp)[1::2]
+        return list(self.d.values())  # type: ignore[union-attr]
+
+    def __iter__(self) -> Iterator[tuple[bytes, bytes]]:
+        return iter(self.items())
+
+    def get(self, field: bytes) -> bytes | None:
+        d = self.d
+        if d is not None:
+            return d.get(field)
+        fl = unpack(self.lp)  # type: ignore[arg-type]
+        i = _find(fl, field)
+        return None if i < 0 else fl[i + 1]
+
+    def __contains__(self, field: bytes) -> bool:
+        return self.get(field) is not None
+
+    # -- writes ----------------------------------------------------------------------------
+    def set_many(self, pairs: list[bytes], max_entries: int, max_value: int) -> int:
+        """Set fields from a flat [f, v, f, v ...] list; returns how many fields were new."""
+        d = self.d
+        if d is None:
+            fl = unpack(self.lp)  # type: ignore[arg-type]
+            added = 0
+            big = False
+            for i in range(0, len(pairs), 2):
+                f = pairs[i]
+                v = pairs[i + 1]
+                if len(f) > max_value or len(v) > max_value:
+                    big = True
+                j = _find(fl, f)
+                if j < 0:
+                    fl.append(f)
+                    fl.append(v)
+                    added += 1
+                else:
+                    fl[j + 1] = v
+            if big or len(fl) > 2 * max_entries:
+                self.d = dict(zip(fl[0::2], fl[1::2]))
+                self.lp = None
+            else:
+                self.lp = pack(fl)
+            return added
+        n = len(d)
+        for i in range(0, len(pairs), 2):
+            d[pairs[i]] = pairs[i + 1]
+        return len(d) - n
+
+    def set(self, field: bytes, value: bytes, max_entries: int, max_value: int) -> bool:
+        return self.set_many([field, value], max_entries, max_value) == 1
+
+    def delete_many(self, fields: list[bytes]) -> int:
+        d = self.d
+        n = 0
+        if d is not None:
+            for f in fields:
+                if d.pop(f, None) is not None:
+                    n += 1
+            return n
+        fl = unpack(self.lp)  # type: ignore[arg-type]
+        for f in fields:
+            j = _find(fl, f)
+            if j >= 0:
+                del fl[j : j + 2]
+                n += 1
+        if n:
+            self.lp = pack(fl)
+        return n
+
+    def convert(self) -> None:
+        """Force the dict encoding (e.g. a field too long for the listpack limits)."""
+        if self.lp is not None:
+            fl = unpack(self.lp)
+            self.d = dict(zip(fl[0::2], fl[1::2]))
+            self.lp = None
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[bytes, bytes]], max_entries: int, max_value: int) -> Hash:
+        """Build a hash (RDB load, RESTORE): compact when it fits the limits."""
+        h = cls()
+        flat: list[bytes] = []
+        for f, v in pairs:
+            flat.append(f)
+            flat.append(v)
+        h.set_many(flat, max_entries, max_value)
+        return h
+
+
+def _find(fl: list[bytes], field: bytes) -> int:
+    """Index of ``field`` among the even positions of a flat list, or -1."""
+    i = 0
+    n = len(fl)
+    while True:
+        try:
+            i = fl.index(field, i)
+        except ValueError:
+            return -1
+        if not i & 1:
+            return i
+        i += 1
+        if i >= n:
+            return -1

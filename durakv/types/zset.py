@@ -1,0 +1,461 @@
+"""The sorted set type: a packed blob while small (Redis's listpack), dict + sorted pairs past it.
+
+Compact form (``lp``): the members packed as in :func:`durakv.types.hash.pack`, followed
+by their scores as 8-byte doubles, in (score, member) order.  Operations unpack into two
+parallel lists, work on them and pack again (O(n) for n <= ``zset-max-listpack-entries``,
+like Redis's listpack).  Past ``zset-max-listpack-entries`` members or a member longer
+than ``zset-max-listpack-value`` the set becomes ``d`` (member -> score) plus ``sl``, a
+:class:`SortedPairs` of (score, member) tuples — Redis's skiplist — for good (except that
+ZUNIONSTORE & co build their result compact when it fits, as Redis does).
+
+Positions are 0-based ranks in ascending (score, member) order everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Iterator
+from itertools import accumulate
+from typing import Any
+
+from .hash import pack, packed_len, unpack
+
+_LOAD = 512
+_INF = math.inf
+
+
+class SortedPairs:
+    """A sorted list of (score, member) tuples kept in buckets of ~_LOAD (like sortedcontainers)."""
+
+    __slots__ = ("lists", "maxes", "n", "_cum")
+
+    def __init__(self, items: list[tuple[float, bytes]] | None = None) -> None:
+        self.lists: list[list[tuple[float, bytes]]] = []
+        self.maxes: list[tuple[float, bytes]] = []
+        self.n = 0
+        self._cum: list[int] | None = None
+        if items:
+            items = sorted(items)
+            for i in range(0, len(items), _LOAD):
+                chunk = items[i : i + _LOAD]
+                self.lists.append(chunk)
+                self.maxes.append(chunk[-1])
+            self.n = len(items)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def add(self, k: tuple[float, bytes]) -> None:
+        lists = self.lists
+        maxes = self.maxes
+        self.n += 1
+        self._cum = None
+        if not maxes:
+            lists.append([k])
+            maxes.append(k)
+            return
+        i = bisect_left(maxes, k)
+        if i == len(maxes):
+            i -= 1
+            lst = lists[i]
+            lst.append(k)
+            maxes[i] = k
+        else:
+            lst = lists[i]
+            insort(lst, k)
+        if len(lst) > 2 * _LOAD:
+            half = lst[_LOAD:]
+            del lst[_LOAD:]
+            maxes[i] = lst[-1]
+            lists.insert(i + 1, half)
+            maxes.insert(i + 1, half[-1])
+
+    def remove(self, k: tuple[float, bytes]) -> None:
+        maxes = self.maxes
+        i = bisect_left(maxes, k)
+        lst = self.lists[i]
+        j = bisect_left(lst, k)
+        del lst[j]
+        self.n -= 1
+        self._cum = None
+        if not lst:
+            del self.lists[i]
+            del maxes[i]
+        elif j == len(lst):
+            maxes[i] = lst[-1]
+
+    def cum(self) -> list[int]:
+        c = self._cum
+        if c is None:
+            c = self._cum = list(accumulate(map(len, self.lists), initial=0))
+        return c
+
+    def bisect_left(self, k: Any) -> int:
+        """Position of the first pair >= k (k may be a 1-tuple (score,))."""
+        maxes = self.maxes
+        i = bisect_left(maxes, k)
+        if i == len(maxes):
+            return self.n
+        return self.cum()[i] + bisect_left(self.lists[i], k)
+
+    def bisect_member(self, m: bytes, right: bool) -> int:
+        """Bisect by member alone (meaningful when all scores are equal: lex ranges)."""
+        key = _second
+        maxes = self.maxes
+        if right:
+            i = bisect_right(maxes, m, key=key)
+            if i == len(maxes):
+                return self.n
+            return self.cum()[i] + bisect_right(self.lists[i], m, key=key)
+        i = bisect_left(maxes, m, key=key)
+        if i == len(maxes):
+            return self.n
+        return self.cum()[i] + bisect_left(self.lists[i], m, key=key)
+
+    def __getitem__(self, pos: int) -> tuple[float, bytes]:
+        cum = self.cum()
+        i = bisect_right(cum, pos) - 1
+        return self.lists[i][pos - cum[i]]
+
+    def slice(self, start: int, stop: int) -> list[tuple[float, bytes]]:
+        """Pairs at positions [start, stop)."""
+        if start >= stop:
+            return []
+        cum = self.cum()
+        i = bisect_right(cum, start) - 1
+        out: list[tuple[float, bytes]] = []
+        lists = self.lists
+        off = start - cum[i]
+        need = stop - start
+        while need > 0 and i < len(lists):
+            lst = lists[i]
+            part = lst[off : off + need]
+            out += part
+            need -= len(part)
+            off = 0
+            i += 1
+        return out
+
+    def __iter__(self) -> Iterator[tuple[float, bytes]]:
+        for lst in self.lists:
+            yield from lst
+
+    def first(self) -> tuple[float, bytes]:
+        return self.lists[0][0]
+
+    def last(self) -> tuple[float, bytes]:
+        return self.lists[-1][-1]
+
+
+def _second(t: tuple[float, bytes]) -> bytes:
+    return t[1]
+
+
+def _pack(ms: list[bytes], ss: list[float]) -> bytes:
+    return pack(ms) + array("d", ss).tobytes()
+
+
+def _unpack(blob: bytes) -> tuple[list[bytes], list[float]]:
+    n = packed_len(blob)
+    if not n:
+        return [], []
+    return unpack(blob), array("d", blob[-8 * n :]).tolist()
+
+
+_EMPTY = _pack([], [])
+
+
+class LexBound:
+    """One end of a lexicographic range: '-' / '+' / '[x' / '(x'."""
+
+    __slots__ = ("kind", "value")
+
+    def __init__(self, kind: int, value: bytes = b"") -> None:
+        self.kind = kind  # -1: '-', 1: '+', 0: inclusive, 2: exclusive
+        self.value = value
+
+
+def lex_gte_min(m: bytes, b: LexBound) -> bool:
+    k = b.kind
+    if k == -1:
+        return True
+    if k == 1:
+        return False
+    return m >= b.value if k == 0 else m > b.value
+
+
+def lex_lte_max(m: bytes, b: LexBound) -> bool:
+    k = b.kind
+    if k == 1:
+        return True
+    if k == -1:
+        return False
+    return m <= b.value if k == 0 else m < b.value
+
+
+def _cmplex(a: LexBound, b: LexBound) -> int:
+    """Redis's sdscmplex with the shared min/max string sentinels."""
+    if a.kind != 0 and a.kind != 2 and a.kind == b.kind:
+        return 0
+    if a.kind == -1 or b.kind == 1:
+        return -1
+    if a.kind == 1 or b.kind == -1:
+        return 1
+    return (a.value > b.value) - (a.value < b.value)
+
+
+def lex_empty(mn: LexBound, mx: LexBound) -> bool:
+    """True for ranges that are always empty (Redis's zslIsInLexRange pre-check)."""
+    c = _cmplex(mn, mx)
+    return c > 0 or (c == 0 and (mn.kind != 0 or mx.kind != 0))
+
+
+class ZSet:
+    """A Redis sorted set.  Compact: ``lp`` (packed); else ``d`` member->score + ``sl``."""
+
+    type_name = "zset"
+    __slots__ = ("lp", "d", "sl")
+
+    def __init__(self, compact: bool = True) -> None:
+        if compact:
+            self.lp: bytes | None = _EMPTY
+            self.d: dict[bytes, float] | None = None
+            self.sl: SortedPairs | None = None
+        else:
+            self.lp = None
+            self.d = {}
+            self.sl = SortedPairs()
+
+    # -- introspection ---------------------------------------------------------------------
+    def encoding(self, config: Any = None) -> str:
+        return "listpack" if self.lp is not None else "skiplist"
+
+    def __len__(self) -> int:
+        if self.lp is not None:
+            return packed_len(self.lp)
+        return len(self.d)  # type: ignore[arg-type]
+
+    def copy(self) -> ZSet:
+        z = ZSet.__new__(ZSet)
+        z.lp = self.lp
+        if self.d is not None:
+            z.d = dict(self.d)
+            z.sl = SortedPairs(list(self.sl))  # type: ignore[arg-type]
+        else:
+            z.d = None
+            z.sl = None
+        return z
+
+    def items(self) -> list[tuple[bytes, float]]:
+        """(member, score) pairs in ascending order."""
+        if self.lp is not None:
+            ms, ss = _unpack(self.lp)
+            return list(zip(ms, ss))
+        return [(m, s) for s, m in self.sl]  # type: ignore[union-attr]
+
+    def __iter__(self) -> Iterator[tuple[bytes, float]]:
+        return iter(self.items())
+
+    def members(self) -> list[bytes]:
+        if self.lp is not None:
+            return unpack(self.lp) if packed_len(self.lp) else []
+        return [m for _, m in self.sl]  # type: ignore[union-attr]
+
+    def score(self, m: bytes) -> float | None:
+        d = self.d
+        if d is not None:
+            return d.get(m)
+        ms, ss = _unpack(self.lp)  # type: ignore[arg-type]
+        try:
+            return ss[ms.index(m)]
+        except ValueError:
+            return None
+
+    def rank(self, m: bytes) -> int | None:
+        d = self.d
+        if d is not None:
+            s = d.get(m)
+            if s is None:
+                return None
+            return self.sl.bisect_left((s, m))  # type: ignore[union-attr]
+        try:
+            return unpack(self.lp).index(m)  # type: ignore[arg-type]
+        except ValueError:
+            return None
+
+    # -- writes ----------------------------------------------------------------------------
+    def convert(self) -> None:
+        """To the dict + sorted pairs encoding (one-way)."""
+        if self.lp is not None:
+            ms, ss = _unpack(self.lp)
+            self.d = dict(zip(ms, ss))
+            self.sl = SortedPairs(list(zip(ss, ms)))
+            self.lp = None
+
+    def set(self, m: bytes, score: float, max_entries: int, max_value: int) -> bool:
+        """Insert ``m`` or change its score; True if it was new."""
+        d = self.d
+        if d is not None:
+            old = d.get(m)
+            sl = self.sl
+            if old is not None:
+                if old == score:
+                    d[m] = score
+                    return False
+                sl.remove((old, m))  # type: ignore[union-attr]
+                sl.add((score, m))  # type: ignore[union-attr]
+                d[m] = score
+                return False
+            d[m] = score
+            sl.add((score, m))  # type: ignore[union-attr]
+            return True
+        ms, ss = _unpack(self.lp)  # type: ignore[arg-type]
+        new = True
+        try:
+            i = ms.index(m)
+        except ValueError:
+            pass
+        else:
+            new = False
+            del ms[i]
+            del ss[i]
+        if new and (len(ms) + 1 > max_entries or len(m) > max_value):
+            self.d = dict(zip(ms, ss))
+            self.sl = SortedPairs(list(zip(ss, ms)))
+            self.lp = None
+            self.d[m] = score
+            self.sl.add((score, m))
+            return True
+        i = bisect_left(range(len(ms)), (score, m), key=lambda j: (ss[j], ms[j]))
+        ms.insert(i, m)
+        ss.insert(i, score)
+        self.lp = _pack(ms, ss)
+        return new
+
+    def remove_many(self, members: list[bytes]) -> int:
+        d = self.d
+        n = 0
+        if d is not None:
+            sl = self.sl
+            for m in members:
+                s = d.pop(m, None)
+                if s is not None:
+                    sl.remove((s, m))  # type: ignore[union-attr]
+                    n += 1
+            return n
+        ms, ss = _unpack(self.lp)  # type: ignore[arg-type]
+        for m in members:
+            try:
+                i = ms.index(m)
+            except ValueError:
+                continue
+            del ms[i]
+            del ss[i]
+            n += 1
+        if n:
+            self.lp = _pack(ms, ss)
+        return n
+
+    def remove_range(self, start: int, stop: int) -> list[bytes]:
+        """Remove positions [start, stop); returns the removed members."""
+        if start >= stop:
+            return []
+        if self.d is not None:
+            pairs = self.sl.slice(start, stop)  # type: ignore[union-attr]
+            d = self.d
+            sl = self.sl
+            for p in pairs:
+                del d[p[1]]
+                sl.remove(p)  # type: ignore[union-attr]
+            return [m for _, m in pairs]
+        ms, ss = _unpack(self.lp)  # type: ignore[arg-type]
+        out = ms[start:stop]
+        del ms[start:stop]
+        del ss[start:stop]
+        self.lp = _pack(ms, ss)
+        return out
+
+    # -- positional reads --------------------------------------------------------------------
+    def slice(self, start: int, stop: int) -> list[tuple[bytes, float]]:
+        """(member, score) at positions [start, stop), ascending."""
+        if start >= stop:
+            return []
+        if self.lp is not None:
+            ms, ss = _unpack(self.lp)
+            return list(zip(ms[start:stop], ss[start:stop]))
+        return [(m, s) for s, m in self.sl.slice(start, stop)]  # type: ignore[union-attr]
+
+    def score_pos(self, x: float, exclusive: bool) -> int:
+        """Number of elements with score < x (or <= x when ``exclusive``): the first
+        position whose score is >= x (> x)."""
+        if exclusive:
+            if x == _INF:
+                return len(self)
+            x = math.nextafter(x, _INF)
+        if self.lp is not None:
+            return bisect_left(_unpack(self.lp)[1], x)
+        return self.sl.bisect_left((x,))  # type: ignore[union-attr]
+
+    def score_range(self, mn: float, minex: bool, mx: float, maxex: bool) -> tuple[int, int]:
+        """Positions [i, j) of the elements within the score range."""
+        if mn > mx or (mn == mx and (minex or maxex)):
+            return 0, 0
+        i = self.score_pos(mn, minex)
+        j = self.score_pos(mx, not maxex)
+        return (i, j) if j > i else (0, 0)
+
+    def lex_range(self, mn: LexBound, mx: LexBound, reverse: bool = False) -> tuple[int, int]:
+        """Positions [i, j) of the elements in a lex range, found as Redis finds them
+        (a scan from the head — or the tail for ``reverse`` — in the compact form)."""
+        if lex_empty(mn, mx):
+            return 0, 0
+        if self.lp is not None:
+            ms = self.members()
+            n = len(ms)
+            if not reverse:
+                i = 0
+                while i < n and not lex_gte_min(ms[i], mn):
+                    i += 1
+                j = i
+                while j < n and lex_lte_max(ms[j], mx):
+                    j += 1
+                return i, j
+            j = n - 1
+            while j >= 0 and not lex_lte_max(ms[j], mx):
+                j -= 1
+            i = j
+            while i >= 0 and lex_gte_min(ms[i], mn):
+                i -= 1
+            return i + 1, j + 1
+        sl = self.sl
+        if mn.kind == -1:
+            i = 0
+        elif mn.kind == 1:
+            i = len(sl)  # type: ignore[arg-type]
+        else:
+            i = sl.bisect_member(mn.value, mn.kind == 2)  # type: ignore[union-attr]
+        if mx.kind == 1:
+            j = len(sl)  # type: ignore[arg-type]
+        elif mx.kind == -1:
+            j = 0
+        else:
+            j = sl.bisect_member(mx.value, mx.kind == 0)  # type: ignore[union-attr]
+        return (i, j) if j > i else (0, 0)
+
+    @classmethod
+    def from_items(cls, items: list[tuple[bytes, float]], max_entries: int, max_value: int) -> ZSet:
+        """Build from (member, score) pairs with distinct members (any order): compact when
+        it fits the limits (Redis's zsetConvertToListpackIfNeeded)."""
+        n = len(items)
+        if n <= max_entries and all(len(m) <= max_value for m, _ in items):
+            z = cls(True)
+            if n:
+                pairs = sorted((s, m) for m, s in items)
+                z.lp = _pack([m for _, m in pairs], [s for s, _ in pairs])
+            return z
+        z = cls(False)
+        z.d = dict(items)
+        z.sl = SortedPairs([(s, m) for m, s in items])
+        return z
