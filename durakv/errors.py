@@ -90,6 +90,34 @@ PROTO_BIG_MBULK = "too big mbulk count string"
 PROTO_BIG_BULK = "too big bulk count string"
 
 
+# pub/sub, client tracking, scripting (durakv.pubsub, commands/tracking.py, durakv.scripting)
+UNKNOWN_SUBCOMMAND_OR_ARITY = "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP."
+TRACKING_SINGLE_REDIRECT = "ERR A client can only redirect to a single other client"
+TRACKING_REDIRECT_MISSING = "ERR The client ID you want redirect to does not exist"
+TRACKING_PREFIX_NEEDS_BCAST = "ERR PREFIX option requires BCAST mode to be enabled"
+TRACKING_SWITCH_BCAST = (
+    "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then "
+    "re-enabling it with a different mode."
+)
+TRACKING_OPTIN_BCAST = "ERR OPTIN and OPTOUT are not compatible with BCAST"
+TRACKING_OPTIN_OPTOUT = "ERR You can't specify both OPTIN mode and OPTOUT mode"
+TRACKING_SWITCH_OPT = (
+    "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then "
+    "re-enabling it with a different mode."
+)
+TRACKING_PREFIX_EXISTING = (
+    "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap."
+)
+TRACKING_PREFIX_OTHER = (
+    "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap."
+)
+CACHING_NOT_TRACKING = (
+    "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"
+)
+CACHING_YES_OPTIN = "ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."
+CACHING_NO_OPTOUT = "ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."
+
+
 def fmt_arg(value: bytes, limit: int = 128) -> str:
     """Render a client-supplied argument inside an error text (latin-1 keeps bytes 1:1)."""
     s = value[:limit].decode("latin-1")
