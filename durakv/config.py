@@ -413,6 +413,7 @@ PARAMS: list[Param] = [
     _P("log", "string", "", mutable=False),
     _P("shard", "int", 0, mutable=False),
     _P("lease-ms", "int", 2000, mutable=False, minimum=100),
+    _P("node-id", "string", "", mutable=False),  # replication: this node's id in the shard log
 ]
 
 
