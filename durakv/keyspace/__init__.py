@@ -40,7 +40,8 @@ class Database:
         self.ks = ks
         self.data: dict[bytes, Any] = {}
         self.expires: dict[bytes, int] = {}
-        self.watched: dict[bytes, set[Any]] = {}
+        # WATCH: key -> {session: key was already logically expired when WATCHed}
+        self.watched: dict[bytes, dict[Any, bool]] = {}
         self.access: dict[bytes, int] = {}  # LRU clock or LFU counter, when eviction needs it
         self._heap: list[tuple[int, bytes]] = []
 
@@ -168,6 +169,8 @@ class Keyspace:
         self.notify: Callable[[str, str, bytes, int], None] = lambda t, e, k, d: None
         self.on_touch: Callable[[int, bytes | None], None] | None = None
         self.touch_access: Callable[[Database, bytes], None] = lambda db, key: None
+        # SWAPDB happened (blocked clients may now be served): wired by the blocking layer
+        self.on_swap: Callable[[int, int], None] | None = None
 
     def signal_modified(self, db: Database, key: bytes, count: bool = True) -> None:
         """A key changed (Redis's signalModifiedKey + server.dirty++)."""
@@ -177,22 +180,90 @@ class Keyspace:
         if db.watched:
             watchers = db.watched.get(key)
             if watchers:
-                for c in watchers:
+                for c, expired in watchers.items():
+                    if expired:
+                        # watched while already expired (Redis 7.0 touchWatchedKey): its
+                        # deletion is no logical change; later changes are
+                        if key not in db.data:
+                            watchers[c] = False
+                        continue
                     c.dirty_cas = True
         if self.on_touch is not None:
             self.on_touch(db.id, key)
 
     def signal_flush(self, dbid: int) -> None:
-        """A whole database (or all, dbid == -1) changed: FLUSHDB/FLUSHALL/SWAPDB."""
+        """A whole database (or all, dbid == -1) is about to be emptied: FLUSHDB/FLUSHALL.
+
+        Call it *before* clearing: like Redis's touchAllWatchedKeysInDb, only watchers of
+        keys that exist in the emptied database are invalidated.
+        """
         self.dirty += 1
         self.modified.append(EVERYTHING)
         dbs = self.dbs if dbid == -1 else [self.dbs[dbid]]
         for db in dbs:
-            for watchers in db.watched.values():
-                for c in watchers:
-                    c.dirty_cas = True
+            if db.watched:
+                self._touch_all_watched(db, None)
         if self.on_touch is not None:
             self.on_touch(dbid, None)
+
+    def _touch_all_watched(self, emptied: Database, replaced_with: Database | None) -> None:
+        other = replaced_with.data if replaced_with is not None else None
+        data = emptied.data
+        for key, watchers in emptied.watched.items():
+            if key in data or (other is not None and key in other):
+                for c, expired in watchers.items():
+                    if expired:
+                        if other is None or key not in other:
+                            watchers[c] = False
+                        continue
+                    c.dirty_cas = True
+
+    def swap_dbs(self, id1: int, id2: int) -> None:
+        """SWAPDB: exchange the contents of two databases; WATCHers stay where they are."""
+        if id1 == id2:
+            self.dirty += 1
+            return
+        db1, db2 = self.dbs[id1], self.dbs[id2]
+        if db1.watched:
+            self._touch_all_watched(db1, db2)
+        if db2.watched:
+            self._touch_all_watched(db2, db1)
+        db1.data, db2.data = db2.data, db1.data
+        db1.expires, db2.expires = db2.expires, db1.expires
+        db1.access, db2.access = db2.access, db1.access
+        db1._heap, db2._heap = db2._heap, db1._heap
+        self.dirty += 1
+        self.modified.append(EVERYTHING)
+        if self.on_swap is not None:
+            self.on_swap(id1, id2)
+
+    # -- WATCH ---------------------------------------------------------------------------
+    def watch(self, c: Any, db: Database, key: bytes) -> None:
+        """WATCH ``key`` of ``db`` for session ``c`` (no-op when already watched)."""
+        watchers = db.watched.get(key)
+        if watchers is None:
+            watchers = db.watched[key] = {}
+        elif c in watchers:
+            return
+        watchers[c] = db.is_logically_expired(key) and key in db.data
+        c.watched.append((db, key))
+
+    def unwatch_all(self, c: Any) -> None:
+        for db, key in c.watched:
+            watchers = db.watched.get(key)
+            if watchers is not None:
+                watchers.pop(c, None)
+                if not watchers:
+                    del db.watched[key]
+        c.watched = []
+
+    def watched_key_expired(self, c: Any) -> bool:
+        """Redis's isWatchedKeyExpired: a key live at WATCH time has expired since."""
+        for db, key in c.watched:
+            watchers = db.watched.get(key)
+            if watchers is not None and not watchers.get(c, False) and db.is_logically_expired(key):
+                return True
+        return False
 
     def active_expire(self, budget: int = 200) -> int:
         """One active-expiry pass over every database; returns keys removed."""
