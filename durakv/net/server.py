@@ -86,6 +86,9 @@ class Connection(asyncio.Protocol):
         tracker = self.ctx.tracker
         if tracker is not None:
             tracker.remove_waiter(self)
+        s.multi = None
+        if s.watched:
+            self.ctx.ks.unwatch_all(s)
         hook = self.ctx.extras.get("on_disconnect")
         if hook is not None:
             hook(s)
