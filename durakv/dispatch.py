@@ -56,7 +56,7 @@ def resolve(argv: list[bytes]) -> CommandSpec | str:
                     errors.UNKNOWN_SUBCOMMAND.format(fmt_arg(argv[1]), argv[0].decode("latin-1").upper())
                 )
             spec = sub
-        else:
+        elif spec.handler is None:  # a container with its own handler (COMMAND) runs bare
             return errors.WRONG_ARITY.format(spec.name)
     a = spec.arity
     n = len(argv)
