@@ -1,0 +1,236 @@
+"""CLIENT TRACKING / CACHING / GETREDIR / TRACKINGINFO and invalidation messages, both servers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.support.raw import Raw, encode
+
+
+def _both(pair, fn: Callable[[int], list[bytes]]) -> list[bytes]:
+    a = fn(pair.redis.port)
+    b = fn(pair.durakv.port)
+    assert len(a) == len(b)
+    for i, (x, y) in enumerate(zip(a, b)):
+        assert y == x, f"step {i}: durakv {y!r} != redis {x!r}"
+    return a
+
+
+def _client_id(conn: Raw) -> int:
+    """The connection's id, from HELLO (same protocol as the connection)."""
+    reply = conn.parsed("HELLO", str(conn.proto))
+    if isinstance(reply, dict):
+        return reply[b"id"]
+    return reply[reply.index(b"id") + 1]
+
+
+def _ids_out(data: bytes, *ids: int) -> bytes:
+    for i, cid in enumerate(ids):
+        data = data.replace(b":%d\r\n" % cid, b":ID%d\r\n" % i)
+    return data
+
+
+def test_errors(pair):
+    pair.check("CLIENT", "TRACKING", "on", "PREFIX", "a")
+    pair.check("CLIENT", "TRACKING", "on", "OPTIN", "OPTOUT")
+    pair.check("CLIENT", "TRACKING", "on", "BCAST", "OPTIN")
+    pair.check("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "PREFIX", "ab")
+    pair.check("CLIENT", "TRACKING", "on", "REDIRECT", "999999")
+    pair.check("CLIENT", "TRACKING", "on", "REDIRECT", "abc")
+    pair.check("CLIENT", "TRACKING", "on", "foo")
+    pair.check("CLIENT", "TRACKING", "on", "REDIRECT")
+    pair.check("CLIENT", "TRACKING", "maybe")
+    pair.check("CLIENT", "TRACKING")
+    pair.check("CLIENT", "CACHING", "yes")
+    pair.check("CLIENT", "CACHING", "yes", "no")
+    pair.check("CLIENT", "GETREDIR")
+    pair.check("CLIENT", "GETREDIR", "x")
+    pair.check("CLIENT", "TRACKINGINFO")
+    pair.check("CLIENT", "TRACKING", "off")
+    pair.check("CLIENT", "TRACKINGINFO")
+
+
+def test_modes_and_info(pair):
+    pair.check("CLIENT", "TRACKING", "on", "OPTIN")
+    pair.check("CLIENT", "TRACKINGINFO")
+    pair.check("CLIENT", "CACHING", "no")
+    pair.check("CLIENT", "CACHING", "maybe")
+    pair.check("CLIENT", "CACHING", "yes")
+    pair.check("CLIENT", "TRACKINGINFO")
+    pair.check("CLIENT", "TRACKING", "on", "OPTOUT")
+    pair.check("CLIENT", "TRACKING", "on", "BCAST")
+    pair.check("CLIENT", "GETREDIR")
+    pair.check("CLIENT", "TRACKING", "off")
+    pair.check("CLIENT", "TRACKING", "on", "OPTOUT", "NOLOOP")
+    pair.check("CLIENT", "CACHING", "yes")
+    pair.check("CLIENT", "CACHING", "no")
+    pair.check("CLIENT", "TRACKINGINFO")
+    pair.check("CLIENT", "TRACKING", "off")
+    pair.check("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "b", "PREFIX", "a", "NOLOOP")
+    pair.check("CLIENT", "TRACKINGINFO")
+    pair.check("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "ab")
+    pair.check("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "c")
+    pair.check("CLIENT", "TRACKINGINFO")
+    pair.check("CLIENT", "TRACKING", "on")
+    pair.check("CLIENT", "TRACKING", "off")
+    pair.check("CLIENT", "TRACKING", "on", "BCAST")
+    pair.check("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "x")
+    pair.check("CLIENT", "TRACKING", "off")
+    # Redis 7.0 replies an error for an overlap among later prefixes and still enables tracking
+    pair.check("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "a", "PREFIX", "b", "PREFIX", "bc")
+    pair.check("CLIENT", "TRACKINGINFO")
+
+
+def test_default_mode_resp3(pair):
+    if pair.proto != 3:
+        return
+
+    def scenario(port: int) -> list[bytes]:
+        s, w = Raw(port, 3), Raw(port, 3)
+        out = [s.call("CLIENT", "TRACKING", "on"), s.call("GET", "k"), s.call("MGET", "a", "b")]
+        out.append(w.call("SET", "k", "1"))
+        out.append(s.read_raw(1))  # invalidate k
+        out.append(w.call("SET", "k", "2"))  # not read again: no message
+        out.append(w.call("MSET", "a", "1", "b", "2"))
+        out.append(s.read_raw(2))
+        out.append(s.call("GET", "k"))
+        # own write: invalidation comes after the reply
+        s.send(encode("SET", "k", "3"))
+        out.append(s.read_raw(2))
+        out.append(s.call("GET", "k"))
+        s.send(encode("DEL", "k"))
+        out.append(s.read_raw(2))
+        out.append(s.call("GET", "k"))
+        out.append(w.call("FLUSHALL"))
+        out.append(s.read_raw(1))  # null invalidation
+        s.send(encode("FLUSHALL"))
+        out.append(s.read_raw(2))
+        out.append(s.call("CLIENT", "TRACKING", "off"))
+        out.append(s.call("GET", "z"))
+        out.append(w.call("SET", "z", "1"))
+        out.append(s.call("PING"))
+        s.close()
+        w.close()
+        return out
+
+    _both(pair, scenario)
+
+
+def test_noloop_and_optin_optout(pair):
+    if pair.proto != 3:
+        return
+
+    def scenario(port: int) -> list[bytes]:
+        s, w = Raw(port, 3), Raw(port, 3)
+        out = [s.call("CLIENT", "TRACKING", "on", "NOLOOP"), s.call("GET", "k"), s.call("SET", "k", "v")]
+        out.append(s.call("PING"))  # no invalidation for its own write
+        out.append(s.call("CLIENT", "TRACKING", "off"))
+        out.append(s.call("CLIENT", "TRACKING", "on", "OPTIN"))
+        out.append(s.call("GET", "a"))  # not cached
+        out.append(s.call("CLIENT", "CACHING", "yes"))
+        out.append(s.call("GET", "b"))  # cached
+        out.append(s.call("GET", "c"))  # the flag lasted one command
+        out.append(w.call("MSET", "a", "1", "b", "2", "c", "3"))
+        out.append(s.read_raw(1))
+        out.append(s.call("CLIENT", "TRACKING", "off"))
+        out.append(s.call("CLIENT", "TRACKING", "on", "OPTOUT"))
+        out.append(s.call("CLIENT", "CACHING", "no"))
+        out.append(s.call("GET", "a"))  # not cached
+        out.append(s.call("GET", "b"))  # cached
+        out.append(w.call("MSET", "a", "1", "b", "2"))
+        out.append(s.read_raw(1))
+        s.close()
+        w.close()
+        return out
+
+    _both(pair, scenario)
+
+
+def test_bcast(pair):
+    if pair.proto != 3:
+        return
+
+    def scenario(port: int) -> list[bytes]:
+        s, w = Raw(port, 3), Raw(port, 3)
+        out = [s.call("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "b", "PREFIX", "a")]
+        out.append(w.call("MSET", "b2", "1", "a1", "2", "a0", "x", "c", "3", "b1", "1"))
+        out.append(s.read_raw(2))  # one sorted message per prefix
+        s.send(encode("SET", "a5", "1"))
+        out.append(s.read_raw(2))  # own write, reply first
+        out.append(s.call("CLIENT", "TRACKING", "off"))
+        out.append(s.call("CLIENT", "TRACKING", "on", "BCAST", "NOLOOP"))
+        out.append(s.call("SET", "q", "1"))
+        out.append(w.call("SET", "r", "1"))
+        out.append(s.read_raw(1))
+        s.close()
+        w.close()
+        return out
+
+    _both(pair, scenario)
+
+
+def test_redirect_resp2(pair):
+    if pair.proto != 2:
+        return
+
+    def scenario(port: int) -> list[bytes]:
+        t, u = Raw(port, 2), Raw(port, 2)
+        tid = _client_id(t)
+        t.call("HELLO", "2")
+        out = [u.call("CLIENT", "TRACKING", "on", "REDIRECT", str(tid))]
+        out.append(_ids_out(u.call("CLIENT", "TRACKINGINFO"), tid))
+        out.append(_ids_out(u.call("CLIENT", "GETREDIR"), tid))
+        out.append(u.call("GET", "a"))
+        out.append(u.call("SET", "a", "1"))  # redirect client not subscribed: nothing sent
+        out.append(t.call("PING"))
+        out.append(t.call("SUBSCRIBE", "__redis__:invalidate"))
+        out.append(u.call("GET", "a"))
+        out.append(u.call("SET", "a", "2"))
+        out.append(t.read_raw(1))
+        out.append(u.call("FLUSHALL"))
+        out.append(t.read_raw(1))
+        out.append(u.call("CLIENT", "TRACKING", "on", "REDIRECT", str(tid), "REDIRECT", str(tid)))
+        t.close()
+        out.append(u.call("GET", "a"))
+        t2 = Raw(port, 2)
+        out.append(t2.call("SET", "a", "3"))
+        out.append(_ids_out(u.call("CLIENT", "TRACKINGINFO"), tid))
+        u.close()
+        t2.close()
+        return out
+
+    _both(pair, scenario)
+
+
+def test_redirect_resp3_target_and_broken(pair):
+    if pair.proto != 3:
+        return
+
+    def scenario(port: int) -> list[bytes]:
+        w, v = Raw(port, 3), Raw(port, 3)
+        wid = _client_id(w)
+        out = [v.call("CLIENT", "TRACKING", "on", "REDIRECT", str(wid)), v.call("GET", "a"), v.call("SET", "a", "1")]
+        out.append(w.read_raw(1))
+        out.append(v.call("GET", "a"))
+        w.close()
+        x = Raw(port, 3)
+        x.call("PING")
+        out.append(x.call("SET", "a", "2"))
+        out.append(_ids_out(v.read_raw(1), wid))  # tracking-redir-broken
+        out.append(_ids_out(v.call("CLIENT", "TRACKINGINFO"), wid))
+        v.close()
+        x.close()
+        return out
+
+    _both(pair, scenario)
+
+
+def test_redis_py_tracking(r):
+    if r.get_connection_kwargs().get("protocol") != 3:
+        return
+    r.execute_command("CLIENT", "TRACKING", "on")
+    r.get("k")
+    info = r.execute_command("CLIENT", "TRACKINGINFO")
+    flags = info[b"flags"] if b"flags" in info else info["flags"]
+    assert b"on" in flags or "on" in flags
+    r.execute_command("CLIENT", "TRACKING", "off")
