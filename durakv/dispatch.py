@@ -75,6 +75,8 @@ def execute(c: Session, argv: list[bytes]) -> bytes:
         if type(spec) is str:
             if c.multi is not None:
                 c.multi_error = True
+                if argv[0].lower() == b"exec":
+                    return reject(c, spec, COMMANDS.get(b"exec"))
             return reject(c, spec)
     else:
         a = spec.arity
@@ -82,7 +84,7 @@ def execute(c: Session, argv: list[bytes]) -> bytes:
         if (a > 0 and n != a) or n < -a:
             if c.multi is not None:
                 c.multi_error = True
-            return reject(c, errors.WRONG_ARITY.format(spec.name))
+            return reject(c, errors.WRONG_ARITY.format(spec.name), spec)
     c.last_cmd = spec.name
     # the common case: no per-client state and no node-wide condition to check
     if (
@@ -147,6 +149,15 @@ def write_gate(c: Session, spec: CommandSpec) -> str | None:
 
 def reject(c: Session, msg: str, spec: CommandSpec | None = None) -> bytes:
     srv = c.srv
+    if c.multi is not None:
+        c.multi_error = True  # Redis's flagTransaction: EXEC will answer EXECABORT
+        if spec is not None and spec.name == "exec":
+            # Redis's execCommandAbort: a rejected EXEC leaves MULTI and says why
+            c.multi = None
+            c.multi_error = c.dirty_cas = False
+            if c.watched:
+                srv.ks.unwatch_all(c)
+            msg = "EXECABORT Transaction discarded because of: " + (msg[4:] if msg.startswith("ERR ") else msg)
     srv.stats.count_error(msg)
     if spec is not None:
         spec.rejected_calls += 1
