@@ -1,30 +1,240 @@
-"""Generic key commands (DEL EXISTS FLUSHDB FLUSHALL so far; the rest of the keyspace group follows)."""
+"""Generic key commands (Redis's "keyspace" group): existence, type, iteration, renaming,
+copying and moving keys, databases, expiry, OBJECT.
+
+Every command follows Redis 7.0's ``db.c`` / ``expire.c`` / ``object.c`` step by step:
+order of checks, error texts, reply shapes, keyspace events and ``dirty`` accounting.
+
+Effects for the log: the EXPIRE family becomes ``PEXPIREAT key <abs-ms> [flags]`` (or
+``DEL key`` / ``UNLINK key`` when the time is already past); RENAME, COPY, MOVE, SWAPDB,
+FLUSHDB, FLUSHALL, PERSIST, DEL and UNLINK are deterministic and logged as given.
+
+SCAN cursors: see :mod:`durakv.keyspace.scan` (hash-ordered snapshots with a safe
+fallback).  RANDOMKEY keeps, for large databases, a cached key list that is refreshed
+when it goes stale, so a pick costs O(1) instead of copying the key set.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .. import errors
-from ..errors import CommandError
+from ..clock import make_rng
+from ..errors import CommandError, fmt_arg, sanitize
+from ..keyspace import Database, type_name
+from ..keyspace.scan import matcher, parse_cursor, parse_options, reply, scan_step
 from ..protocol import resp
 from ..session import Session
-from ..spec import command
+from ..spec import command, container
+from ._util import LLONG_MAX, parse_int
+
+INT_MIN = -(2**31)
+INT_MAX = 2**31 - 1
+OBJ_SHARED_REFCOUNT = 2147483647
+OBJ_SHARED_INTEGERS = 10000
+EMBSTR_SIZE_LIMIT = 44
+
+_NX = 1
+_XX = 2
+_GT = 4
+_LT = 8
+
+
+def _get_int(b: bytes, msg: str | None = None) -> int:
+    """Redis's getIntFromObjectOrReply (range check against C int)."""
+    v = parse_int(b, msg or errors.NOT_INTEGER)
+    if v < INT_MIN or v > INT_MAX:
+        raise CommandError(msg or "ERR value is out of range, must be between %d and %d" % (INT_MIN, INT_MAX))
+    return v
+
+
+def _db_by_index(c: Session, idx: int) -> Database:
+    dbs = c.srv.ks.dbs
+    if idx < 0 or idx >= len(dbs):
+        raise CommandError(errors.INVALID_DB)
+    return dbs[idx]
+
+
+def _carry_access(src: Database, skey: bytes, dst: Database, dkey: bytes, access: Any) -> None:
+    """Keep a moved object's LRU/LFU data (Redis moves the object, with its lru field)."""
+    if access is not None:
+        dst.access[dkey] = access
+
+
+# -- DEL UNLINK EXISTS TYPE TOUCH ----------------------------------------------------------
+
+
+def _delete_keys(c: Session, argv: list[bytes]) -> bytes:
+    db = c.db
+    ks = db.ks
+    n = 0
+    for key in argv[1:]:
+        if db.lookup_nottl(key) is not None and db.delete(key):
+            ks.signal_modified(db, key)
+            ks.notify("g", "del", key, db.id)
+            n += 1
+    return resp.integer(n)
 
 
 @command("del", -2, "write", "@keyspace @write @slow", keys=(1, -1, 1))
 def del_(c: Session, argv: list[bytes]) -> bytes:
-    db = c.db
-    n = 0
-    for key in argv[1:]:
-        if db.lookup_nottl(key) is not None and db.delete(key):
-            db.ks.signal_modified(db, key)
-            db.ks.notify("g", "del", key, db.id)
-            n += 1
-    return resp.integer(n)
+    return _delete_keys(c, argv)
+
+
+@command("unlink", -2, "write fast", "@keyspace @write @fast", keys=(1, -1, 1))
+def unlink(c: Session, argv: list[bytes]) -> bytes:
+    return _delete_keys(c, argv)
 
 
 @command("exists", -2, "readonly fast", "@keyspace @read @fast", keys=(1, -1, 1))
 def exists(c: Session, argv: list[bytes]) -> bytes:
     db = c.db
-    return resp.integer(sum(1 for k in argv[1:] if db.lookup_nottl(k) is not None))
+    n = 0
+    for k in argv[1:]:
+        if db.lookup_nottl(k) is not None:
+            n += 1
+    return resp.integer(n)
+
+
+@command("type", 2, "readonly fast", "@keyspace @read @fast", keys=(1, 1, 1))
+def type_(c: Session, argv: list[bytes]) -> bytes:
+    v = c.db.lookup_nottl(argv[1])
+    if v is None:
+        return b"+none\r\n"
+    if type(v) is bytes:
+        return b"+string\r\n"
+    return b"+%s\r\n" % v.type_name.encode()
+
+
+@command("touch", -2, "readonly fast", "@keyspace @read @fast", keys=(1, -1, 1))
+def touch(c: Session, argv: list[bytes]) -> bytes:
+    db = c.db
+    n = 0
+    for k in argv[1:]:
+        if db.lookup(k) is not None:
+            n += 1
+    return resp.integer(n)
+
+
+# -- KEYS SCAN RANDOMKEY DBSIZE ------------------------------------------------------------
+
+
+def _live(db: Database, keys: list[bytes]) -> list[bytes]:
+    """Drop keys whose time passed (Redis's keyIsExpired; they are not deleted here)."""
+    exp = db.expires
+    if not exp:
+        return keys
+    now = db.ks.clock.now_ms()
+    out = []
+    for k in keys:
+        w = exp.get(k)
+        if w is None or w > now:
+            out.append(k)
+    return out
+
+
+@command("keys", 2, "readonly whole_keyspace", "@keyspace @read @slow @dangerous")
+def keys(c: Session, argv: list[bytes]) -> bytes:
+    db = c.db
+    pattern = argv[1]
+    if pattern == b"*":
+        found = list(db.data)
+    else:
+        m = matcher(pattern)
+        found = [k for k in db.data if m(k)]
+    return resp.bulks(_live(db, found))
+
+
+@command("scan", -2, "readonly whole_keyspace", "@keyspace @read @slow")
+def scan(c: Session, argv: list[bytes]) -> bytes:
+    cursor = parse_cursor(argv[1])
+    opts = parse_options(argv, 2, allow_type=True)
+    db = c.db
+    data = db.data
+    nxt, cand = scan_step(data, data, cursor, opts.count)
+    match = None if opts.pattern is None or opts.pattern == b"*" else opts.match
+    want = opts.type
+    exp = db.expires
+    out = []
+    for k in cand:
+        if match is not None and not match(k):
+            continue
+        if want is not None:
+            v = db.lookup_nottl(k)
+            tn = b"none" if v is None else (b"string" if type(v) is bytes else v.type_name.encode())
+            if tn != want:
+                continue
+            if v is None:  # deleted just now by the type check: Redis still lists it
+                out.append(resp.bulk(k))
+                continue
+        if exp and k in exp and db.lookup_nottl(k) is None:
+            continue
+        out.append(resp.bulk(k))
+    return reply(nxt, out)
+
+
+@command("dbsize", 1, "readonly fast whole_keyspace", "@keyspace @read @fast")
+def dbsize(c: Session, argv: list[bytes]) -> bytes:
+    return resp.integer(len(c.db.data))
+
+
+_RANDOM_SMALL = 2048
+# per database: (the data dict the list was built from, the key list, misses since built)
+_random_cache: dict[int, list[Any]] = {}
+
+
+def _rng(c: Session) -> Any:
+    rng = c.srv.rng
+    if rng is None:
+        rng = c.srv.rng = make_rng()
+    return rng
+
+
+def _pick(db: Database, rng: Any) -> bytes | None:
+    data = db.data
+    n = len(data)
+    if n == 0:
+        return None
+    if n <= _RANDOM_SMALL:
+        _random_cache.pop(id(db), None)
+        return rng.choice(list(data))
+    ent = _random_cache.get(id(db))
+    if ent is None or ent[0] is not data or ent[2] > 8 or abs(len(ent[1]) - n) > n // 4:
+        ent = [data, list(data), 0]
+        _random_cache[id(db)] = ent
+    lst = ent[1]
+    while True:
+        k = rng.choice(lst)
+        if k in data:
+            return k
+        ent[2] += 1
+        if ent[2] > 8:
+            ent[1] = lst = list(data)
+            ent[2] = 0
+
+
+@command("randomkey", 1, "readonly whole_keyspace", "@keyspace @read @slow")
+def randomkey(c: Session, argv: list[bytes]) -> bytes:
+    db = c.db
+    rng = _rng(c)
+    tries = 100
+    allvolatile = len(db.data) == len(db.expires)
+    while True:
+        k = _pick(db, rng)
+        if k is None:
+            return c.r.null
+        if db.expires and k in db.expires:
+            if allvolatile and not db.ks.expire_allowed:
+                tries -= 1
+                if tries == 0:
+                    return resp.bulk(k)
+            if db.lookup_nottl(k) is None:
+                continue
+            if not db.ks.expire_allowed and db.is_logically_expired(k):
+                continue
+        return resp.bulk(k)
+
+
+# -- FLUSHDB FLUSHALL SWAPDB -----------------------------------------------------------------
 
 
 def _flush_args(argv: list[bytes]) -> None:
@@ -35,15 +245,401 @@ def _flush_args(argv: list[bytes]) -> None:
 @command("flushdb", -1, "write", "@keyspace @write @slow @dangerous")
 def flushdb(c: Session, argv: list[bytes]) -> bytes:
     _flush_args(argv)
-    c.db.clear()
     c.srv.ks.signal_flush(c.db.id)
+    c.db.clear()
+    _random_cache.pop(id(c.db), None)
     return resp.OK
 
 
 @command("flushall", -1, "write", "@keyspace @write @slow @dangerous")
 def flushall(c: Session, argv: list[bytes]) -> bytes:
     _flush_args(argv)
-    for db in c.srv.ks.dbs:
+    ks = c.srv.ks
+    ks.signal_flush(-1)
+    for db in ks.dbs:
         db.clear()
-    c.srv.ks.signal_flush(-1)
+    _random_cache.clear()
+    from ..keyspace.scan import SCANNER
+
+    SCANNER.clear()
     return resp.OK
+
+
+@command("swapdb", 3, "write fast", "@keyspace @write @fast @dangerous")
+def swapdb(c: Session, argv: list[bytes]) -> bytes:
+    if c.srv.cluster is not None:
+        raise CommandError("ERR SWAPDB is not allowed in cluster mode")
+    id1 = _get_int(argv[1], "ERR invalid first DB index")
+    id2 = _get_int(argv[2], "ERR invalid second DB index")
+    ks = c.srv.ks
+    if id1 < 0 or id1 >= len(ks.dbs) or id2 < 0 or id2 >= len(ks.dbs):
+        raise CommandError(errors.INVALID_DB)
+    ks.swap_dbs(id1, id2)
+    _random_cache.pop(id(ks.dbs[id1]), None)
+    _random_cache.pop(id(ks.dbs[id2]), None)
+    return resp.OK
+
+
+# -- RENAME RENAMENX COPY MOVE ---------------------------------------------------------------
+
+
+def _rename(c: Session, argv: list[bytes], nx: bool) -> bytes:
+    db = c.db
+    ks = db.ks
+    src, dst = argv[1], argv[2]
+    v = db.lookup(src)
+    if v is None:
+        raise CommandError(errors.NO_SUCH_KEY)
+    if src == dst:
+        return resp.ZERO if nx else resp.OK
+    expire = db.expires.get(src)
+    if db.lookup_nottl(dst) is not None:
+        if nx:
+            return resp.ZERO
+        db.delete(dst)
+    access = db.access.get(src)
+    db.delete(src)
+    db.add(dst, v)
+    if expire is not None:
+        db.set_expire(dst, expire)
+    _carry_access(db, src, db, dst, access)
+    ks.signal_modified(db, src, count=False)
+    ks.signal_modified(db, dst)
+    ks.notify("g", "rename_from", src, db.id)
+    ks.notify("g", "rename_to", dst, db.id)
+    return resp.ONE if nx else resp.OK
+
+
+@command("rename", 3, "write", "@keyspace @write @slow", keys=(1, 2, 1))
+def rename(c: Session, argv: list[bytes]) -> bytes:
+    return _rename(c, argv, False)
+
+
+@command("renamenx", 3, "write fast", "@keyspace @write @fast", keys=(1, 2, 1))
+def renamenx(c: Session, argv: list[bytes]) -> bytes:
+    return _rename(c, argv, True)
+
+
+@command("copy", -3, "write denyoom", "@keyspace @write @slow", keys=(1, 2, 1))
+def copy(c: Session, argv: list[bytes]) -> bytes:
+    src = c.db
+    dst = c.db
+    replace = False
+    j = 3
+    n = len(argv)
+    while j < n:
+        opt = argv[j].lower()
+        if opt == b"replace":
+            replace = True
+        elif opt == b"db" and n - j - 1 >= 1:
+            dst = _db_by_index(c, _get_int(argv[j + 1]))
+            j += 1
+        else:
+            raise CommandError(errors.SYNTAX)
+        j += 1
+    if c.srv.cluster is not None and (src.id != 0 or dst.id != 0):
+        raise CommandError("ERR Copying to another database is not allowed in cluster mode")
+    key, newkey = argv[1], argv[2]
+    if src is dst and key == newkey:
+        raise CommandError(errors.SAME_OBJECT)
+    v = src.lookup(key)
+    if v is None:
+        return resp.ZERO
+    expire = src.expires.get(key)
+    delete = False
+    if dst.lookup_nottl(newkey) is not None:
+        if not replace:
+            return resp.ZERO
+        delete = True
+    newv = v if type(v) is bytes else v.copy()
+    if delete:
+        dst.delete(newkey)
+    dst.add(newkey, newv)
+    if expire is not None:
+        dst.set_expire(newkey, expire)
+    ks = src.ks
+    ks.signal_modified(dst, newkey)
+    ks.notify("g", "copy_to", newkey, dst.id)
+    return resp.ONE
+
+
+@command("move", 3, "write fast", "@keyspace @write @fast", keys=(1, 1, 1))
+def move(c: Session, argv: list[bytes]) -> bytes:
+    if c.srv.cluster is not None:
+        raise CommandError("ERR MOVE is not allowed in cluster mode")
+    src = c.db
+    dst = _db_by_index(c, _get_int(argv[2]))
+    if src is dst:
+        raise CommandError(errors.SAME_OBJECT)
+    key = argv[1]
+    v = src.lookup(key)
+    if v is None:
+        return resp.ZERO
+    expire = src.expires.get(key)
+    if dst.lookup_nottl(key) is not None:
+        return resp.ZERO
+    access = src.access.get(key)
+    dst.add(key, v)
+    if expire is not None:
+        dst.set_expire(key, expire)
+    _carry_access(src, key, dst, key, access)
+    src.delete(key)
+    ks = src.ks
+    ks.signal_modified(src, key, count=False)
+    ks.signal_modified(dst, key)
+    ks.notify("g", "move_from", key, src.id)
+    ks.notify("g", "move_to", key, dst.id)
+    return resp.ONE
+
+
+# -- EXPIRE family ---------------------------------------------------------------------------
+
+
+def _expire_flags(argv: list[bytes]) -> int:
+    """Redis's parseExtendedExpireArgumentsOrReply."""
+    flags = 0
+    for a in argv[3:]:
+        o = a.lower()
+        if o == b"nx":
+            flags |= _NX
+        elif o == b"xx":
+            flags |= _XX
+        elif o == b"gt":
+            flags |= _GT
+        elif o == b"lt":
+            flags |= _LT
+        else:
+            raise CommandError(sanitize("ERR Unsupported option %s" % fmt_arg(a.split(b"\0", 1)[0], 1 << 30)))
+    if flags & _NX and flags & (_XX | _GT | _LT):
+        raise CommandError("ERR NX and XX, GT or LT options at the same time are not compatible")
+    if flags & _GT and flags & _LT:
+        raise CommandError("ERR GT and LT options at the same time are not compatible")
+    return flags
+
+
+def _expire_generic(c: Session, argv: list[bytes], name: str, relative: bool, seconds: bool) -> bytes:
+    flags = _expire_flags(argv)
+    when = parse_int(argv[2])
+    if seconds:
+        if when > LLONG_MAX // 1000 or when < -(LLONG_MAX // 1000):
+            raise CommandError(errors.INVALID_EXPIRE.format(name))
+        when *= 1000
+    basetime = c.srv.clock.now_ms() if relative else 0
+    if when > LLONG_MAX - basetime:
+        raise CommandError(errors.INVALID_EXPIRE.format(name))
+    when += basetime
+    db = c.db
+    key = argv[1]
+    if db.lookup(key) is None:
+        return resp.ZERO
+    if flags:
+        cur = db.expires.get(key)
+        if flags & _NX and cur is not None:
+            return resp.ZERO
+        if flags & _XX and cur is None:
+            return resp.ZERO
+        if flags & _GT and (cur is None or when <= cur):
+            return resp.ZERO
+        if flags & _LT and cur is not None and when >= cur:
+            return resp.ZERO
+    ks = db.ks
+    if when <= c.srv.clock.now_ms() and not c.replaying and not c.srv.loading and c.srv.role == "master":
+        db.delete(key)
+        lazy = c.srv.config["lazyfree-lazy-expire"]
+        c.propagate([b"UNLINK" if lazy else b"DEL", key])
+        ks.signal_modified(db, key)
+        ks.notify("g", "del", key, db.id)
+        return resp.ONE
+    db.set_expire(key, when)
+    if not c.replaying:
+        c.propagate([b"PEXPIREAT", key, b"%d" % when, *argv[3:]])
+    ks.signal_modified(db, key)
+    ks.notify("g", "expire", key, db.id)
+    return resp.ONE
+
+
+@command("expire", -3, "write fast", "@keyspace @write @fast", keys=(1, 1, 1))
+def expire(c: Session, argv: list[bytes]) -> bytes:
+    return _expire_generic(c, argv, "expire", True, True)
+
+
+@command("pexpire", -3, "write fast", "@keyspace @write @fast", keys=(1, 1, 1))
+def pexpire(c: Session, argv: list[bytes]) -> bytes:
+    return _expire_generic(c, argv, "pexpire", True, False)
+
+
+@command("expireat", -3, "write fast", "@keyspace @write @fast", keys=(1, 1, 1))
+def expireat(c: Session, argv: list[bytes]) -> bytes:
+    return _expire_generic(c, argv, "expireat", False, True)
+
+
+@command("pexpireat", -3, "write fast", "@keyspace @write @fast", keys=(1, 1, 1))
+def pexpireat(c: Session, argv: list[bytes]) -> bytes:
+    return _expire_generic(c, argv, "pexpireat", False, False)
+
+
+def _ttl_generic(c: Session, argv: list[bytes], ms: bool, absolute: bool) -> bytes:
+    db = c.db
+    key = argv[1]
+    if db.lookup_nottl(key) is None:
+        return resp.NEG_TWO
+    when = db.expires.get(key)
+    if when is None:
+        return resp.NEG_ONE
+    ttl = when if absolute else when - c.srv.clock.now_ms()
+    if ttl < 0:
+        ttl = 0
+    return resp.integer(ttl if ms else (ttl + 500) // 1000)
+
+
+@command("ttl", 2, "readonly fast", "@keyspace @read @fast", keys=(1, 1, 1))
+def ttl(c: Session, argv: list[bytes]) -> bytes:
+    return _ttl_generic(c, argv, False, False)
+
+
+@command("pttl", 2, "readonly fast", "@keyspace @read @fast", keys=(1, 1, 1))
+def pttl(c: Session, argv: list[bytes]) -> bytes:
+    return _ttl_generic(c, argv, True, False)
+
+
+@command("expiretime", 2, "readonly fast", "@keyspace @read @fast", keys=(1, 1, 1))
+def expiretime(c: Session, argv: list[bytes]) -> bytes:
+    return _ttl_generic(c, argv, False, True)
+
+
+@command("pexpiretime", 2, "readonly fast", "@keyspace @read @fast", keys=(1, 1, 1))
+def pexpiretime(c: Session, argv: list[bytes]) -> bytes:
+    return _ttl_generic(c, argv, True, True)
+
+
+@command("persist", 2, "write fast", "@keyspace @write @fast", keys=(1, 1, 1))
+def persist(c: Session, argv: list[bytes]) -> bytes:
+    db = c.db
+    key = argv[1]
+    if db.lookup(key) is None or not db.persist(key):
+        return resp.ZERO
+    db.ks.signal_modified(db, key)
+    db.ks.notify("g", "persist", key, db.id)
+    return resp.ONE
+
+
+# -- OBJECT ------------------------------------------------------------------------------------
+
+container("object", -2, "@slow")
+
+_OBJECT_HELP = [
+    b"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    b"ENCODING <key>",
+    b"    Return the kind of internal representation used in order to store the value",
+    b"    associated with a <key>.",
+    b"FREQ <key>",
+    b"    Return the access frequency index of the <key>. The returned integer is",
+    b"    proportional to the logarithm of the recent access frequency of the key.",
+    b"IDLETIME <key>",
+    b"    Return the idle time of the <key>, that is the approximated number of",
+    b"    seconds elapsed since the last access to the key.",
+    b"REFCOUNT <key>",
+    b"    Return the number of references of the value associated with the specified",
+    b"    <key>.",
+    b"HELP",
+    b"    Prints this help.",
+]
+_OBJECT_HELP_REPLY = resp.array([b"+%s\r\n" % line for line in _OBJECT_HELP])
+
+_LFU_SELECTED = (
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+    "switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+_LFU_NOT_SELECTED = (
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+    "that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+
+
+def _int_value(v: bytes) -> int | None:
+    """The integer a string holds when Redis would encode it as 'int' (string2l), else None."""
+    n = len(v)
+    if n == 0 or n > 20:
+        return None
+    try:
+        return parse_int(v)
+    except CommandError:
+        return None
+
+
+def string_encoding(v: bytes) -> str:
+    """OBJECT ENCODING of a string value as Redis's tryObjectEncoding decides it."""
+    if _int_value(v) is not None:
+        return "int"
+    return "embstr" if len(v) <= EMBSTR_SIZE_LIMIT else "raw"
+
+
+def _lfu_policy(c: Session) -> bool:
+    return "lfu" in c.srv.config["maxmemory-policy"]
+
+
+def _object_lookup(c: Session, key: bytes) -> Any:
+    return c.db.lookup_nottl(key)
+
+
+@command("object|encoding", 3, "readonly", "@keyspace @read @slow", keys=(2, 2, 1))
+def object_encoding(c: Session, argv: list[bytes]) -> bytes:
+    v = _object_lookup(c, argv[2])
+    if v is None:
+        return c.r.null
+    enc = string_encoding(v) if type(v) is bytes else v.encoding(c.srv.config)
+    return resp.bulk(enc.encode())
+
+
+@command("object|refcount", 3, "readonly", "@keyspace @read @slow", keys=(2, 2, 1))
+def object_refcount(c: Session, argv: list[bytes]) -> bytes:
+    v = _object_lookup(c, argv[2])
+    if v is None:
+        return c.r.null
+    if type(v) is bytes:
+        iv = _int_value(v)
+        if iv is not None and 0 <= iv < OBJ_SHARED_INTEGERS:
+            cfg = c.srv.config
+            policy = cfg["maxmemory-policy"]
+            if cfg["maxmemory"] == 0 or not ("lru" in policy or "lfu" in policy):
+                return resp.integer(OBJ_SHARED_REFCOUNT)
+    return resp.ONE
+
+
+@command("object|idletime", 3, "readonly", "@keyspace @read @slow", keys=(2, 2, 1))
+def object_idletime(c: Session, argv: list[bytes]) -> bytes:
+    db = c.db
+    key = argv[2]
+    if _object_lookup(c, key) is None:
+        return c.r.null
+    if _lfu_policy(c):
+        raise CommandError(_LFU_SELECTED)
+    ev = c.srv.evictor
+    fn = getattr(ev, "idle_ms", None) if ev is not None else None
+    if fn is not None:
+        return resp.integer(max(0, int(fn(db, key))) // 1000)
+    return resp.ZERO
+
+
+@command("object|freq", 3, "readonly", "@keyspace @read @slow", keys=(2, 2, 1))
+def object_freq(c: Session, argv: list[bytes]) -> bytes:
+    db = c.db
+    key = argv[2]
+    if _object_lookup(c, key) is None:
+        return c.r.null
+    if not _lfu_policy(c):
+        raise CommandError(_LFU_NOT_SELECTED)
+    ev = c.srv.evictor
+    fn = getattr(ev, "lfu_freq", None) if ev is not None else None
+    if fn is not None:
+        return resp.integer(int(fn(db, key)))
+    v = db.access.get(key)
+    return resp.integer(v if isinstance(v, int) and 0 <= v <= 255 else 0)
+
+
+@command("object|help", 2, "loading stale", "@keyspace @slow")
+def object_help(c: Session, argv: list[bytes]) -> bytes:
+    return _OBJECT_HELP_REPLY
+
+
+__all__ = ["string_encoding", "type_name"]
