@@ -501,6 +501,16 @@ def parse_long_double(b: bytes) -> np.longdouble | None:
     return v
 
 
+_CHUNK = 10**4000  # Python refuses int -> str conversions above 4300 digits
+
+
+def _digits(q: int) -> bytes:
+    if q < _CHUNK:
+        return b"%d" % q
+    hi, lo = divmod(q, _CHUNK)
+    return _digits(hi) + b"%04000d" % lo
+
+
 def format_long_double(v: np.longdouble) -> bytes:
     """ld2string(..., LD_STR_HUMAN): "%.17Lf" with trailing zeros (and '.') removed."""
     if np.isinf(v):
@@ -513,7 +523,7 @@ def format_long_double(v: np.longdouble) -> bytes:
     r2 = 2 * r
     if r2 > den or (r2 == den and q & 1):  # round half to even, as glibc's printf
         q += 1
-    digits = b"%018d" % q
+    digits = _digits(q).rjust(18, b"0")
     s = digits[:-17] + b"." + digits[-17:]
     s = s.rstrip(b"0")
     if s.endswith(b"."):

@@ -1,0 +1,793 @@
+"""String commands (durakv/commands/strings.py) against redis-server, byte for byte.
+
+Differential tests (``pair``: RESP2 and RESP3) for every command, option and error;
+expiry observed with tiny PX values; and in-process checks that the effects written to
+the log are deterministic (absolute TTLs, SET for INCRBYFLOAT ...) and replay to the
+same data.
+"""
+
+from __future__ import annotations
+
+import random
+import shlex
+import time
+
+import hiredis
+import pytest
+
+from durakv import dispatch, spec
+from durakv.clock import ManualClock
+from durakv.config import Config
+from durakv.context import Context
+from durakv.durability.log import MemoryLog
+from durakv.durability.tracker import CommitTracker
+from durakv.session import Session
+from tests.support.procs import start_durakv, start_redis
+from tests.support.raw import Raw, encode
+
+WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
+
+
+def run(pair, script: str) -> None:
+    """pair.check every line of a script (shell-like quoting)."""
+    for line in script.strip().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            pair.check(*shlex.split(line))
+
+
+def make_nonstring(pair, key: str = "h") -> None:
+    """Create the same non-string key on both servers, with whichever type durakv has."""
+    for args in (("RPUSH", key, "a"), ("SADD", key, "a"), ("HSET", key, "a", "b"), ("ZADD", key, "1", "a")):
+        got = pair.durakv.call(*args)
+        if not got.startswith(b"-"):
+            assert pair.redis.call(*args) == got
+            return
+    raise AssertionError("durakv has no non-string type to test WRONGTYPE with")
+
+
+# -- SET / GET ------------------------------------------------------------------------------
+def test_set_get_basic(pair):
+    run(pair, """
+        GET nokey
+        SET k v
+        GET k
+        SET k ""
+        GET k
+        SET k 12345
+        GET k
+        SET k v extra
+        SET
+        SET k
+        GET k k
+    """)
+    pair.check("SET", b"bin\x00\r\nkey", b"\x00\xff\r\n")
+    pair.check("GET", b"bin\x00\r\nkey")
+    pair.check("SET", "big", "x" * 100_000)
+    pair.check("GET", "big")
+
+
+def test_set_option_combinations(pair):
+    run(pair, """
+        SET k v NX
+        SET k v NX
+        SET k v nx nx
+        SET k v XX
+        SET k v xx xx
+        SET k v XX NX
+        SET k v NX XX
+        SET k v GET GET
+        SET k v KEEPTTL KEEPTTL
+        SET k v EX 10 EX 20
+        SET k v PX 10000 PX 20000
+        SET k v EXAT 99999999999 EXAT 99999999998
+        SET k v PXAT 99999999999000 PXAT 99999999998000
+        SET k v EX 10 KEEPTTL
+        SET k v KEEPTTL EX 10
+        SET k v KEEPTTL PX 10
+        SET k v KEEPTTL EXAT 10
+        SET k v KEEPTTL PXAT 10
+        SET k v EX 10 PX 10
+        SET k v PX 10 EX 10
+        SET k v EX 10 EXAT 10
+        SET k v EXAT 10 PXAT 10
+        SET k v PXAT 10 PX 10
+        SET k v PERSIST
+        SET k v EX
+        SET k v PX
+        SET k v EXAT
+        SET k v PXAT
+        SET k v foo
+        SET k v NX foo
+        SET k v EX 10 foo
+        SET k v nXx
+        SET k v N
+        SET k v ex 100 nx
+        SET k v xx ex 100 get
+        SET k v Px 100000 xX gEt
+        SET k v2 keepttl get
+        GET k
+    """)
+
+
+def test_set_expire_errors(pair):
+    run(pair, """
+        SET k v EX 0
+        SET k v EX -1
+        SET k v PX 0
+        SET k v PX -5
+        SET k v EXAT 0
+        SET k v PXAT 0
+        SET k v PXAT -1
+        SET k v EX abc
+        SET k v EX 1.5
+        SET k v EX ""
+        SET k v EX " 1"
+        SET k v EX 01
+        SET k v EX 99999999999999999999
+        SET k v PX 9223372036854775807
+        SET k v EX 9223372036854775
+        SET k v EX 9223372036854776
+        SET k v EXAT 9223372036854776
+        SET k v EXAT 9223372036854775
+        GET k
+        SET k v PXAT 9223372036854775807
+        GET k
+        SET k v EX 0 GET
+        SET k v EX abc NX
+        SETEX k 0 v
+        SETEX k -1 v
+        SETEX k abc v
+        SETEX k 9223372036854776 v
+        PSETEX k 0 v
+        PSETEX k -10 v
+        PSETEX k 9223372036854775807 v
+        PSETEX k 1.5 v
+        GETEX k EX 0
+        GETEX k PX -1
+        GETEX k EXAT 0
+        GETEX k PXAT abc
+        GETEX nokey EX 0
+        GETEX nokey PX abc
+    """)
+
+
+def test_set_nx_xx_get(pair):
+    run(pair, """
+        SET k v XX
+        GET k
+        SET k v XX GET
+        SET k v NX GET
+        GET k
+        SET k v2 NX GET
+        GET k
+        SET k v2 NX
+        SET k v3 XX GET
+        SET k v4 XX
+        GET k
+        SET k v5 GET
+        SET nk v GET
+        GET nk
+    """)
+
+
+def test_wrongtype_everywhere(pair):
+    make_nonstring(pair, "h")
+    for args in (
+        ("GET", "h"), ("SET", "h", "v", "GET"), ("SET", "h", "v", "NX", "GET"), ("SET", "h", "v", "XX", "GET"),
+        ("GETEX", "h"), ("GETEX", "h", "EX", "0"), ("GETEX", "h", "PERSIST"), ("GETDEL", "h"),
+        ("GETSET", "h", "v"), ("STRLEN", "h"), ("APPEND", "h", "x"), ("GETRANGE", "h", "0", "1"),
+        ("SUBSTR", "h", "0", "1"), ("SETRANGE", "h", "0", "x"), ("SETRANGE", "h", "0", ""),
+        ("INCR", "h"), ("DECR", "h"), ("INCRBY", "h", "1"), ("DECRBY", "h", "1"),
+        ("INCRBYFLOAT", "h", "1"), ("LCS", "h", "x"), ("LCS", "x", "h"), ("LCS", "h", "x", "FOO"),
+    ):
+        got = pair.check(*args)
+        assert got.startswith(b"-"), args
+    # errors that come before the type check
+    run(pair, """
+        GETRANGE h a 1
+        SETRANGE h -1 x
+        SETRANGE h a x
+        INCRBY h abc
+        DECRBY h -9223372036854775808
+        SET h v EX 0 GET
+        SET h v foo
+        GETEX h foo
+    """)
+    assert pair.check("GETEX", "h", "EX", "0") == WRONGTYPE
+    # MGET gives nil for wrong types; plain SET, SETEX, MSET overwrite them
+    pair.check("MGET", "h", "nokey", "h")
+    pair.check("SET", "h", "v", "NX")
+    pair.check("SET", "h", "v", "XX")
+    pair.check("GET", "h")
+    make_nonstring(pair, "h2")
+    pair.check("MSET", "h2", "x")
+    pair.check("GET", "h2")
+    make_nonstring(pair, "h3")
+    pair.check("SETEX", "h3", "100", "x")
+    pair.check("GET", "h3")
+    make_nonstring(pair, "h4")
+    pair.check("MSETNX", "h4", "x", "n", "y")
+    pair.check("SETNX", "h4", "x")
+    pair.check("MGET", "h4", "n")
+
+
+# -- SETNX SETEX PSETEX GETSET GETDEL GETEX --------------------------------------------------
+def test_setnx_setex_psetex(pair):
+    run(pair, """
+        SETNX k v
+        SETNX k v2
+        GET k
+        SETNX k
+        SETEX k 100 v3
+        GET k
+        SETEX k 100
+        SETEX k 100 v extra
+        PSETEX k 100000 v4
+        GET k
+        PSETEX k 100000
+    """)
+
+
+def test_getset_getdel(pair):
+    run(pair, """
+        GETSET k v
+        GETSET k v2
+        GET k
+        GETSET k
+        GETDEL k
+        GETDEL k
+        GET k
+        GETDEL nokey
+        GETDEL k k
+    """)
+
+
+def test_getex_options(pair):
+    run(pair, """
+        GETEX nokey
+        GETEX nokey EX 10
+        GETEX nokey PERSIST
+        GETEX nokey foo
+        SET k v
+        GETEX k
+        GETEX k EX 100
+        GETEX k PX 100000
+        GETEX k EXAT 99999999999
+        GETEX k PXAT 99999999999000
+        GETEX k PERSIST
+        GETEX k PERSIST PERSIST
+        GETEX k EX 10 EX 20
+        GETEX k persist ex 10
+        GETEX k EX 10 PERSIST
+        GETEX k PX 10 EX 10
+        GETEX k EXAT 10 PXAT 10
+        GETEX k KEEPTTL
+        GETEX k NX
+        GETEX k XX
+        GETEX k GET
+        GETEX k foo
+        GETEX k EX
+        GETEX k PERSIST foo
+        GET k
+        GETEX k PXAT 1
+        EXISTS k
+        GET k
+        SET k v
+        GETEX k EXAT 1
+        GET k
+    """)
+
+
+# -- multi-key ------------------------------------------------------------------------------
+def test_mset_mget_msetnx(pair):
+    run(pair, """
+        MSET a 1 b 2 c
+        MSET a
+        MSET a 1 b 2
+        MGET a b nokey a
+        MSET a 3 a 4
+        GET a
+        MSETNX a 1 x 2
+        MGET a x
+        MSETNX x 1 y 2
+        MGET x y
+        MSETNX z 1 z 2
+        GET z
+        MSETNX x
+        MSETNX q 1 r
+        MGET
+        MGET nokey
+    """)
+
+
+# -- STRLEN APPEND GETRANGE SETRANGE ----------------------------------------------------------
+def test_strlen_append(pair):
+    run(pair, """
+        STRLEN nokey
+        APPEND k abc
+        APPEND k def
+        APPEND k ""
+        APPEND new ""
+        EXISTS new
+        GET k
+        STRLEN k
+        SET n 123
+        APPEND n 45
+        INCR n
+        STRLEN n
+        STRLEN k k
+    """)
+
+
+def test_getrange_substr(pair):
+    pair.check("SET", "s", "Hello World")
+    pair.check("SET", "e", "")
+    for s, e in [(0, -1), (0, 4), (-5, -1), (-1, -2), (-3, -3), (5, 2), (-100, 100), (100, 200),
+                 (0, 0), (-1, -1), (10, 10), (11, 11), (-11, 0), (-12, -11), (3, -100),
+                 (-9223372036854775808, 9223372036854775807)]:
+        pair.check("GETRANGE", "s", s, e)
+        pair.check("SUBSTR", "s", s, e)
+        pair.check("GETRANGE", "e", s, e)
+        pair.check("GETRANGE", "nokey", s, e)
+    run(pair, """
+        GETRANGE s a 1
+        GETRANGE s 0 b
+        GETRANGE s 0 1.5
+        GETRANGE s 9223372036854775808 1
+        GETRANGE nokey a 1
+        GETRANGE s 0
+        SUBSTR s 0
+    """)
+
+
+def test_setrange(pair):
+    run(pair, """
+        SETRANGE k 5 hello
+        GET k
+        SETRANGE k 0 HE
+        GET k
+        SETRANGE k 8 LLOWORLD
+        GET k
+        SETRANGE k 20 x
+        GET k
+        SETRANGE k -1 x
+        SETRANGE k a x
+        SETRANGE nokey -1 ""
+        SETRANGE k 0 ""
+        SETRANGE k 1000 ""
+        STRLEN k
+        SETRANGE none 0 ""
+        SETRANGE none 100 ""
+        EXISTS none
+        SETRANGE k 536870911 x
+        SETRANGE k 536870912 x
+        SETRANGE k 536870912 ""
+        SETRANGE none 536870912 x
+        SETRANGE none 9223372036854775807 x
+        EXISTS none
+        SET n 42
+        SETRANGE n 1 7
+        INCR n
+    """)
+    pair.check("SETRANGE", "bin", "3", b"\x00\xff")
+    pair.check("GET", "bin")
+
+
+# -- counters -------------------------------------------------------------------------------
+def test_incr_decr(pair):
+    run(pair, """
+        INCR i
+        INCR i
+        INCRBY i 10
+        DECR i
+        DECRBY i 5
+        DECRBY i -5
+        INCRBY i -100
+        GET i
+        INCRBY i abc
+        INCRBY i 1.5
+        INCRBY i ""
+        INCRBY i 9223372036854775808
+        DECRBY i -9223372036854775808
+        DECRBY i 9223372036854775807
+        INCR i i
+        SET big 9223372036854775807
+        INCR big
+        INCRBY big 0
+        DECRBY big -1
+        SET big 9223372036854775806
+        INCR big
+        INCR big
+        SET small -9223372036854775808
+        DECR small
+        INCRBY small -1
+        INCRBY small 9223372036854775807
+        SET small -9223372036854775807
+        DECRBY small 1
+        DECR small
+        SET f 1.5
+        INCR f
+        SET sp " 1"
+        INCR sp
+        SET sp "1 "
+        INCR sp
+        SET z 01
+        INCR z
+        SET neg -0
+        INCR neg
+        SET plus +1
+        INCR plus
+        SET e ""
+        INCR e
+        SET long 99999999999999999999
+        INCR long
+        SET neg -123
+        INCR neg
+        DECRBY neg 0
+        SET zero 0
+        DECR zero
+    """)
+
+
+def test_incrbyfloat_formatting(pair):
+    steps = [
+        ("f", "10.5"), ("f", "0.1"), ("f", "-5"), ("f", "1e10"), ("f", "1.23456789012345678901"),
+        ("f", "-10000000005.6"), ("f", "3.0e3"), ("f", "-3001.23456788994371891"),
+        ("g", "0"), ("g", "-0"), ("g", "-0.0"), ("g", "1e-4940"), ("g", "0x10"), ("g", "0x1p3"),
+        ("g", ".5"), ("g", "5."), ("g", "+5"), ("g", "1E2"), ("g", "0X1P-2"),
+        ("h", "1e308"), ("h", "1e308"), ("h", "1e4000"),
+        ("j", "0.00000381469726562500"), ("j", "5e-18"), ("j", "1.5e-17"),
+        ("k", "0.1"), ("k", "0.2"), ("m", "-3"), ("m", "3"), ("n", "-1.5e-17"), ("o", "5e-18"),
+        ("p", "0.000000000000000015"), ("q", "0.000000000000000025"), ("r", "-0.000000000000000025"),
+        ("s", "1.7976931348623157e308"), ("s", "1.7976931348623157e308"), ("t", "123456789012345678"),
+        ("u", "3.14159265358979323846264338327950288"), ("u", "-0.14159265358979323846"),
+    ]
+    for key, inc in steps:
+        pair.check("INCRBYFLOAT", key, inc)
+        pair.check("GET", key)
+
+
+def test_incrbyfloat_errors(pair):
+    run(pair, """
+        INCRBYFLOAT g abc
+        INCRBYFLOAT g " 1"
+        INCRBYFLOAT g "1 "
+        INCRBYFLOAT g ""
+        INCRBYFLOAT g 1e
+        INCRBYFLOAT g inf
+        INCRBYFLOAT g -inf
+        INCRBYFLOAT g +inf
+        INCRBYFLOAT g infinity
+        INCRBYFLOAT g INF
+        INCRBYFLOAT g nan
+        INCRBYFLOAT g -nan
+        INCRBYFLOAT g 1e5000
+        INCRBYFLOAT g -1e5000
+        INCRBYFLOAT g 1e-5000
+        INCRBYFLOAT g 0x1p-20000
+        INCRBYFLOAT g 1_0
+        EXISTS g
+        SET s foo
+        INCRBYFLOAT s 1
+        SET s "1.5 "
+        INCRBYFLOAT s 1
+        SET s 1e2
+        INCRBYFLOAT s 1
+        SET s 1.7976931348623157e308
+        INCRBYFLOAT s 1.7976931348623157e308
+        INCRBYFLOAT s 1e4932
+        INCRBYFLOAT s -1e4932
+        SET s inf
+        INCRBYFLOAT s 0
+        SET s 1e5000
+        INCRBYFLOAT s 0
+        INCRBYFLOAT s
+        INCRBYFLOAT s 1 2
+    """)
+    pair.check("SET", "nul", b"1\x002")
+    pair.check("INCRBYFLOAT", "nul", "1")
+    pair.check("INCRBYFLOAT", "nul2", b"\x00")
+    pair.check("INCRBYFLOAT", "nul3", b"2\x00x")
+    pair.check("INCRBYFLOAT", "x", b"1\xa0")
+    pair.check("INCRBYFLOAT", "x", "9" * 6000)
+
+
+def test_incrbyfloat_random(pair):
+    rnd = random.Random(11)
+    for i in range(150):
+        key = "k%d" % (i % 7)
+        inc = rnd.choice([
+            "%.*g" % (rnd.randint(1, 25), rnd.uniform(-1e6, 1e6)),
+            "%de%d" % (rnd.randint(-999, 999), rnd.randint(-30, 30)),
+            "%.*f" % (rnd.randint(0, 20), rnd.uniform(-10, 10)),
+        ])
+        pair.check("INCRBYFLOAT", key, inc)
+
+
+# -- LCS ------------------------------------------------------------------------------------
+def test_lcs_basic(pair):
+    pair.check("MSET", "key1", "ohmytext", "key2", "mynewtext")
+    run(pair, """
+        LCS key1 key2
+        LCS key1 key2 LEN
+        LCS key1 key2 IDX
+        LCS key1 key2 IDX MINMATCHLEN 4
+        LCS key1 key2 IDX MINMATCHLEN 4 WITHMATCHLEN
+        LCS key1 key2 IDX WITHMATCHLEN
+        LCS key1 key2 WITHMATCHLEN
+        LCS key1 key2 MINMATCHLEN 2
+        LCS key1 key2 idx minmatchlen -5 withmatchlen
+        LCS key1 key2 IDX LEN
+        LCS key1 key2 LEN IDX
+        LCS key1 key2 foo
+        LCS key1 key2 MINMATCHLEN
+        LCS key1 key2 MINMATCHLEN x
+        LCS key1 key2 MINMATCHLEN 1.5 IDX
+        LCS key1 nokey
+        LCS nokey nokey2 IDX
+        LCS nokey nokey2 LEN
+        LCS key1 key1 IDX WITHMATCHLEN
+        LCS key1
+    """)
+
+
+def test_lcs_random(pair):
+    rnd = random.Random(3)
+    for _ in range(40):
+        alpha = rnd.choice(["ab", "abc", "acgt", "abcdefgh"])
+        s1 = "".join(rnd.choice(alpha) for _ in range(rnd.randint(1, 25)))
+        s2 = "".join(rnd.choice(alpha) for _ in range(rnd.randint(1, 25)))
+        pair.check("MSET", "x", s1, "y", s2)
+        pair.check("LCS", "x", "y")
+        pair.check("LCS", "y", "x", "LEN")
+        pair.check("LCS", "x", "y", "IDX", "MINMATCHLEN", rnd.randint(0, 3), "WITHMATCHLEN")
+    a = "".join(rnd.choice("acgt") for _ in range(1500))
+    b = "".join(rnd.choice("acgt") for _ in range(1200))
+    pair.check("MSET", "x", a, "y", b)
+    pair.check("LCS", "x", "y", "IDX", "WITHMATCHLEN", "MINMATCHLEN", "3")
+    pair.check("LCS", "x", "y")
+
+
+# -- TTL behaviour (tiny real waits: real Redis must expire the keys) --------------------------
+def _poll_gone(pair, key: str, limit: float = 2.0) -> None:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        a, b = pair.both("EXISTS", key)
+        if a == b == b":0\r\n":
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{key} did not expire on both servers")
+
+
+def test_ttl_semantics(pair):
+    """Which commands set, keep or clear a TTL, observed through expiry."""
+    run(pair, """
+        SET px v PX 60
+        PSETEX psx 60 v
+        SET keep v PX 60
+        SET keep v2 KEEPTTL
+        SET clear v PX 60
+        SET clear v2
+        SET gs v PX 60
+        GETSET gs v2
+        SET inc 1 PX 60
+        INCR inc
+        SET app a PX 60
+        APPEND app b
+        SET rng abc PX 60
+        SETRANGE rng 1 X
+        SET flt 1 PX 60
+        INCRBYFLOAT flt 1.5
+        SET gex v
+        GETEX gex PX 60
+        SET per v PX 60
+        GETEX per PERSIST
+        SET ms v PX 60
+        MSET ms v2
+        SET nx v PX 60
+        SET nx v2 NX
+    """)
+    time.sleep(0.07)
+    for key in ("px", "psx", "keep", "gs", "inc", "app", "rng", "flt", "gex", "per", "ms", "nx", "clear"):
+        if key in ("clear", "gs", "per", "ms"):
+            pair.check("GET", key)
+        else:
+            _poll_gone(pair, key)
+            pair.check("GET", key)
+
+
+def test_set_past_absolute_time(pair):
+    run(pair, """
+        SET k v EXAT 1
+        GET k
+        EXISTS k
+        SET k v PXAT 1 GET
+        SET k v PXAT 1
+        SET k v NX
+        GET k
+    """)
+
+
+# -- keyspace notifications -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def notify_servers():
+    a = start_redis("--notify-keyspace-events", "KEA")
+    b = start_durakv("--notify-keyspace-events", "KEA")
+    yield a.port, b.port
+    a.stop()
+    b.stop()
+
+
+def _events(port: int, cmds: list[tuple]) -> list:
+    """Replies to cmds and every keyspace/keyevent message they caused, in order."""
+    w = Raw(port, 2)
+    w.call("FLUSHALL")
+    sub = Raw(port, 2)
+    sub.send(encode("PSUBSCRIBE", "__key*__:*", "marker"))
+    sub.read_raw(2)
+    replies = [w.call(*c) for c in cmds]
+    w.call("PUBLISH", "marker", "END")
+    reader = hiredis.Reader()
+    msgs: list = []
+    sub.sock.settimeout(5)
+    while True:
+        msg = reader.gets()
+        if msg is False:
+            data = sub.sock.recv(1 << 16)
+            assert data, "subscriber connection closed"
+            reader.feed(data)
+            continue
+        if msg[-1] == b"END":
+            break
+        msgs.append(msg)
+    w.close()
+    sub.close()
+    return [replies, msgs]
+
+
+_EVENT_CMDS = [
+    ("SET", "k", "v"), ("SET", "k", "v", "EX", "100"), ("SET", "k2", "v", "NX"), ("SET", "k2", "v", "NX"),
+    ("SET", "k2", "v2", "XX", "GET", "KEEPTTL"), ("SETEX", "k3", "100", "v"), ("PSETEX", "k3", "100000", "v"),
+    ("GETSET", "k3", "v"), ("SETNX", "k4", "v"), ("SETNX", "k4", "v"), ("MSET", "a", "1", "b", "2"),
+    ("MSETNX", "c", "1", "d", "2"), ("MSETNX", "c", "1", "e", "2"), ("APPEND", "a", "x"),
+    ("APPEND", "new", ""), ("SETRANGE", "a", "0", "y"), ("SETRANGE", "a", "0", ""),
+    ("SETRANGE", "none", "0", ""), ("INCR", "i"), ("DECRBY", "i", "5"), ("INCRBYFLOAT", "i", "1.5"),
+    ("GETEX", "k", "PX", "100000"), ("GETEX", "k", "PERSIST"), ("GETEX", "k", "PERSIST"), ("GETEX", "k"),
+    ("GETEX", "k", "PXAT", "1"), ("GETDEL", "k2"), ("GETDEL", "k2"), ("SET", "z", "v", "EXAT", "1"),
+    ("GET", "z"), ("MGET", "a", "b"), ("LCS", "a", "b"), ("STRLEN", "a"), ("GETRANGE", "a", "0", "1"),
+]
+
+
+def test_keyspace_events(notify_servers):
+    a = _events(notify_servers[0], _EVENT_CMDS)
+    b = _events(notify_servers[1], _EVENT_CMDS)
+    assert b == a
+
+
+# -- effects: what the log records, and that it replays to the same data -----------------------
+class Harness:
+    """One in-process node core (no sockets): dispatch + commit tracker + memory log."""
+
+    def __init__(self) -> None:
+        spec.load_all()
+        self.clock = ManualClock()
+        self.ctx = Context(Config(), self.clock)
+        self.log = MemoryLog()
+        self.tracker = CommitTracker(self.log, lambda fn: None)
+        self.ctx.tracker = self.tracker
+        self.ctx.ks.on_expired = lambda dbid, key: self.tracker.add_effect(dbid, [b"DEL", key])
+        self.s = Session(self.ctx, 1, self.ctx.ks.dbs[0])
+
+    def __call__(self, *args: object) -> bytes:
+        argv = [a if isinstance(a, bytes) else str(a).encode() for a in args]
+        return dispatch.execute(self.s, argv)
+
+    def effects(self) -> list[list[bytes]]:
+        """Every effect logged so far (SELECTs left out), and forget them."""
+        self.tracker.flush()
+        out = []
+        for payload in self.log.records:
+            reader = hiredis.Reader()
+            reader.feed(payload)
+            while (cmd := reader.gets()) is not False:
+                if cmd[0].upper() != b"SELECT":
+                    out.append(cmd)
+        self.log.records.clear()
+        return out
+
+
+def test_effects_are_deterministic():
+    h = Harness()
+    now = h.clock.now_ms()
+    assert h("SET", "k", "v", "EX", "10") == b"+OK\r\n"
+    assert h.effects() == [[b"SET", b"k", b"v", b"PXAT", b"%d" % (now + 10_000)]]
+    h("SET", "k", "v", "PX", "500", "NX")
+    assert h.effects() == []  # nothing changed, nothing logged
+    h("SET", "k", "v2", "XX", "GET", "PX", "500")
+    assert h.effects() == [[b"SET", b"k", b"v2", b"PXAT", b"%d" % (now + 500)]]
+    h("SET", "k", "v3", "KEEPTTL", "GET")
+    assert h.effects() == [[b"SET", b"k", b"v3", b"KEEPTTL"]]
+    h("SET", "k", "v4", "EXAT", "1900000000")
+    assert h.effects() == [[b"SET", b"k", b"v4", b"PXAT", b"1900000000000"]]
+    h("SET", "plain", "v")
+    assert h.effects() == [[b"SET", b"plain", b"v"]]
+    h("SETEX", "se", "7", "v")
+    h("PSETEX", "pse", "70", "v")
+    assert h.effects() == [
+        [b"SET", b"se", b"v", b"PXAT", b"%d" % (now + 7000)],
+        [b"SET", b"pse", b"v", b"PXAT", b"%d" % (now + 70)],
+    ]
+    h("SETNX", "se", "x")
+    h("SETNX", "nx", "x")
+    assert h.effects() == [[b"SET", b"nx", b"x"]]
+    h("GETEX", "plain", "EX", "5")
+    h("GETEX", "plain", "PERSIST")
+    h("GETEX", "plain", "PERSIST")
+    h("GETEX", "plain")
+    h("GETEX", "nokey", "EX", "5")
+    assert h.effects() == [[b"PEXPIREAT", b"plain", b"%d" % (now + 5000)], [b"PERSIST", b"plain"]]
+    h("GETEX", "plain", "PXAT", "1")
+    assert h.effects() == [[b"DEL", b"plain"]]
+    assert h("EXISTS", "plain") == b":0\r\n"
+    h("SET", "f", "10.5")
+    h("INCRBYFLOAT", "f", "0.1")
+    h("GETDEL", "nx")
+    h("GETDEL", "nx")
+    h("GETSET", "gs", "v")
+    h("MSETNX", "m1", "a", "m2", "b")
+    h("MSETNX", "m1", "a", "m3", "b")
+    assert h.effects() == [
+        [b"SET", b"f", b"10.5"],
+        [b"SET", b"f", b"10.6", b"KEEPTTL"],
+        [b"DEL", b"nx"],
+        [b"SET", b"gs", b"v"],
+        [b"MSET", b"m1", b"a", b"m2", b"b"],
+    ]
+
+
+def test_effects_replay_to_same_data():
+    h = Harness()
+    script = [
+        ("SET", "a", "1", "EX", "100"), ("SET", "b", "x", "PX", "5000", "NX"), ("SET", "b", "y", "KEEPTTL", "GET"),
+        ("SETEX", "c", "50", "v"), ("PSETEX", "d", "900", "v"), ("INCRBYFLOAT", "e", "1.1"),
+        ("INCRBYFLOAT", "e", "2.2"), ("SET", "e2", "5", "PX", "7000"), ("INCRBYFLOAT", "e2", "0.5"),
+        ("INCR", "f"), ("INCRBY", "f", "41"), ("DECRBY", "f", "2"), ("APPEND", "g", "ab"), ("APPEND", "g", "cd"),
+        ("SETRANGE", "g", "6", "zz"), ("MSET", "h", "1", "i", "2"), ("MSETNX", "j", "1", "k", "2"),
+        ("GETSET", "h", "3"), ("GETDEL", "i"), ("SETNX", "l", "v"), ("GETEX", "l", "EXAT", "1900000000"),
+        ("SET", "m", "v", "EX", "10"), ("GETEX", "m", "PXAT", "1"),
+    ]
+    for cmd in script:
+        h(*cmd)
+    h.clock.advance(1000)  # d expires (lazily, on access): a DEL effect
+    assert h("GET", "d") == b"$-1\r\n"
+    effects = h.effects()
+    # replay the effects on an empty core, at a later time
+    r = Harness()
+    r.clock.ms = h.clock.ms + 123
+    for argv in effects:
+        got = r(*argv)
+        assert not got.startswith(b"-"), (argv, got)
+    src, dst = h.ctx.ks.dbs[0], r.ctx.ks.dbs[0]
+    assert dst.data == src.data
+    assert dst.expires == src.expires
+
+
+def test_proto_max_bulk_len_limits():
+    """proto-max-bulk-len bounds SETRANGE, APPEND and LCS's table (texts as Redis 7.0)."""
+    h = Harness()
+    h.ctx.config.set_value("proto-max-bulk-len", 1048576)
+    too_big = b"-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"
+    assert h("SETRANGE", "s", "1048575", "x") == b":1048576\r\n"
+    assert h("SETRANGE", "s", "1048576", "x") == too_big
+    assert h("SETRANGE", "n", "1048576", "x") == too_big
+    assert h("SETRANGE", "s", "1048576", "") == b":1048576\r\n"
+    assert h("APPEND", "s", "y") == too_big
+    assert h("APPEND", "s", "") == b":1048576\r\n"
+    assert h("STRLEN", "s") == b":1048576\r\n"
+    h("MSET", "x", "a" * 600, "y", "b" * 600)
+    lcs_err = b"-ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len\r\n"
+    assert h("LCS", "x", "y") == lcs_err
+    assert h("LCS", "x", "y", "LEN") == lcs_err
+    h("MSET", "x", "a" * 500, "y", "b" * 500)
+    assert h("LCS", "x", "y", "LEN") == b":0\r\n"
