@@ -1,0 +1,209 @@
+"""Replication commands: ROLE WAIT FAILOVER READONLY READWRITE REPLICAOF SLAVEOF.
+
+durakv replicas follow the shard's log (``durakv.replication``), not a primary's
+socket, so REPLICAOF cannot point a node at another server: it answers as Redis does
+where the request already holds (``NO ONE`` on the primary, the current primary on a
+replica) and with an error otherwise.  ``WAIT`` counts the replicas that applied the
+log up to the client's writes (a log position at least as new as its last write).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from .. import errors
+from ..errors import CommandError
+from ..protocol import resp
+from ..session import BLOCKED, Session
+from ..spec import command
+from ._util import parse_int
+
+WAIT_ON_REPLICA = (
+    "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a "
+    "replica is configured to be writable (which is not the default) writes to replicas are just "
+    "local and are not propagated."
+)
+FAILOVER_ON_REPLICA = "ERR FAILOVER is not valid when server is a replica."
+FAILOVER_NO_REPLICAS = "ERR FAILOVER requires connected replicas."
+FAILOVER_IN_PROGRESS = "ERR FAILOVER already in progress."
+FAILOVER_NOT_IN_PROGRESS = "ERR No failover in progress."
+FAILOVER_TIMEOUT = "ERR FAILOVER timeout must be greater than 0"
+FAILOVER_FORCE = "ERR FAILOVER with force option requires both a timeout and target HOST and IP."
+FAILOVER_NOT_REPLICA = "ERR FAILOVER target HOST and PORT is not a replica."
+TIMEOUT_NOT_INT = "ERR timeout is not an integer or out of range"
+CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
+INVALID_MASTER_PORT = "ERR Invalid master port"
+REPLICAOF_LOG = (
+    "ERR REPLICAOF is not supported: durakv replicas follow the shard log; use FAILOVER or "
+    "'durakv failover' to move the primary"
+)
+
+
+@command("role", 1, "noscript loading stale fast", "@admin @fast @dangerous")
+def role(c: Session, argv: list[bytes]) -> bytes:
+    rep = c.srv.replication
+    if rep is None:
+        return resp.array([resp.bulk(b"master"), resp.integer(0), resp.EMPTY_ARRAY])
+    if rep.state == "primary":
+        items = []
+        for _nid, e in sorted(rep.live_replicas().items()):
+            h, _, p = e[0].rpartition(":")
+            items.append(resp.bulks([h.encode(), p.encode(), b"%d" % e[1]]))
+        return resp.array([resp.bulk(b"master"), resp.integer(rep.position()), resp.array(items)])
+    h, p = rep.primary_endpoint()
+    return resp.array([
+        resp.bulk(b"slave"), resp.bulk(h.encode()), resp.integer(p),
+        resp.bulk(rep.link_state().encode()), resp.integer(rep.applied_sseq),
+    ])
+
+
+class _Waiter:
+    """A client blocked in WAIT."""
+
+    __slots__ = ("c", "num", "target", "timer", "srv")
+
+    def __init__(self, c: Session, num: int, target: int) -> None:
+        self.c = c
+        self.srv = c.srv
+        self.num = num
+        self.target = target
+        self.timer: Any = None
+
+    def done(self, n: int) -> None:
+        rep = self.srv.replication
+        if rep is not None and self in rep.waiters:
+            rep.waiters.remove(self)
+        standalone = self.srv.extras.get("wait_standalone")
+        if standalone is not None and self in standalone:
+            standalone.remove(self)
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        conn = self.c.conn
+        if conn is not None and not conn.closing:
+            conn.unblock(resp.integer(n))
+
+
+@command("wait", 3, "noscript", "@slow @connection")
+def wait(c: Session, argv: list[bytes]) -> bytes:
+    srv = c.srv
+    if srv.role != "master" and (srv.replication is None or srv.replication.state != "primary"):
+        raise CommandError(WAIT_ON_REPLICA)
+    timeout = parse_int(argv[2], TIMEOUT_NOT_INT)
+    if timeout < 0:
+        raise CommandError(errors.TIMEOUT_NEGATIVE)
+    num = parse_int(argv[1])
+    rep = srv.replication
+    tracker = srv.tracker
+    target = tracker.wait_all() if tracker is not None else 0
+    n = rep.count_acks(target) if rep is not None else 0
+    if n >= num or c.multi is not None or c.in_exec or c.in_script or c.conn is None:
+        return resp.integer(n)
+    w = _Waiter(c, num, target)
+    if rep is not None:
+        rep.waiters.append(w)
+    else:
+        srv.extras.setdefault("wait_standalone", []).append(w)
+    if timeout:
+        loop = asyncio.get_running_loop()
+        w.timer = loop.call_later(timeout / 1000, lambda: w.done(rep.count_acks(w.target) if rep is not None else 0))
+    return BLOCKED
+
+
+@command("failover", -1, "admin noscript stale", "@admin @slow @dangerous")
+def failover(c: Session, argv: list[bytes]) -> bytes:
+    target: tuple[bytes, int] | None = None
+    force = abort = False
+    timeout = 0
+    i = 1
+    n = len(argv)
+    while i < n:
+        opt = argv[i].lower()
+        if opt == b"to" and i + 2 < n and target is None and not abort:
+            port = parse_int(argv[i + 2])
+            target = (argv[i + 1], port)
+            i += 3
+        elif opt == b"timeout" and i + 1 < n and not timeout and not abort:
+            timeout = parse_int(argv[i + 1])
+            if timeout <= 0:
+                raise CommandError(FAILOVER_TIMEOUT)
+            i += 2
+        elif opt == b"force" and not force and not abort:
+            force = True
+            i += 1
+        elif opt == b"abort" and n == 2:
+            abort = True
+            i += 1
+        else:
+            raise CommandError(errors.SYNTAX)
+    rep = c.srv.replication
+    if abort:
+        if rep is None or rep.failover_state == "no-failover":
+            raise CommandError(FAILOVER_NOT_IN_PROGRESS)
+        rep.abort_failover()
+        return resp.OK
+    if rep is None:
+        if force and (target is None or not timeout):
+            raise CommandError(FAILOVER_FORCE)
+        raise CommandError(FAILOVER_NO_REPLICAS)
+    if rep.state != "primary":
+        raise CommandError(FAILOVER_ON_REPLICA)
+    if force and (target is None or not timeout):
+        raise CommandError(FAILOVER_FORCE)
+    if rep.failover_state != "no-failover":
+        raise CommandError(FAILOVER_IN_PROGRESS)
+    tid = None
+    if target is not None:
+        want = "%s:%d" % (target[0].decode("latin-1"), target[1])
+        if not any(e[0] == want for e in rep.live_replicas().values()):
+            raise CommandError(FAILOVER_NOT_REPLICA)
+        tid = want
+    elif not rep.live_replicas():
+        raise CommandError(FAILOVER_NO_REPLICAS)
+    rep.start_failover(tid, timeout, force)
+    return resp.OK
+
+
+@command("readonly", 1, "loading stale fast", "@fast @connection")
+def readonly(c: Session, argv: list[bytes]) -> bytes:
+    if c.srv.cluster is None:
+        raise CommandError(CLUSTER_DISABLED)
+    c.readonly_mode = True
+    return resp.OK
+
+
+@command("readwrite", 1, "loading stale fast", "@fast @connection")
+def readwrite(c: Session, argv: list[bytes]) -> bytes:
+    if c.srv.cluster is None:
+        raise CommandError(CLUSTER_DISABLED)
+    c.readonly_mode = False
+    return resp.OK
+
+
+def _replicaof(c: Session, argv: list[bytes]) -> bytes:
+    host, port_arg = argv[1], argv[2]
+    if host.lower() == b"no" and port_arg.lower() == b"one":
+        rep = c.srv.replication
+        if rep is None or rep.state == "primary":
+            return resp.OK
+        raise CommandError(REPLICAOF_LOG)
+    port = parse_int(port_arg, INVALID_MASTER_PORT)
+    if port < 0 or port > 65535:
+        raise CommandError(INVALID_MASTER_PORT)
+    rep = c.srv.replication
+    if rep is not None and rep.state != "primary":
+        h, p = rep.primary_endpoint()
+        if h.encode() == host and p == port:
+            return resp.simple(b"OK Already connected to specified master")
+    raise CommandError(REPLICAOF_LOG)
+
+
+@command("replicaof", 3, "admin noscript stale no_async_loading", "@admin @slow @dangerous")
+def replicaof(c: Session, argv: list[bytes]) -> bytes:
+    return _replicaof(c, argv)
+
+
+@command("slaveof", 3, "admin noscript stale no_async_loading", "@admin @slow @dangerous")
+def slaveof(c: Session, argv: list[bytes]) -> bytes:
+    return _replicaof(c, argv)

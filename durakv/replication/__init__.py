@@ -1,0 +1,1 @@
+"""Replication: replicas that tail the shard log, leases, election, fencing, failover."""
