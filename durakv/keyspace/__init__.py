@@ -53,8 +53,13 @@ class Database:
             when = self.expires.get(key)
             if when is not None and when <= self.ks.clock.now_ms() and self.ks.expire_allowed:
                 self._expire(key)
+                self.ks.stat_misses += 1
                 return None
-        if self.ks.track_access and v is not None:
+        if v is None:
+            self.ks.stat_misses += 1  # INFO keyspace_hits/misses
+            return None
+        self.ks.stat_hits += 1
+        if self.ks.track_access:
             self.ks.touch_access(self, key)
         return v
 
