@@ -75,8 +75,8 @@ def execute(c: Session, argv: list[bytes]) -> bytes:
         if type(spec) is str:
             if c.multi is not None:
                 c.multi_error = True
-                if argv[0].lower() == b"exec":
-                    return reject(c, spec, COMMANDS.get(b"exec"))
+            if argv[0].lower() == b"exec":
+                return reject(c, spec, COMMANDS.get(b"exec"))
             return reject(c, spec)
     else:
         a = spec.arity
@@ -151,13 +151,13 @@ def reject(c: Session, msg: str, spec: CommandSpec | None = None) -> bytes:
     srv = c.srv
     if c.multi is not None:
         c.multi_error = True  # Redis's flagTransaction: EXEC will answer EXECABORT
-        if spec is not None and spec.name == "exec":
-            # Redis's execCommandAbort: a rejected EXEC leaves MULTI and says why
-            c.multi = None
-            c.multi_error = c.dirty_cas = False
-            if c.watched:
-                srv.ks.unwatch_all(c)
-            msg = "EXECABORT Transaction discarded because of: " + (msg[4:] if msg.startswith("ERR ") else msg)
+    if spec is not None and spec.name == "exec":
+        # Redis's execCommandAbort (even outside MULTI): a rejected EXEC discards and says why
+        c.multi = None
+        c.multi_error = c.dirty_cas = False
+        if c.watched:
+            srv.ks.unwatch_all(c)
+        msg = "EXECABORT Transaction discarded because of: " + (msg[4:] if msg.startswith("ERR ") else msg)
     srv.stats.count_error(msg)
     if spec is not None:
         spec.rejected_calls += 1
@@ -182,6 +182,9 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
     spec.usec += (perf_counter_ns() - t0) // 1000
     tracker = srv.tracker
     if ks.modified:
+        bl = srv.blocking
+        if bl is not None and bl.keys:  # blocked clients wait on keys: note the ready ones
+            bl.note(ks.modified)
         if tracker is not None and not c.replaying:
             effects = c.effects
             if effects is not None:
@@ -204,6 +207,9 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
         reply = c.tracking.after(c, spec, argv, reply)
     if not (c.in_exec or c.in_script):
         srv.current_client = None
+        bl = srv.blocking
+        if bl is not None and bl.ready:  # serve clients blocked on keys this command made ready
+            bl.serve_ready()
     return reply
 
 
