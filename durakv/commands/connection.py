@@ -22,12 +22,12 @@ def ping(c: Session, argv: list[bytes]) -> bytes:
     return resp.PONG
 
 
-@command("echo", 2, "fast", "@fast @connection")
+@command("echo", 2, "loading stale fast", "@fast @connection")
 def echo(c: Session, argv: list[bytes]) -> bytes:
     return resp.bulk(argv[1])
 
 
-@command("select", 2, "loading stale fast", "@keyspace @fast")
+@command("select", 2, "loading stale fast", "@fast @connection")
 def select(c: Session, argv: list[bytes]) -> bytes:
     idx = parse_int(argv[1], "ERR value is not an integer or out of range")
     dbs = c.srv.ks.dbs
@@ -37,7 +37,7 @@ def select(c: Session, argv: list[bytes]) -> bytes:
     return resp.OK
 
 
-@command("quit", -1, "allow_busy no_auth fast", "@fast @connection")
+@command("quit", -1, "noscript loading stale fast no_auth allow_busy", "@fast @connection")
 def quit_(c: Session, argv: list[bytes]) -> bytes:
     c.close()
     return resp.OK
