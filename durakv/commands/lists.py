@@ -1,0 +1,635 @@
+"""List commands: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LINDEX LINSERT LPOS LRANGE LREM
+LSET LTRIM LMOVE RPOPLPUSH LMPOP and the blocking BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP.
+
+Values are :class:`durakv.types.list.List` (a deque).  Blocking commands that find nothing
+register with :mod:`durakv.keyspace.blocking` and are logged, once served, as the
+non-blocking pop that was actually done (LPOP/RPOP/LMOVE).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import numpy as np
+
+from .. import errors
+from ..errors import CommandError
+from ..protocol import resp
+from ..session import BLOCKED, Session
+from ..spec import command
+from ..types.list import List
+from ._util import LLONG_MAX, LLONG_MIN, parse_int
+from .strings import parse_long_double
+
+_WRONGTYPE = errors.WRONGTYPE
+MUST_BE_POSITIVE = "ERR value is out of range, must be positive"
+NUMKEYS_GT0 = "ERR numkeys should be greater than 0"
+COUNT_GT0 = "ERR count should be greater than 0"
+INDEX_OUT_OF_RANGE = "ERR index out of range"
+RANK_ZERO = (
+    "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... "
+    "or use negative to start from the end of the list"
+)
+COUNT_NEGATIVE = "ERR COUNT can't be negative"
+MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative"
+
+
+def parse_timeout(c: Session, arg: bytes) -> float:
+    """A blocking timeout in seconds as Redis's getTimeoutFromObjectOrReply (UNIT_SECONDS):
+    returns seconds (0.0 = forever)."""
+    v = parse_long_double(arg)
+    if v is None:
+        raise CommandError(errors.TIMEOUT_NOT_FLOAT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ms_ld = v * np.longdouble(1000.0)
+    if not np.isfinite(ms_ld) or not (-(2.0**63) < float(ms_ld) < 2.0**63):
+        ms = LLONG_MIN  # (long long) of an out-of-range value on x86-64
+    else:
+        ms = int(ms_ld)  # truncation toward zero, as the C cast
+    if ms < 0:
+        raise CommandError(errors.TIMEOUT_NEGATIVE)
+    if ms > 0 and ms > LLONG_MAX - c.srv.clock.now_ms():
+        raise CommandError(errors.TIMEOUT_OUT_OF_RANGE)
+    return ms / 1000.0
+
+
+def _read(c: Session, key: bytes) -> List | None:
+    v = c.db.lookup(key)
+    if v is not None and type(v) is not List:
+        raise CommandError(_WRONGTYPE)
+    return v
+
+
+def _deny_blocking(c: Session) -> bool:
+    return c.in_exec or c.in_script
+
+
+# -- pushes --------------------------------------------------------------------------------
+def _push(c: Session, argv: list[bytes], left: bool, create: bool) -> bytes:
+    db = c.db
+    key = argv[1]
+    lst = db.data.get(key)
+    if lst is None or db.expires:
+        lst = db.lookup(key)
+    elif db.ks.track_access:
+        db.ks.touch_access(db, key)
+    if lst is None:
+        if not create:
+            return resp.ZERO
+        lst = List()
+        db.add(key, lst)
+    elif type(lst) is not List:
+        raise CommandError(_WRONGTYPE)
+    if left:
+        if len(argv) == 3:
+            lst.appendleft(argv[2])
+        else:
+            lst.extendleft(argv[2:])
+    else:
+        if len(argv) == 3:
+            lst.append(argv[2])
+        else:
+            lst.extend(argv[2:])
+    ks = db.ks
+    ks.signal_modified(db, key)
+    ks.notify("l", "lpush" if left else "rpush", key, db.id)
+    return resp.integer(len(lst))
+
+
+@command("lpush", -3, "write denyoom fast", "@write @list @fast", keys=(1, 1, 1))
+def lpush(c: Session, argv: list[bytes]) -> bytes:
+    return _push(c, argv, True, True)
+
+
+@command("rpush", -3, "write denyoom fast", "@write @list @fast", keys=(1, 1, 1))
+def rpush(c: Session, argv: list[bytes]) -> bytes:
+    return _push(c, argv, False, True)
+
+
+@command("lpushx", -3, "write denyoom fast", "@write @list @fast", keys=(1, 1, 1))
+def lpushx(c: Session, argv: list[bytes]) -> bytes:
+    return _push(c, argv, True, False)
+
+
+@command("rpushx", -3, "write denyoom fast", "@write @list @fast", keys=(1, 1, 1))
+def rpushx(c: Session, argv: list[bytes]) -> bytes:
+    return _push(c, argv, False, False)
+
+
+# -- pops ----------------------------------------------------------------------------------
+def pop_many(c: Session, key: bytes, lst: List, left: bool, count: int) -> list[bytes]:
+    """Pop up to ``count`` elements, notify, delete the key if emptied."""
+    n = min(count, len(lst))
+    if left:
+        pop = lst.popleft
+    else:
+        pop = lst.pop
+    out = [pop() for _ in range(n)]
+    db = c.db
+    ks = db.ks
+    ks.signal_modified(db, key)
+    ks.notify("l", "lpop" if left else "rpop", key, db.id)
+    if not lst:
+        db.delete(key)
+        ks.notify("g", "del", key, db.id)
+    return out
+
+
+def _pop(c: Session, argv: list[bytes], left: bool) -> bytes:
+    n = len(argv)
+    if n > 3:
+        raise CommandError(errors.WRONG_ARITY.format("lpop" if left else "rpop"))
+    db = c.db
+    key = argv[1]
+    if n == 2:
+        lst = db.data.get(key)
+        if lst is None or db.expires:
+            lst = db.lookup(key)
+            if lst is None:
+                return c.r.null
+        elif db.ks.track_access:
+            db.ks.touch_access(db, key)
+        if type(lst) is not List:
+            raise CommandError(_WRONGTYPE)
+        v = lst.popleft() if left else lst.pop()
+        ks = db.ks
+        ks.signal_modified(db, key)
+        ks.notify("l", "lpop" if left else "rpop", key, db.id)
+        if not lst:
+            db.delete(key)
+            ks.notify("g", "del", key, db.id)
+        return b"$%d\r\n%s\r\n" % (len(v), v)
+    count = parse_int(argv[2], MUST_BE_POSITIVE)
+    if count < 0:
+        raise CommandError(MUST_BE_POSITIVE)
+    lst = _read(c, key)
+    if lst is None:
+        return c.r.null_array
+    if not count:
+        return resp.EMPTY_ARRAY
+    return resp.bulks(pop_many(c, key, lst, left, count))
+
+
+@command("lpop", -2, "write fast", "@write @list @fast", keys=(1, 1, 1))
+def lpop(c: Session, argv: list[bytes]) -> bytes:
+    return _pop(c, argv, True)
+
+
+@command("rpop", -2, "write fast", "@write @list @fast", keys=(1, 1, 1))
+def rpop(c: Session, argv: list[bytes]) -> bytes:
+    return _pop(c, argv, False)
+
+
+# -- reads ---------------------------------------------------------------------------------
+@command("llen", 2, "readonly fast", "@read @list @fast", keys=(1, 1, 1))
+def llen(c: Session, argv: list[bytes]) -> bytes:
+    lst = _read(c, argv[1])
+    return resp.integer(0 if lst is None else len(lst))
+
+
+@command("lindex", 3, "readonly", "@read @list @slow", keys=(1, 1, 1))
+def lindex(c: Session, argv: list[bytes]) -> bytes:
+    lst = _read(c, argv[1])
+    if lst is None:
+        return c.r.null
+    i = parse_int(argv[2])
+    n = len(lst)
+    if i < 0:
+        i += n
+    if i < 0 or i >= n:
+        return c.r.null
+    return resp.bulk(lst[i])
+
+
+def _norm_range(start: int, end: int, n: int) -> tuple[int, int] | None:
+    if start < 0:
+        start += n
+    if end < 0:
+        end += n
+    if start < 0:
+        start = 0
+    if start > end or start >= n:
+        return None
+    if end >= n:
+        end = n - 1
+    return start, end
+
+
+@command("lrange", 4, "readonly", "@read @list @slow", keys=(1, 1, 1))
+def lrange(c: Session, argv: list[bytes]) -> bytes:
+    start = parse_int(argv[2])
+    end = parse_int(argv[3])
+    lst = _read(c, argv[1])
+    if lst is None:
+        return resp.EMPTY_ARRAY
+    rng = _norm_range(start, end, len(lst))
+    if rng is None:
+        return resp.EMPTY_ARRAY
+    return resp.bulks(lst.range(rng[0], rng[1]))
+
+
+@command("lpos", -3, "readonly", "@read @list @slow", keys=(1, 1, 1))
+def lpos(c: Session, argv: list[bytes]) -> bytes:
+    rank = 1
+    count = -1  # -1: no COUNT option
+    maxlen = 0
+    i = 3
+    n = len(argv)
+    while i < n:
+        opt = argv[i].lower()
+        if i + 1 >= n:
+            raise CommandError(errors.SYNTAX)
+        if opt == b"rank":
+            rank = parse_int(argv[i + 1])
+            if rank == 0:
+                raise CommandError(RANK_ZERO)
+        elif opt == b"count":
+            count = parse_int(argv[i + 1])
+            if count < 0:
+                raise CommandError(COUNT_NEGATIVE)
+        elif opt == b"maxlen":
+            maxlen = parse_int(argv[i + 1])
+            if maxlen < 0:
+                raise CommandError(MAXLEN_NEGATIVE)
+        else:
+            raise CommandError(errors.SYNTAX)
+        i += 2
+    lst = _read(c, argv[1])
+    if lst is None:
+        return resp.EMPTY_ARRAY if count >= 0 else c.r.null
+    ele = argv[2]
+    size = len(lst)
+    if rank < 0:
+        it = reversed(lst)
+        rank = rank if rank == LLONG_MIN else -rank
+        backward = True
+    else:
+        it = iter(lst)
+        backward = False
+    matches = 0
+    found: list[int] = []
+    index = 0
+    for e in it:
+        if maxlen and index >= maxlen:
+            break
+        if e == ele:
+            matches += 1
+            if matches >= rank:
+                found.append(size - index - 1 if backward else index)
+                if count < 0:
+                    break
+                if count:
+                    v = (matches - rank + 1 + 2**63) % 2**64 - 2**63
+                    if v >= count:
+                        break
+        index += 1
+    if count >= 0:
+        return b"*%d\r\n%s" % (len(found), b"".join(resp.integer(x) for x in found))
+    return resp.integer(found[0]) if found else c.r.null
+
+
+# -- in-place writes -----------------------------------------------------------------------
+@command("linsert", 5, "write denyoom", "@write @list @slow", keys=(1, 1, 1))
+def linsert(c: Session, argv: list[bytes]) -> bytes:
+    where = argv[2].lower()
+    if where == b"after":
+        after = True
+    elif where == b"before":
+        after = False
+    else:
+        raise CommandError(errors.SYNTAX)
+    key = argv[1]
+    lst = _read(c, key)
+    if lst is None:
+        return resp.ZERO
+    try:
+        i = lst.index(argv[3])
+    except ValueError:
+        return resp.NEG_ONE
+    lst.insert(i + 1 if after else i, argv[4])
+    db = c.db
+    db.ks.signal_modified(db, key)
+    db.ks.notify("l", "linsert", key, db.id)
+    return resp.integer(len(lst))
+
+
+@command("lset", 4, "write denyoom", "@write @list @slow", keys=(1, 1, 1))
+def lset(c: Session, argv: list[bytes]) -> bytes:
+    key = argv[1]
+    lst = _read(c, key)
+    if lst is None:
+        raise CommandError(errors.NO_SUCH_KEY)
+    i = parse_int(argv[2])
+    n = len(lst)
+    if i < 0:
+        i += n
+    if i < 0 or i >= n:
+        raise CommandError(INDEX_OUT_OF_RANGE)
+    lst[i] = argv[3]
+    db = c.db
+    db.ks.signal_modified(db, key)
+    db.ks.notify("l", "lset", key, db.id)
+    return resp.OK
+
+
+@command("ltrim", 4, "write", "@write @list @slow", keys=(1, 1, 1))
+def ltrim(c: Session, argv: list[bytes]) -> bytes:
+    start = parse_int(argv[2])
+    end = parse_int(argv[3])
+    key = argv[1]
+    lst = _read(c, key)
+    if lst is None:
+        return resp.OK
+    n = len(lst)
+    rng = _norm_range(start, end, n)
+    if rng is None:
+        ltrim_n, rtrim_n = n, 0
+    else:
+        ltrim_n, rtrim_n = rng[0], n - rng[1] - 1
+    if ltrim_n > n // 2 and rtrim_n == 0 and ltrim_n < n:
+        for _ in range(ltrim_n):
+            lst.popleft()
+    elif ltrim_n or rtrim_n:
+        keep = lst.range(ltrim_n, n - rtrim_n - 1) if ltrim_n < n - rtrim_n else []
+        lst.clear()
+        lst.extend(keep)
+    db = c.db
+    ks = db.ks
+    ks.notify("l", "ltrim", key, db.id)
+    if not lst:
+        db.delete(key)
+        ks.notify("g", "del", key, db.id)
+    ks.signal_modified(db, key)
+    return resp.OK
+
+
+@command("lrem", 4, "write", "@write @list @slow", keys=(1, 1, 1))
+def lrem(c: Session, argv: list[bytes]) -> bytes:
+    toremove = parse_int(argv[2])
+    key = argv[1]
+    lst = _read(c, key)
+    if lst is None:
+        return resp.ZERO
+    ele = argv[3]
+    removed = 0
+    if toremove >= 0:
+        limit = toremove or len(lst)
+        keep = []
+        for e in lst:
+            if removed < limit and e == ele:
+                removed += 1
+            else:
+                keep.append(e)
+    else:
+        limit = -toremove
+        keep = []
+        for e in reversed(lst):
+            if removed < limit and e == ele:
+                removed += 1
+            else:
+                keep.append(e)
+        keep.reverse()
+    if removed:
+        lst.clear()
+        lst.extend(keep)
+        db = c.db
+        ks = db.ks
+        ks.signal_modified(db, key)
+        ks.notify("l", "lrem", key, db.id)
+        if not lst:
+            db.delete(key)
+            ks.notify("g", "del", key, db.id)
+    return resp.integer(removed)
+
+
+# -- moves ---------------------------------------------------------------------------------
+def _where(arg: bytes) -> bool:
+    """True for LEFT, False for RIGHT (syntax error otherwise)."""
+    w = arg.lower()
+    if w == b"left":
+        return True
+    if w == b"right":
+        return False
+    raise CommandError(errors.SYNTAX)
+
+
+def move_one(c: Session, src: bytes, lst: List, dst: bytes, wfrom: bool, wto: bool) -> bytes | None:
+    """Pop one element from ``lst`` (at ``src``) and push it to ``dst``; None on WRONGTYPE
+    at dst (raised).  Returns the moved element."""
+    db = c.db
+    dlst = db.lookup(dst)
+    if dlst is not None and type(dlst) is not List:
+        raise CommandError(_WRONGTYPE)
+    v = lst.popleft() if wfrom else lst.pop()
+    ks = db.ks
+    if dlst is None:
+        dlst = List()
+        db.add(dst, dlst)
+    if wto:
+        dlst.appendleft(v)
+    else:
+        dlst.append(v)
+    ks.signal_modified(db, dst)
+    ks.notify("l", "lpush" if wto else "rpush", dst, db.id)
+    ks.signal_modified(db, src)
+    ks.notify("l", "lpop" if wfrom else "rpop", src, db.id)
+    if not lst:
+        db.delete(src)
+        ks.notify("g", "del", src, db.id)
+    return v
+
+
+def _lmove(c: Session, src: bytes, dst: bytes, wfrom: bool, wto: bool) -> bytes | None:
+    lst = _read(c, src)
+    if lst is None or not lst:
+        return None
+    return move_one(c, src, lst, dst, wfrom, wto)
+
+
+@command("lmove", 5, "write denyoom", "@write @list @slow", keys=(1, 2, 1))
+def lmove(c: Session, argv: list[bytes]) -> bytes:
+    wfrom = _where(argv[3])
+    wto = _where(argv[4])
+    v = _lmove(c, argv[1], argv[2], wfrom, wto)
+    return c.r.null if v is None else resp.bulk(v)
+
+
+@command("rpoplpush", 3, "write denyoom", "@write @list @slow", keys=(1, 2, 1))
+def rpoplpush(c: Session, argv: list[bytes]) -> bytes:
+    v = _lmove(c, argv[1], argv[2], False, True)
+    return c.r.null if v is None else resp.bulk(v)
+
+
+# -- LMPOP ---------------------------------------------------------------------------------
+def mpop_keys(argv: list[bytes], first: int) -> list[int]:
+    """Key positions of LMPOP/ZMPOP-style commands (numkeys at ``first``)."""
+    try:
+        n = int(argv[first])
+    except (ValueError, IndexError):
+        return []
+    if n <= 0 or first + n >= len(argv):
+        return []
+    return list(range(first + 1, first + 1 + n))
+
+
+def parse_mpop(argv: list[bytes], first: int, words: tuple[bytes, bytes]) -> tuple[list[bytes], bool, int]:
+    """numkeys key... WHERE [COUNT n] -> (keys, where is words[0], count (-1 = none))."""
+    try:
+        numkeys = parse_int(argv[first], NUMKEYS_GT0)
+    except CommandError:
+        raise CommandError(NUMKEYS_GT0) from None
+    if numkeys <= 0:
+        raise CommandError(NUMKEYS_GT0)
+    widx = first + 1 + numkeys
+    if widx >= len(argv):
+        raise CommandError(errors.SYNTAX)
+    w = argv[widx].lower()
+    if w == words[0]:
+        where = True
+    elif w == words[1]:
+        where = False
+    else:
+        raise CommandError(errors.SYNTAX)
+    count = -1
+    i = widx + 1
+    n = len(argv)
+    while i < n:
+        if argv[i].lower() == b"count" and i + 1 < n and count == -1:
+            count = parse_int(argv[i + 1], COUNT_GT0)
+            if count <= 0:
+                raise CommandError(COUNT_GT0)
+            i += 2
+        else:
+            raise CommandError(errors.SYNTAX)
+    return argv[first + 1 : widx], where, count
+
+
+def _mpop_reply(key: bytes, vals: list[bytes]) -> bytes:
+    return b"*2\r\n" + resp.bulk(key) + resp.bulks(vals)
+
+
+@command("lmpop", -4, "write", "@write @list @slow", keys_fn=lambda argv: mpop_keys(argv, 1))
+def lmpop(c: Session, argv: list[bytes]) -> bytes:
+    keys, left, count = parse_mpop(argv, 1, (b"left", b"right"))
+    if count < 0:
+        count = 1
+    for key in keys:
+        lst = _read(c, key)
+        if lst:
+            vals = pop_many(c, key, lst, left, count)
+            c.propagate([b"LPOP" if left else b"RPOP", key, b"%d" % len(vals)])
+            return _mpop_reply(key, vals)
+    return c.r.null_array
+
+
+# -- blocking ------------------------------------------------------------------------------
+def _block(c: Session, keys: list[bytes], serve: Callable[[Session, bytes], bytes | None],
+           timeout: float) -> bytes:
+    return c.srv.blocking.block(c, keys, serve, timeout, c.r.null_array)
+
+
+def _serve_bpop(left: bool) -> Callable[[Session, bytes], bytes | None]:
+    def serve(c: Session, key: bytes) -> bytes | None:
+        lst = c.db.lookup(key)
+        if type(lst) is not List or not lst:
+            return None
+        v = pop_many(c, key, lst, left, 1)[0]
+        c.propagate([b"LPOP" if left else b"RPOP", key])
+        return b"*2\r\n" + resp.bulk(key) + resp.bulk(v)
+
+    return serve
+
+
+_SERVE_BLPOP = _serve_bpop(True)
+_SERVE_BRPOP = _serve_bpop(False)
+
+
+def _bpop(c: Session, argv: list[bytes], left: bool) -> bytes:
+    timeout = parse_timeout(c, argv[-1])
+    keys = argv[1:-1]
+    for key in keys:
+        lst = _read(c, key)
+        if lst:
+            v = pop_many(c, key, lst, left, 1)[0]
+            c.propagate([b"LPOP" if left else b"RPOP", key])
+            return b"*2\r\n" + resp.bulk(key) + resp.bulk(v)
+    if _deny_blocking(c):
+        return c.r.null_array
+    return _block(c, keys, _SERVE_BLPOP if left else _SERVE_BRPOP, timeout)
+
+
+@command("blpop", -3, "write noscript blocking", "@write @list @slow @blocking", keys=(1, -2, 1))
+def blpop(c: Session, argv: list[bytes]) -> bytes:
+    return _bpop(c, argv, True)
+
+
+@command("brpop", -3, "write noscript blocking", "@write @list @slow @blocking", keys=(1, -2, 1))
+def brpop(c: Session, argv: list[bytes]) -> bytes:
+    return _bpop(c, argv, False)
+
+
+def _blmove(c: Session, src: bytes, dst: bytes, wfrom: bool, wto: bool, timeout_arg: bytes) -> bytes:
+    timeout = parse_timeout(c, timeout_arg)
+    lst = _read(c, src)
+    if lst:
+        v = move_one(c, src, lst, dst, wfrom, wto)
+        c.propagate([b"LMOVE", src, dst, b"LEFT" if wfrom else b"RIGHT", b"LEFT" if wto else b"RIGHT"])
+        return resp.bulk(v)  # type: ignore[arg-type]
+    if _deny_blocking(c):
+        return c.r.null
+
+    def serve(cl: Session, key: bytes) -> bytes | None:
+        sl = cl.db.lookup(key)
+        if type(sl) is not List or not sl:
+            return None
+        d = cl.db.lookup(dst)
+        if d is not None and type(d) is not List:
+            return resp.error(_WRONGTYPE)
+        v = move_one(cl, src, sl, dst, wfrom, wto)
+        cl.propagate([b"LMOVE", src, dst, b"LEFT" if wfrom else b"RIGHT", b"LEFT" if wto else b"RIGHT"])
+        return resp.bulk(v)  # type: ignore[arg-type]
+
+    return _block(c, [src], serve, timeout)
+
+
+@command("blmove", 6, "write denyoom noscript blocking", "@write @list @slow @blocking", keys=(1, 2, 1))
+def blmove(c: Session, argv: list[bytes]) -> bytes:
+    wfrom = _where(argv[3])
+    wto = _where(argv[4])
+    return _blmove(c, argv[1], argv[2], wfrom, wto, argv[5])
+
+
+@command("brpoplpush", 4, "write denyoom noscript blocking", "@write @list @slow @blocking", keys=(1, 2, 1))
+def brpoplpush(c: Session, argv: list[bytes]) -> bytes:
+    return _blmove(c, argv[1], argv[2], False, True, argv[3])
+
+
+@command("blmpop", -5, "write blocking", "@write @list @slow @blocking", keys_fn=lambda argv: mpop_keys(argv, 2))
+def blmpop(c: Session, argv: list[bytes]) -> bytes:
+    keys, left, count = parse_mpop(argv, 2, (b"left", b"right"))
+    timeout = parse_timeout(c, argv[1])
+    if count < 0:
+        count = 1
+    for key in keys:
+        lst = _read(c, key)
+        if lst:
+            vals = pop_many(c, key, lst, left, count)
+            c.propagate([b"LPOP" if left else b"RPOP", key, b"%d" % len(vals)])
+            return _mpop_reply(key, vals)
+    if _deny_blocking(c):
+        return c.r.null_array
+
+    def serve(cl: Session, key: bytes) -> bytes | None:
+        lst = cl.db.lookup(key)
+        if type(lst) is not List or not lst:
+            return None
+        vals = pop_many(cl, key, lst, left, count)
+        cl.propagate([b"LPOP" if left else b"RPOP", key, b"%d" % len(vals)])
+        return _mpop_reply(key, vals)
+
+    return _block(c, keys, serve, timeout)
+
+
+__all__ = ["BLOCKED", "parse_timeout", "pop_many", "mpop_keys", "parse_mpop"]
