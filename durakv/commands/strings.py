@@ -469,12 +469,7 @@ def parse_long_double(b: bytes) -> np.longdouble | None:
     """Redis's string2ld (strtold in the C locale, whole string, no NaN, no ERANGE)."""
     if not b or len(b) >= _MAX_LD_CHARS:
         return None
-    nul = b.find(b"\0")
-    if nul >= 0:  # C string semantics: strtold stops at the NUL and sees the end
-        b = b[:nul]
-        if not b:
-            return _LD(0)
-    if b[0] in _SPACES or not b.isascii():
+    if b[0] in _SPACES or not b.isascii() or b"\0" in b:
         return None
     try:
         with warnings.catch_warnings():
