@@ -1,0 +1,362 @@
+"""The stream data type: entries, Redis-shaped listpack nodes, consumer groups.
+
+Entries live in two flat lists (``ids`` and ``vals``) ordered by ID; an ID is one Python
+int ``ms << 64 | seq`` so that comparisons and ``bisect`` are cheap.  Next to them the
+stream keeps a model of Redis's radix tree of listpack *nodes* (master ID, live and
+deleted counts, estimated listpack bytes) so that node-granular behaviour — approximate
+(``~``) trimming that only drops whole nodes, ``radix-tree-keys`` in XINFO — matches
+Redis 7.0 for the same sequence of commands.
+
+Consumer groups keep Redis's state: last delivered ID, ``entries_read``, the group PEL
+(ID -> :class:`NACK`) and the consumers with their own PEL views of the same NACKs.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from operator import attrgetter
+
+MAX64 = (1 << 64) - 1
+MAXID = (MAX64 << 64) | MAX64
+INVALID_ENTRIES_READ = -1
+
+
+def fmt_id(i: int) -> bytes:
+    return b"%d-%d" % (i >> 64, i & MAX64)
+
+
+def make_id(ms: int, seq: int) -> int:
+    return (ms << 64) | seq
+
+
+# -- listpack size model (Redis's lpEncodeBacklen / integer and string encodings) -----------
+def _int_size(v: int) -> int:
+    """Bytes of an integer listpack element (encoding + backlen)."""
+    if 0 <= v <= 127:
+        return 2
+    if -4096 <= v <= 4095:
+        return 3
+    if -32768 <= v <= 32767:
+        return 4
+    if -8388608 <= v <= 8388607:
+        return 5
+    if -2147483648 <= v <= 2147483647:
+        return 6
+    return 10
+
+
+def _is_lp_int(b: bytes) -> bool:
+    n = len(b)
+    if n == 0 or n > 20:
+        return False
+    c = b[0]
+    if c == 45:  # '-'
+        if n == 1 or b[1] == 48 or not b[1:].isdigit():
+            return False
+    elif c == 48:
+        return n == 1
+    elif not b.isdigit():
+        return False
+    return -(1 << 63) <= int(b) < (1 << 63)
+
+
+def _str_size(b: bytes) -> int:
+    n = len(b)
+    if n <= 20 and n and (b[0] == 45 or 48 <= b[0] <= 57) and _is_lp_int(b):
+        return _int_size(int(b))
+    if n < 64:
+        enc = 1 + n
+    elif n < 4096:
+        enc = 2 + n
+    else:
+        enc = 5 + n
+    if enc <= 127:
+        return enc + 1
+    if enc < 16383:
+        return enc + 2
+    if enc < 2097151:
+        return enc + 3
+    if enc < 268435455:
+        return enc + 4
+    return enc + 5
+
+
+class StreamNode:
+    """One listpack of Redis's radix tree: entries from ``master`` on, up to ``last``."""
+
+    __slots__ = ("master", "last", "live", "total", "fields", "mbytes", "ebytes")
+
+    def __init__(self, master: int, fields: list[bytes]) -> None:
+        self.master = master
+        self.last = master
+        self.live = 0
+        self.total = 0
+        self.fields = fields[0::2]
+        self.mbytes = _int_size(len(self.fields)) + sum(_str_size(f) for f in self.fields) + 2
+        self.ebytes = 0
+
+    def lp_bytes(self) -> int:
+        return 7 + _int_size(self.live) + _int_size(self.total - self.live) + self.mbytes + self.ebytes
+
+    def entry_bytes(self, sid: int, fields: list[bytes]) -> int:
+        m = self.master
+        ms_d = (sid >> 64) - (m >> 64)
+        seq_d = (sid & MAX64) - (m & MAX64)
+        if seq_d >= 1 << 63:
+            seq_d -= 1 << 64
+        elif seq_d < -(1 << 63):
+            seq_d += 1 << 64
+        size = 2 + _int_size(ms_d) + _int_size(seq_d)
+        mf = self.fields
+        nf = len(fields) >> 1
+        if nf == len(mf) and fields[0::2] == mf:
+            for v in fields[1::2]:
+                size += _str_size(v)
+            size += _int_size(3 + nf)
+        else:
+            size += _int_size(nf)
+            for v in fields:
+                size += _str_size(v)
+            size += _int_size(4 + 2 * nf)
+        return size
+
+
+_master = attrgetter("master")
+
+
+class NACK:
+    """A pending entry: last delivery time (ms), delivery count, owning consumer."""
+
+    __slots__ = ("time", "count", "consumer")
+
+    def __init__(self, time: int, count: int, consumer: Consumer) -> None:
+        self.time = time
+        self.count = count
+        self.consumer = consumer
+
+
+class Consumer:
+    __slots__ = ("name", "seen", "pel")
+
+    def __init__(self, name: bytes, seen: int) -> None:
+        self.name = name
+        self.seen = seen
+        self.pel: dict[int, NACK] = {}
+
+
+class Group:
+    __slots__ = ("name", "last_id", "entries_read", "pel", "consumers")
+
+    def __init__(self, name: bytes, last_id: int, entries_read: int) -> None:
+        self.name = name
+        self.last_id = last_id
+        self.entries_read = entries_read
+        self.pel: dict[int, NACK] = {}
+        self.consumers: dict[bytes, Consumer] = {}
+
+    def sorted_pel(self) -> list[int]:
+        return sorted(self.pel)
+
+
+class Stream:
+    type_name = "stream"
+    __slots__ = ("ids", "vals", "nodes", "last_id", "entries_added", "max_deleted", "groups")
+
+    def __init__(self) -> None:
+        self.ids: list[int] = []
+        self.vals: list[list[bytes]] = []
+        self.nodes: list[StreamNode] = []
+        self.last_id = 0
+        self.entries_added = 0
+        self.max_deleted = 0
+        self.groups: dict[bytes, Group] | None = None
+
+    def encoding(self, config: object = None) -> str:
+        return "stream"
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @property
+    def first_id(self) -> int:
+        return self.ids[0] if self.ids else 0
+
+    # -- adding and removing ------------------------------------------------------------
+    def append(self, sid: int, fields: list[bytes], max_entries: int, max_bytes: int) -> None:
+        """Add an entry whose ID is known to be greater than ``last_id``."""
+        nodes = self.nodes
+        node = nodes[-1] if nodes else None
+        if node is not None:
+            if max_bytes <= 0 or max_bytes > 1 << 30:
+                max_bytes = 1 << 30
+            tot = 0
+            for f in fields:
+                tot += len(f)
+            if node.lp_bytes() + tot >= max_bytes or (max_entries and node.total >= max_entries):
+                node = None
+        if node is None:
+            node = StreamNode(sid, fields)
+            nodes.append(node)
+        node.ebytes += node.entry_bytes(sid, fields)
+        node.live += 1
+        node.total += 1
+        node.last = sid
+        self.ids.append(sid)
+        self.vals.append(fields)
+        self.last_id = sid
+        self.entries_added += 1
+
+    def delete(self, sid: int) -> bool:
+        ids = self.ids
+        i = bisect_left(ids, sid)
+        if i == len(ids) or ids[i] != sid:
+            return False
+        del ids[i]
+        del self.vals[i]
+        nodes = self.nodes
+        j = bisect_right(nodes, sid, key=_master) - 1
+        node = nodes[j]
+        node.live -= 1
+        if node.live == 0:
+            del nodes[j]
+        if sid > self.max_deleted:
+            self.max_deleted = sid
+        return True
+
+    def trim(self, minid: bool, threshold: int, approx: bool, limit: int) -> int:
+        """Redis's streamTrim: MAXLEN (threshold = length) or MINID (threshold = ID)."""
+        ids = self.ids
+        nodes = self.nodes
+        deleted = 0
+        while nodes:
+            length = len(ids)
+            if not minid and length <= threshold:
+                break
+            node = nodes[0]
+            entries = node.live
+            if limit and deleted + entries > limit:
+                break
+            if minid:
+                remove = node.last < threshold
+            else:
+                remove = length - entries >= threshold
+            if remove:
+                del nodes[0]
+                if entries:
+                    del ids[:entries]
+                    del self.vals[:entries]
+                deleted += entries
+                continue
+            if approx:
+                break
+            k = 0
+            if minid:
+                while k < entries and ids[k] < threshold:
+                    k += 1
+            else:
+                k = min(entries, length - threshold)
+            if k:
+                node.live -= k
+                del ids[:k]
+                del self.vals[:k]
+                deleted += k
+            break
+        return deleted
+
+    # -- reading ------------------------------------------------------------------------
+    def range(self, start: int, end: int, count: int = 0, rev: bool = False) -> list[tuple[int, list[bytes]]]:
+        """Entries with start <= ID <= end (ascending, or descending if ``rev``)."""
+        ids = self.ids
+        if start > end or not ids:
+            return []
+        lo = bisect_left(ids, start) if start else 0
+        hi = bisect_right(ids, end) if end != MAXID else len(ids)
+        if lo >= hi:
+            return []
+        vals = self.vals
+        if rev:
+            if count and hi - lo > count:
+                lo = hi - count
+            return [(ids[i], vals[i]) for i in range(hi - 1, lo - 1, -1)]
+        if count and hi - lo > count:
+            hi = lo + count
+        return list(zip(ids[lo:hi], vals[lo:hi], strict=True))
+
+    def get(self, sid: int) -> list[bytes] | None:
+        ids = self.ids
+        i = bisect_left(ids, sid)
+        if i < len(ids) and ids[i] == sid:
+            return self.vals[i]
+        return None
+
+    def after(self, sid: int, count: int = 0) -> list[tuple[int, list[bytes]]]:
+        """Entries with ID > sid (XREAD)."""
+        ids = self.ids
+        lo = bisect_right(ids, sid)
+        hi = len(ids)
+        if count and hi - lo > count:
+            hi = lo + count
+        vals = self.vals
+        return [(ids[i], vals[i]) for i in range(lo, hi)]
+
+    def rax_nodes(self) -> int:
+        """Node count of Redis's radix tree holding the listpack master IDs (XINFO)."""
+        keys = [(n.master).to_bytes(16, "big") for n in self.nodes]
+        if not keys:
+            return 1
+        nodes: set[bytes] = {b""}
+        nodes.update(keys)
+        for a, b in zip(keys, keys[1:], strict=False):
+            lcp = 0
+            while a[lcp] == b[lcp]:
+                lcp += 1
+            nodes.add(a[:lcp])
+            nodes.add(a[: lcp + 1])
+            nodes.add(b[: lcp + 1])
+        return len(nodes)
+
+    # -- consumer-group bookkeeping (Redis 7.0 lag / entries-read logic) ------------------
+    def has_tombstones(self, start: int, end: int = MAXID) -> bool:
+        md = self.max_deleted
+        if not self.ids or not md:
+            return False
+        if self.first_id > md:
+            return False
+        return start <= md <= end
+
+    def estimate_distance(self, sid: int) -> int:
+        """streamEstimateDistanceFromFirstEverEntry."""
+        if not self.entries_added:
+            return 0
+        if not self.ids and sid <= self.last_id:
+            return self.entries_added
+        if sid == self.last_id:
+            return self.entries_added
+        if sid > self.last_id:
+            return INVALID_ENTRIES_READ
+        first = self.first_id
+        md = self.max_deleted
+        if not md or md < first:
+            if sid < first:
+                return self.entries_added - len(self.ids)
+            if sid == first:
+                return self.entries_added - len(self.ids) + 1
+        return INVALID_ENTRIES_READ
+
+    def group_lag(self, g: Group) -> int | None:
+        if not self.entries_added:
+            return 0
+        if g.entries_read != INVALID_ENTRIES_READ and not self.has_tombstones(g.last_id):
+            return self.entries_added - g.entries_read
+        er = self.estimate_distance(g.last_id)
+        if er != INVALID_ENTRIES_READ:
+            return self.entries_added - er
+        return None
+
+    def advance_group(self, g: Group, sid: int) -> None:
+        """A group delivered ``sid`` beyond its last ID: move last_id and entries_read."""
+        if g.entries_read != INVALID_ENTRIES_READ and not self.has_tombstones(sid):
+            g.entries_read += 1
+        elif self.entries_added:
+            g.entries_read = self.estimate_distance(sid)
+        g.last_id = sid
