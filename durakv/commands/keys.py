@@ -43,7 +43,7 @@ def _get_int(b: bytes, msg: str | None = None) -> int:
     """Redis's getIntFromObjectOrReply (range check against C int)."""
     v = parse_int(b, msg or errors.NOT_INTEGER)
     if v < INT_MIN or v > INT_MAX:
-        raise CommandError(msg or "ERR value is out of range, must be between %d and %d" % (INT_MIN, INT_MAX))
+        raise CommandError(msg or "ERR value is out of range, value must between %d and %d" % (INT_MIN, INT_MAX))
     return v
 
 
@@ -277,6 +277,12 @@ def swapdb(c: Session, argv: list[bytes]) -> bytes:
     ks.swap_dbs(id1, id2)
     _random_cache.pop(id(ks.dbs[id1]), None)
     _random_cache.pop(id(ks.dbs[id2]), None)
+    bl = c.srv.blocking
+    if bl is not None and bl.keys and id1 != id2:
+        # Redis's scanDatabaseForReadyKeys: clients blocked on a key that now exists
+        for dbid, key in list(bl.keys):
+            if (dbid == id1 or dbid == id2) and key in ks.dbs[dbid].data:
+                bl.signal(dbid, key)
     return resp.OK
 
 

@@ -35,7 +35,7 @@ returned", plus a snapshot slot::
   the guarantee holds: every member present for the whole iteration is returned at least
   once (possibly more than once); members added or removed meanwhile may or may not be.
   A slot's cache entry is only ever replaced by a newer snapshot, never an older one.
-* Collections of at most ``count`` members are returned whole with cursor 0, as Redis
+* Collections of fewer than ``count`` members are returned whole with cursor 0, as Redis
   does for small tables.
 
 Costs: a snapshot is O(n log n) once per iteration (C-level sort) and 12 bytes per member;
@@ -318,7 +318,7 @@ class Scanner:
         now (a few more when a run of equal hashes straddles the limit).
         """
         if cursor == 0:
-            if len(members) <= count:
+            if len(members) < count:
                 return 0, list(members)
             slot, snap = self._snapshot(owner, members)
             idx = 0
