@@ -243,6 +243,8 @@ class Replication:
                 log.error("data record %d follows %d", rec.seq, self.applied_dseq)
             self.node.apply_payload(rec.payload)
             self.applied_dseq = rec.seq
+            if self.snapshots is not None:
+                self.snapshots.bytes_since += len(rec.payload)
         else:
             if rec.node:
                 self.leader_id = rec.node
@@ -476,6 +478,8 @@ class Replication:
                 self._campaign_task = asyncio.ensure_future(self._campaign())
             if now - self._last_pos > 1.0:
                 self._send_pos()
+            if self.snapshots is not None:
+                self.snapshots.maybe_snapshot()
         if now - self._last_kv > 5.0:
             self._publish_kv()
 
