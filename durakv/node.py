@@ -34,6 +34,7 @@ log = logging.getLogger("durakv")
 SUBSYSTEMS = [
     "durakv.durability.setup",  # FileLog, recovery, snapshots
     "durakv.keyspace.eviction",  # maxmemory policies
+    "durakv.commands.client",  # CLIENT PAUSE hold/resume, output buffer limits, idle timeout
     "durakv.keyspace.blocking",  # BLPOP & co
     "durakv.pubsub",  # pub/sub, keyspace notifications, client tracking
     "durakv.scripting",  # Lua scripts and functions

@@ -127,6 +127,8 @@ class Connection(asyncio.Protocol):
     def run(self, cmds: list[list[bytes]], err: str | None) -> None:
         s = self.session
         assert s is not None
+        if cmds:
+            s.last_interaction = time.time()  # CLIENT LIST idle, the `timeout` parameter
         out: list[bytes] = []
         held = self.held
         tracker = self.ctx.tracker
