@@ -1,0 +1,161 @@
+"""The commit tracker and held replies, in-process with a log whose commits the test controls.
+
+A write's reply waits for its record; a read of a key written by a pending record waits
+for it; a read of a clean key is answered at once; replies on one connection keep their
+order; whole-keyspace reads wait for everything pending; a failed append turns the held
+replies into errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from durakv.config import Config
+from durakv.durability.log import Log, LogError
+from durakv.node import Node
+from tests.support.raw import encode
+
+
+class ManualLog(Log):
+    """Appends are durable only when the test says so."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[bytes] = []
+
+    def append(self, payload: bytes, expected_last_seq: int | None = None) -> int:
+        self.records.append(payload)
+        return len(self.records)
+
+    def commit(self, upto: int | None = None) -> None:
+        self.on_durable(len(self.records) if upto is None else upto)
+
+    def fail(self) -> None:
+        self.on_failure(LogError("disk full"))
+
+    def read(self, from_seq: int) -> Iterator[tuple[int, bytes]]:
+        for i in range(from_seq - 1, len(self.records)):
+            yield i + 1, self.records[i]
+
+    def last_seq(self) -> int:
+        return len(self.records)
+
+
+async def _recv_some(sock: socket.socket, timeout: float = 0.3) -> bytes:
+    loop = asyncio.get_running_loop()
+    try:
+        return await asyncio.wait_for(loop.sock_recv(sock, 65536), timeout)
+    except TimeoutError:
+        return b""
+
+
+@pytest.fixture
+def harness():
+    loop = asyncio.new_event_loop()
+    cfg = Config()
+    cfg.set_from_text("port", "0", startup=True)
+    lg = ManualLog()
+    node = Node(cfg, log_factory=lambda n: lg)
+    loop.run_until_complete(node.start())
+    port = node.ctx.tcp_port
+
+    def client() -> socket.socket:
+        s = socket.create_connection(("127.0.0.1", port))
+        s.setblocking(False)
+        return s
+
+    yield loop, node, lg, client
+    loop.run_until_complete(node.stop())
+    loop.close()
+
+
+def test_write_waits_for_commit_and_clean_read_does_not(harness):
+    loop, node, lg, client = harness
+
+    async def scenario():
+        a, b = client(), client()
+        a.sendall(encode("SET", "k", "v"))
+        assert await _recv_some(a) == b""  # held: not durable yet
+        b.sendall(encode("GET", "other"))
+        assert await _recv_some(b) == b"$-1\r\n"  # clean key: at once
+        b.sendall(encode("GET", "k"))
+        assert await _recv_some(b) == b""  # dirty key: waits
+        lg.commit()
+        assert await _recv_some(a) == b"+OK\r\n"
+        assert await _recv_some(b) == b"$1\r\nv\r\n"
+        a.close()
+        b.close()
+
+    loop.run_until_complete(scenario())
+
+
+def test_order_kept_behind_held_reply(harness):
+    loop, node, lg, client = harness
+
+    async def scenario():
+        a = client()
+        a.sendall(encode("SET", "k", "1") + encode("PING") + encode("GET", "zzz"))
+        assert await _recv_some(a) == b""
+        lg.commit()
+        got = b""
+        while len(got) < len(b"+OK\r\n+PONG\r\n$-1\r\n"):
+            chunk = await _recv_some(a)
+            assert chunk
+            got += chunk
+        assert got == b"+OK\r\n+PONG\r\n$-1\r\n"
+        a.close()
+
+    loop.run_until_complete(scenario())
+
+
+def test_one_record_per_loop_pass(harness):
+    loop, node, lg, client = harness
+
+    async def scenario():
+        a = client()
+        a.sendall(encode("SET", "a", "1") + encode("SET", "b", "2") + encode("DEL", "a"))
+        await _recv_some(a, 0.2)
+        assert len(lg.records) == 1
+        rec = lg.records[0]
+        assert rec.startswith(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n")
+        assert rec.count(b"SET") == 2 and rec.count(b"DEL") == 1
+        lg.commit()
+        got = b""
+        while len(got) < len(b"+OK\r\n+OK\r\n:1\r\n"):
+            got += await _recv_some(a)
+        assert got == b"+OK\r\n+OK\r\n:1\r\n"
+        a.close()
+
+    loop.run_until_complete(scenario())
+
+
+def test_noop_write_is_not_logged(harness):
+    loop, node, lg, client = harness
+
+    async def scenario():
+        a = client()
+        a.sendall(encode("DEL", "missing"))
+        assert await _recv_some(a) == b":0\r\n"
+        assert lg.records == []
+        a.close()
+
+    loop.run_until_complete(scenario())
+
+
+def test_failed_append_gives_errors_and_refuses_writes(harness):
+    loop, node, lg, client = harness
+
+    async def scenario():
+        a = client()
+        a.sendall(encode("SET", "k", "v"))
+        assert await _recv_some(a) == b""
+        lg.fail()
+        got = await _recv_some(a)
+        assert got.startswith(b"-MISCONF"), got
+        a.close()
+
+    loop.run_until_complete(scenario())
