@@ -177,6 +177,31 @@ class Stream:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def copy(self) -> Stream:
+        """A deep copy (COPY): entries, node model and consumer groups with their PELs."""
+        n = Stream()
+        n.ids = list(self.ids)
+        n.vals = [list(v) for v in self.vals]
+        for node in self.nodes:
+            m = StreamNode.__new__(StreamNode)
+            m.master, m.last, m.live, m.total = node.master, node.last, node.live, node.total
+            m.fields, m.mbytes, m.ebytes = list(node.fields), node.mbytes, node.ebytes
+            n.nodes.append(m)
+        n.last_id, n.entries_added, n.max_deleted = self.last_id, self.entries_added, self.max_deleted
+        if self.groups is not None:
+            n.groups = {}
+            for name, g in self.groups.items():
+                ng = Group(name, g.last_id, g.entries_read)
+                for cname, cons in g.consumers.items():
+                    nc = Consumer(cname, cons.seen)
+                    ng.consumers[cname] = nc
+                    for sid, nack in cons.pel.items():
+                        nn = NACK(nack.time, nack.count, nc)
+                        nc.pel[sid] = nn
+                        ng.pel[sid] = nn
+                n.groups[name] = ng
+        return n
+
     @property
     def first_id(self) -> int:
         return self.ids[0] if self.ids else 0

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import hiredis
 import pytest
+
+from durakv import dispatch, spec
+from durakv.clock import ManualClock
+from durakv.config import Config
+from durakv.context import Context
+from durakv.durability.log import MemoryLog
+from durakv.durability.tracker import CommitTracker
+from durakv.session import Session
+from durakv.types.stream import Stream, fmt_id
+from tests.support.raw import Raw, encode
 
 
 def fill(pair: Any, key: str = "s", n: int = 5, start: int = 1) -> None:
@@ -337,3 +349,129 @@ def test_lag_and_entries_read(pair) -> None:
     pair.check("XTRIM", "s", "MAXLEN", "0")
     pair.check("XINFO", "GROUPS", "s")
     pair.check("XINFO", "STREAM", "s")
+
+
+# -- effects: deterministic, and replaying them rebuilds identical streams and groups ----------
+class Harness:
+    """One in-process node core (no sockets): dispatch + commit tracker + memory log."""
+
+    def __init__(self) -> None:
+        spec.load_all()
+        self.clock = ManualClock()
+        self.ctx = Context(Config(), self.clock)
+        self.log = MemoryLog()
+        self.tracker = CommitTracker(self.log, lambda fn: None)
+        self.ctx.tracker = self.tracker
+        self.s = Session(self.ctx, 1, self.ctx.ks.dbs[0])
+
+    def __call__(self, *args: object) -> bytes:
+        argv = [a if isinstance(a, bytes) else str(a).encode() for a in args]
+        return dispatch.execute(self.s, argv)
+
+    def effects(self) -> list[list[bytes]]:
+        self.tracker.flush()
+        out = []
+        for payload in self.log.records:
+            reader = hiredis.Reader()
+            reader.feed(payload)
+            while (cmd := reader.gets()) is not False:
+                if cmd[0].upper() != b"SELECT":
+                    out.append(cmd)
+        self.log.records.clear()
+        return out
+
+
+def _state(st: Stream) -> Any:
+    groups = {}
+    for name, g in (st.groups or {}).items():
+        groups[name] = (
+            g.last_id, g.entries_read,
+            {i: (n.time, n.count, n.consumer.name) for i, n in g.pel.items()},
+            {cn: sorted(c.pel) for cn, c in g.consumers.items()},
+        )
+    nodes = [(n.master, n.last, n.live, n.total, n.ebytes) for n in st.nodes]
+    return (st.ids, st.vals, nodes, st.last_id, st.entries_added, st.max_deleted, groups)
+
+
+def test_effects_replay_to_identical_streams() -> None:
+    h = Harness()
+    h.ctx.config.set_value("stream-node-max-entries", 4)
+    for i in range(30):
+        h("XADD", "s", "MAXLEN", "~", "10", "*", "f", str(i))
+        h.clock.ms += i % 3
+    h("XADD", "s", "5-*", "a", "b")
+    h("XADD", "s", "NOMKSTREAM", "MINID", "~", "1700000000010", "LIMIT", "4", "*", "a", "b")
+    h("XTRIM", "s", "MAXLEN", "~", "3")
+    h("XGROUP", "CREATE", "s", "g", "0")
+    h("XGROUP", "CREATE", "s", "h", "$", "ENTRIESREAD", "3")
+    h("XREADGROUP", "GROUP", "g", "c1", "COUNT", "3", "STREAMS", "s", ">")
+    h.clock.ms += 500
+    h("XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", ">")
+    h("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", "0")
+    h("XREADGROUP", "GROUP", "h", "c9", "NOACK", "STREAMS", "s", ">")
+    h("XREADGROUP", "GROUP", "h", "c8", "STREAMS", "s", ">")
+    h.clock.ms += 500
+    ids = [fmt_id(i) for i in h.ctx.ks.dbs[0].data[b"s"].ids]
+    h("XCLAIM", "s", "g", "c3", "100", ids[0], ids[1], "IDLE", "50", "LASTID", "99999999999999-0")
+    h("XDEL", "s", ids[1])
+    h("XAUTOCLAIM", "s", "g", "c4", "0", "0", "COUNT", "3")
+    h("XACK", "s", "g", ids[2])
+    h("XGROUP", "DELCONSUMER", "s", "g", "c2")
+    h("XGROUP", "CREATECONSUMER", "s", "g", "c7")
+    h("XSETID", "s", "99999999999999-5", "ENTRIESADDED", "100")
+    effects = h.effects()
+    assert not any(e[0].upper() == b"XREADGROUP" for e in effects)
+    assert not any(e[0].upper() == b"XADD" and b"*" in e for e in effects)
+    r = Harness()
+    r.ctx.config.set_value("stream-node-max-entries", 4)
+    r.clock.ms = h.clock.ms + 1000
+    r.s.replaying = True
+    for argv in effects:
+        got = r(*argv)
+        assert not got.startswith(b"-"), (argv, got)
+    assert _state(r.ctx.ks.dbs[0].data[b"s"]) == _state(h.ctx.ks.dbs[0].data[b"s"])
+
+
+# -- blocking reads ----------------------------------------------------------------------------
+def _blocked_read(proc: Any, args: tuple, writer_cmds: list[tuple], proto: int = 2) -> bytes:
+    c = Raw(proc.port, proto)
+    w = Raw(proc.port, proto)
+    c.send(encode(*args))
+    time.sleep(0.05)
+    for cmd in writer_cmds:
+        w.call(*cmd)
+    out = c.read_raw()
+    c.close()
+    w.close()
+    return out
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_blocking_xread_woken_by_xadd(redis_proc, durakv_proc, proto: int) -> None:
+    results = []
+    for proc in (redis_proc, durakv_proc):
+        Raw(proc.port).call("FLUSHALL")
+        Raw(proc.port).call("XADD", "s", "1-1", "a", "1")
+        results.append(_blocked_read(proc, ("XREAD", "BLOCK", "5000", "STREAMS", "other", "s", "0", "$"),
+                                     [("XADD", "s", "2-1", "b", "2"), ("XADD", "s", "3-1", "c", "3")], proto))
+    assert results[1] == results[0]
+    assert b"2-1" in results[0]
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_blocking_xreadgroup(redis_proc, durakv_proc, proto: int) -> None:
+    results = []
+    for proc in (redis_proc, durakv_proc):
+        a = Raw(proc.port)
+        a.call("FLUSHALL")
+        a.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        got = _blocked_read(proc, ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"),
+                            [("XADD", "s", "5-1", "b", "2")], proto)
+        results.append((got, a.call("XPENDING", "s", "g"), a.call("XINFO", "GROUPS", "s")))
+        got = _blocked_read(proc, ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"),
+                            [("XGROUP", "DESTROY", "s", "g")], proto)
+        results.append((got,))
+        got = _blocked_read(proc, ("XREAD", "BLOCK", "30", "STREAMS", "s", "$"), [], proto)
+        results.append((got,))
+        a.close()
+    assert results[3:] == results[:3]
