@@ -63,6 +63,21 @@ class Database:
             self.ks.touch_access(self, key)
         return v
 
+    def lookup_write(self, key: bytes) -> Any:
+        """Like :meth:`lookup` for a command about to write the key (Redis's
+        lookupKeyWrite): lazy expiry and LRU/LFU touch, but no keyspace hit/miss count."""
+        v = self.data.get(key)
+        if v is None:
+            return None
+        if self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= self.ks.clock.now_ms() and self.ks.expire_allowed:
+                self._expire(key)
+                return None
+        if self.ks.track_access:
+            self.ks.touch_access(self, key)
+        return v
+
     def lookup_nottl(self, key: bytes) -> Any:
         """Like :meth:`lookup` without touching LRU/LFU (OBJECT, TYPE-like introspection)."""
         v = self.data.get(key)
