@@ -1,4 +1,4 @@
-"""Connection commands: PING ECHO SELECT QUIT HELLO."""
+"""Connection commands: PING ECHO SELECT QUIT HELLO AUTH RESET (requirepass and the ``default`` user)."""
 
 from __future__ import annotations
 
@@ -56,27 +56,24 @@ def hello(c: Session, argv: list[bytes]) -> bytes:
             raise CommandError("NOPROTO unsupported protocol version")
         i = 2
     setname = None
+    creds = None
     while i < len(argv):
         opt = argv[i].lower()
         more = len(argv) - i - 1
         if opt == b"auth" and more >= 2:
-            auth = c.srv.extras.get("auth")
-            user, pw = argv[i + 1], argv[i + 2]
-            if auth is None:
-                raise CommandError(
-                    "WRONGPASS invalid username-password pair or user is disabled."
-                )
-            auth(c, user, pw)
+            creds = (argv[i + 1], argv[i + 2])
             i += 3
         elif opt == b"setname" and more >= 1:
             setname = argv[i + 1]
             i += 2
         else:
             raise CommandError("ERR Syntax error in HELLO option '%s'" % errors.fmt_arg(argv[i]))
+    if creds is not None:
+        authenticate(c, creds[0], creds[1])
     if not c.authenticated:
         raise CommandError(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-            "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+            "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
             "select the RESP protocol version at the same time"
         )
     if setname is not None:
@@ -86,8 +83,6 @@ def hello(c: Session, argv: list[bytes]) -> bytes:
         c.name = setname
     c.set_resp(ver)
     srv = c.srv
-    from .. import __version__
-
     r = c.r
     fields = [
         (resp.bulk(b"server"), resp.bulk(b"redis")),
@@ -98,5 +93,79 @@ def hello(c: Session, argv: list[bytes]) -> bytes:
         (resp.bulk(b"role"), resp.bulk(b"master" if srv.role == "master" else b"replica")),
         (resp.bulk(b"modules"), resp.EMPTY_ARRAY),
     ]
-    del __version__
     return r.map(fields)
+
+
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+AUTH_NOPASS = (
+    "ERR AUTH <password> called without any password configured for the default user. "
+    "Are you sure your configuration is correct?"
+)
+
+
+def authenticate(c: Session, user: bytes, password: bytes) -> None:
+    """Check credentials (the ACL subsystem's ``auth`` hook, else ``requirepass`` and the
+    ``default`` user); raises WRONGPASS, marks the session authenticated on success."""
+    hook = c.srv.extras.get("auth")
+    if hook is not None:
+        hook(c, user, password)
+        return
+    req = c.srv.config["requirepass"]
+    if user != b"default" or (req and password != req.encode("latin-1")):
+        raise CommandError(WRONGPASS)
+    c.authenticated = True
+
+
+@command("auth", -2, "noscript loading stale fast no_auth allow_busy", "@fast @connection")
+def auth(c: Session, argv: list[bytes]) -> bytes:
+    if len(argv) > 3:
+        raise CommandError(errors.SYNTAX)
+    if len(argv) == 2:
+        if c.srv.extras.get("auth") is None and not c.srv.config["requirepass"]:
+            raise CommandError(AUTH_NOPASS)
+        authenticate(c, b"default", argv[1])
+    else:
+        authenticate(c, argv[1], argv[2])
+    return resp.OK
+
+
+@command("reset", 1, "noscript loading stale fast no_auth allow_busy", "@fast @connection")
+def reset(c: Session, argv: list[bytes]) -> bytes:
+    srv = c.srv
+    if "monitor" in c.flags:
+        c.flags.discard("monitor")
+        if c in srv.monitors:
+            srv.monitors.remove(c)
+        if c.kind == "replica":
+            c.kind = "normal"
+    c.multi = None
+    c.multi_error = False
+    for db, key in c.watched:
+        w = db.watched.get(key)
+        if w is not None:
+            w.discard(c)
+            if not w:
+                del db.watched[key]
+    c.watched = []
+    c.dirty_cas = False
+    drop = srv.extras.get("pubsub_reset")
+    if drop is not None:
+        drop(c)
+    else:
+        c.channels.clear()
+        c.patterns.clear()
+        c.shard_channels.clear()
+    c.db = srv.ks.dbs[0]
+    c.set_resp(2)
+    c.name = b""
+    c.no_evict = False
+    c.reply_mode = 0
+    c.asking = False
+    c.readonly_mode = False
+    c.no_touch = False
+    if srv.acl is not None:
+        srv.acl.init_session(c)
+    else:
+        c.user = None
+        c.authenticated = not srv.config["requirepass"]
+    return resp.simple(b"RESET")
