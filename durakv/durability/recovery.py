@@ -93,6 +93,7 @@ async def recover(node: Node) -> None:
     lg = node.log
     assert lg is not None
     path = snapshot_path(node)
+    _remove_stale_temp_files(os.path.dirname(path))
     st.total_bytes = _size(path) + _log_bytes(lg)
     if st.total_bytes == 0:
         return  # nothing on disk: nothing to load (keeps empty starts instant)
@@ -262,6 +263,36 @@ def _restart_log_at(node: Node, lg: Log, seq: int) -> None:
     if tracker is not None and lg.last_seq() >= seq:
         tracker.committed = tracker.appended = lg.last_seq()
         tracker.batch_seq = lg.last_seq() + 1
+
+
+def _remove_stale_temp_files(d: str) -> None:
+    """Temp RDBs of snapshot writers that died (kill -9) before renaming them."""
+    try:
+        names = os.listdir(d)
+    except OSError:
+        return
+    for n in names:
+        if n.startswith("temp-") and n.endswith(".rdb"):
+            try:
+                pid = int(n.split("-")[1])
+            except (IndexError, ValueError):
+                continue
+            if pid != os.getpid() and _alive(pid):
+                continue
+            try:
+                os.unlink(os.path.join(d, n))
+            except OSError:
+                pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _size(path: str) -> int:
