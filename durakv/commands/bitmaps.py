@@ -42,8 +42,8 @@ def bit_offset(c: Session, arg: bytes, hash_ok: bool = False, bits: int = 0) -> 
     return off
 
 
-def _string(c: Session, key: bytes) -> bytes | None:
-    v = c.db.lookup(key)
+def _string(c: Session, key: bytes, write: bool = False) -> bytes | None:
+    v = c.db.lookup_write(key) if write else c.db.lookup(key)
     if v is not None and type(v) is not bytes:
         raise CommandError(errors.WRONGTYPE)
     return v
@@ -58,7 +58,7 @@ def setbit(c: Session, argv: list[bytes]) -> bytes:
         raise CommandError(errors.BIT_VALUE)
     db = c.db
     key = argv[1]
-    v = _string(c, key)
+    v = _string(c, key, True)
     byte = offset >> 3
     grown = False
     if v is None:
@@ -278,11 +278,11 @@ def bitop(c: Session, argv: list[bytes]) -> bytes:
                 else:
                     acc ^= x
             res = acc.to_bytes(maxlen, "big")
-        db.lookup(target)  # lazy expiry of the old value first, as setKey's lookup
+        db.lookup_write(target)  # lazy expiry of the old value first, as setKey's lookup
         db.set(target, res)
         ks.signal_modified(db, target)
         ks.notify("$", "set", target, db.id)
-    elif db.lookup(target) is not None:
+    elif db.lookup_write(target) is not None:
         db.delete(target)
         ks.signal_modified(db, target)
         ks.notify("g", "del", target, db.id)
@@ -362,7 +362,7 @@ def _bitfield(c: Session, argv: list[bytes], readonly_cmd: bool) -> bytes:
     else:
         if readonly_cmd:
             raise CommandError(errors.BITFIELD_RO_GET_ONLY)
-        v = _string(c, key)
+        v = _string(c, key, True)
         need = (highest >> 3) + 1
         if v is None:
             buf = bytearray(need)

@@ -94,8 +94,9 @@ def _expire_ms(c: Session, arg: bytes, flags: int, name: str) -> int:
     return ms
 
 
-def _get_string(c: Session, key: bytes) -> bytes | None:
-    v = c.db.lookup(key)
+def _get_string(c: Session, key: bytes, write: bool = False) -> bytes | None:
+    """The string at key (None if missing); WRONGTYPE for other types."""
+    v = c.db.lookup_write(key) if write else c.db.lookup(key)
     if v is not None and type(v) is not bytes:
         raise CommandError(_WRONGTYPE)
     return v
@@ -119,7 +120,7 @@ def set_(c: Session, argv: list[bytes]) -> bytes:
         key = argv[1]
         exp = db.expires
         if exp and key in exp:
-            db.lookup(key)  # expire it first if its time passed (events, DEL effect)
+            db.lookup_write(key)  # expire it first if its time passed (events, DEL effect)
             exp.pop(key, None)
         db.data[key] = argv[2]
         ks = db.ks
@@ -152,7 +153,7 @@ def _set_generic(
             reply = b"$%d\r\n%s\r\n" % (len(old), old)
         found = old is not None
     else:
-        found = db.lookup(key) is not None
+        found = db.lookup_write(key) is not None
     if (flags & _NX and found) or (flags & _XX and not found):
         if reply is not None:
             return reply
@@ -276,7 +277,7 @@ def _mset(c: Session, argv: list[bytes], name: str) -> None:
     for j in range(1, len(argv), 2):
         key = argv[j]
         if exp and key in exp:
-            db.lookup(key)
+            db.lookup_write(key)
             exp.pop(key, None)
         data[key] = argv[j + 1]
         if track:
@@ -297,7 +298,7 @@ def mset(c: Session, argv: list[bytes]) -> bytes:
 def msetnx(c: Session, argv: list[bytes]) -> bytes:
     if not len(argv) & 1:
         raise CommandError(errors.WRONG_ARITY.format("msetnx"))
-    lookup = c.db.lookup
+    lookup = c.db.lookup_write
     for j in range(1, len(argv), 2):
         if lookup(argv[j]) is not None:
             return resp.ZERO
@@ -325,7 +326,7 @@ def strlen(c: Session, argv: list[bytes]) -> bytes:
 def append(c: Session, argv: list[bytes]) -> bytes:
     db = c.db
     key = argv[1]
-    v = _get_string(c, key)
+    v = _get_string(c, key, True)
     if v is None:
         new = argv[2]
         db.add(key, new)
@@ -384,7 +385,7 @@ def setrange(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
     value = argv[3]
     vlen = len(value)
-    v = _get_string(c, key)
+    v = _get_string(c, key, True)
     if v is None:
         if vlen == 0:
             return resp.ZERO
@@ -410,7 +411,11 @@ def setrange(c: Session, argv: list[bytes]) -> bytes:
 # -- counters -----------------------------------------------------------------------------
 def _incr(c: Session, key: bytes, incr: int) -> bytes:
     db = c.db
-    v = db.lookup(key)
+    data = db.data
+    ks = db.ks
+    v = data.get(key)
+    if v is not None and (db.expires or ks.track_access):
+        v = db.lookup_write(key)
     if v is None:
         cur = 0
     elif type(v) is not bytes:
@@ -422,17 +427,12 @@ def _incr(c: Session, key: bytes, incr: int) -> bytes:
     new = cur + incr
     if new > LLONG_MAX or new < LLONG_MIN:
         raise CommandError(errors.OVERFLOW)
-    if v is None:
-        db.add(key, b"%d" % new)
-    else:
-        db.data[key] = b"%d" % new  # keeps the TTL, as Redis's dbOverwrite
-        ks = db.ks
-        if ks.track_access:
-            ks.touch_access(db, key)
-    ks = db.ks
+    data[key] = b"%d" % new  # an existing key keeps its TTL, as Redis's dbOverwrite
+    if v is None and ks.track_access:
+        ks.touch_access(db, key)
     ks.signal_modified(db, key)
     ks.notify("$", "incrby", key, db.id)
-    return resp.integer(new)
+    return b":%d\r\n" % new
 
 
 @command("incr", 2, "write denyoom fast", "@write @string @fast", keys=(1, 1, 1))
@@ -463,6 +463,8 @@ _LD = np.longdouble
 _MAX_LD_CHARS = 5 * 1024  # MAX_LONG_DOUBLE_CHARS
 _SPACES = b" \t\n\v\f\r"
 _INF_WORDS = (b"inf", b"infinity")
+# numpy warns when a parse or a sum overflows to inf; both are handled (as Redis does)
+warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning, __name__)
 
 
 def parse_long_double(b: bytes) -> np.longdouble | None:
@@ -472,9 +474,7 @@ def parse_long_double(b: bytes) -> np.longdouble | None:
     if b[0] in _SPACES or not b.isascii() or b"\0" in b:
         return None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            v = _LD(b.decode())
+        v = _LD(b.decode())
     except ValueError:
         return None
     if np.isnan(v):
@@ -532,16 +532,14 @@ def format_long_double(v: np.longdouble) -> bytes:
 def incrbyfloat(c: Session, argv: list[bytes]) -> bytes:
     db = c.db
     key = argv[1]
-    v = _get_string(c, key)
+    v = _get_string(c, key, True)
     cur = _LD(0) if v is None else parse_long_double(v)
     if cur is None:
         raise CommandError(errors.NOT_FLOAT)
     inc = parse_long_double(argv[2])
     if inc is None:
         raise CommandError(errors.NOT_FLOAT)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        total = cur + inc
+    total = cur + inc
     if np.isnan(total) or np.isinf(total):
         raise CommandError(errors.INCR_NAN_INF)
     new = format_long_double(total)
