@@ -27,7 +27,8 @@ records only.  Appends are pipelined: ``append`` publishes at once and returns; 
 PubAck of stream sequence ``s`` commits every record up to ``s`` (the expected-sequence
 chain makes them consecutive), and ``on_durable`` then reports the highest data
 sequence among them.  An error ack (wrong last sequence = another node was elected, no
-quorum, ...) or an ack that does not arrive within ``ack_timeout`` is ``on_failure``.
+quorum, ...) or an ack that does not arrive within ``ack_timeout`` (the lease: a replica may campaign
+once it has waited that long after the record) is ``on_failure``.
 """
 
 from __future__ import annotations
@@ -312,6 +313,12 @@ class JetStreamLog(Log):
         got = int(ack.get("seq", 0))
         if got != sseq:
             self._fail(LogError(f"stream stored record {sseq} as {got}"), 0)
+            return
+        p = self._by_sseq[sseq]
+        if time.monotonic() - p.first_sent > self.ack_timeout:
+            # a replica may have waited out our lease since it got this record and been
+            # elected: acknowledging now could answer after a new primary took over
+            self._fail(LogError("lease expired: record %d acknowledged too late" % sseq), 0)
             return
         self._committed(sseq)
 

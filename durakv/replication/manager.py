@@ -464,6 +464,11 @@ class Replication:
                 return
             if now - self._last_lease_sent >= self.renew_every:
                 self._renew()
+            tracker = self.ctx.tracker
+            if tracker is not None:
+                # snapshots of a JetStream shard are taken by a replica (snapshots.py), never
+                # by the serving primary's automatic local snapshot
+                tracker.bytes_since_snapshot = 0
             for nid in [n for n, e in self.replicas.items() if now - e[3] > 10 * self.lease + 5]:
                 del self.replicas[nid]
         elif self.state == REPLICA and not self.ctx.loading:
