@@ -38,20 +38,28 @@ class Stats:
         self.errors[code] = self.errors.get(code, 0) + 1
 
 
-_GATING = frozenset({"acl", "cluster", "loading"})
+def _gating(name: str) -> property:
+    attr = "_" + name
+
+    def get(self: Context) -> Any:
+        return getattr(self, attr)
+
+    def set_(self: Context, value: Any) -> None:
+        object.__setattr__(self, attr, value)
+        self.gated = bool(
+            getattr(self, "_acl", None) is not None
+            or getattr(self, "_cluster", None) is not None
+            or getattr(self, "_loading", False)
+        )
+
+    return property(get, set_)
 
 
 class Context:
     gated = False  # True while acl, cluster or loading need the dispatcher's slow path
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
-        if name in _GATING:
-            object.__setattr__(
-                self, "gated",
-                bool(getattr(self, "acl", None) is not None or getattr(self, "cluster", None) is not None
-                     or getattr(self, "loading", False)),
-            )
+    acl = _gating("acl")
+    cluster = _gating("cluster")
+    loading = _gating("loading")
 
     def __init__(self, config: Config, clock: Clock | None = None) -> None:
         self.config = config
