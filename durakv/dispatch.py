@@ -11,6 +11,7 @@ modified; it sets ``c.wait`` to the log sequence the reply must wait for.
 
 from __future__ import annotations
 
+import logging
 from time import perf_counter_ns
 
 from . import errors
@@ -18,6 +19,8 @@ from .errors import CommandError, fmt_arg
 from .protocol import resp
 from .session import Session
 from .spec import COMMANDS, CommandSpec
+
+log = logging.getLogger("durakv.dispatch")
 
 # commands that run even inside MULTI instead of being queued
 _MULTI_IMMEDIATE = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
@@ -178,6 +181,13 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
         srv.stats.count_error(e.msg)
         spec.failed_calls += 1
         reply = resp.error(e.msg)
+    except Exception as e:  # a bug must cost one reply, never the server or the connection
+        log.exception("internal error in %s", spec.name)
+        srv.stats.unexpected_error_replies += 1
+        msg = errors.sanitize(f"ERR internal error in '{spec.name}': {type(e).__name__}: {e}")[:500]
+        srv.stats.count_error(msg)
+        spec.failed_calls += 1
+        reply = resp.error(msg)
     spec.calls += 1
     spec.usec += (perf_counter_ns() - t0) // 1000
     tracker = srv.tracker
