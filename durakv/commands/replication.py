@@ -113,54 +113,46 @@ def wait(c: Session, argv: list[bytes]) -> bytes:
 
 @command("failover", -1, "admin noscript stale", "@admin @slow @dangerous")
 def failover(c: Session, argv: list[bytes]) -> bytes:
-    target: tuple[bytes, int] | None = None
-    force = abort = False
-    timeout = 0
-    i = 1
-    n = len(argv)
-    while i < n:
-        opt = argv[i].lower()
-        if opt == b"to" and i + 2 < n and target is None and not abort:
-            port = parse_int(argv[i + 2])
-            target = (argv[i + 1], port)
-            i += 3
-        elif opt == b"timeout" and i + 1 < n and not timeout and not abort:
-            timeout = parse_int(argv[i + 1])
-            if timeout <= 0:
-                raise CommandError(FAILOVER_TIMEOUT)
-            i += 2
-        elif opt == b"force" and not force and not abort:
-            force = True
-            i += 1
-        elif opt == b"abort" and n == 2:
-            abort = True
-            i += 1
-        else:
-            raise CommandError(errors.SYNTAX)
     rep = c.srv.replication
-    if abort:
+    n = len(argv)
+    if n == 2 and argv[1].lower() == b"abort":
         if rep is None or rep.failover_state == "no-failover":
             raise CommandError(FAILOVER_NOT_IN_PROGRESS)
         rep.abort_failover()
         return resp.OK
-    if rep is None:
-        if force and (target is None or not timeout):
-            raise CommandError(FAILOVER_FORCE)
-        raise CommandError(FAILOVER_NO_REPLICAS)
-    if rep.state != "primary":
+    target: tuple[bytes, int] | None = None
+    force = False
+    timeout = 0
+    i = 1
+    while i < n:
+        opt = argv[i].lower()
+        if opt == b"timeout" and i + 1 < n and timeout <= 0:
+            timeout = parse_int(argv[i + 1])
+            if timeout <= 0:
+                raise CommandError(FAILOVER_TIMEOUT)
+            i += 2
+        elif opt == b"to" and i + 2 < n and target is None:
+            target = (argv[i + 1], parse_int(argv[i + 2]))
+            i += 3
+        elif opt == b"force" and not force:
+            force = True
+            i += 1
+        else:
+            raise CommandError(errors.SYNTAX)
+    if rep is not None and rep.failover_state != "no-failover":
+        raise CommandError(FAILOVER_IN_PROGRESS)
+    if rep is not None and rep.state != "primary":
         raise CommandError(FAILOVER_ON_REPLICA)
+    if rep is None or not rep.live_replicas():
+        raise CommandError(FAILOVER_NO_REPLICAS)
     if force and (target is None or not timeout):
         raise CommandError(FAILOVER_FORCE)
-    if rep.failover_state != "no-failover":
-        raise CommandError(FAILOVER_IN_PROGRESS)
     tid = None
     if target is not None:
         want = "%s:%d" % (target[0].decode("latin-1"), target[1])
         if not any(e[0] == want for e in rep.live_replicas().values()):
             raise CommandError(FAILOVER_NOT_REPLICA)
         tid = want
-    elif not rep.live_replicas():
-        raise CommandError(FAILOVER_NO_REPLICAS)
     rep.start_failover(tid, timeout, force)
     return resp.OK
 
