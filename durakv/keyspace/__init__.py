@@ -32,6 +32,21 @@ def type_name(v: Any) -> str:
     return v.type_name
 
 
+class Watchers(dict):  # type: ignore[type-arg]
+    """The sessions WATCHing one key -> whether the key was already expired at WATCH time.
+
+    A dict that also answers the set-style ``add``/``discard`` older callers use.
+    """
+
+    __slots__ = ()
+
+    def add(self, c: Any) -> None:
+        self.setdefault(c, False)
+
+    def discard(self, c: Any) -> None:
+        self.pop(c, None)
+
+
 class Database:
     __slots__ = ("id", "ks", "data", "expires", "watched", "access", "_heap")
 
@@ -41,7 +56,7 @@ class Database:
         self.data: dict[bytes, Any] = {}
         self.expires: dict[bytes, int] = {}
         # WATCH: key -> {session: key was already logically expired when WATCHed}
-        self.watched: dict[bytes, dict[Any, bool]] = {}
+        self.watched: dict[bytes, Watchers] = {}
         self.access: dict[bytes, int] = {}  # LRU clock or LFU counter, when eviction needs it
         self._heap: list[tuple[int, bytes]] = []
 
@@ -103,15 +118,21 @@ class Database:
 
     # -- writes (callers signal the change with Keyspace.signal_modified) --------------------
     def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
-        self.data[key] = value
-        if not keep_ttl and self.expires:
-            self.expires.pop(key, None)
+        data = self.data
+        if key in data:
+            data[key] = value
+            if not keep_ttl and self.expires:
+                self.expires.pop(key, None)
+        else:
+            data[key] = value
+            self.ks.notify("n", "new", key, self.id)  # Redis's dbAdd
         if self.ks.track_access:
             self.ks.touch_access(self, key)
 
     def add(self, key: bytes, value: Any) -> None:
-        """Insert a key known to be absent (new container)."""
+        """Insert a key known to be absent (new container); emits the 'new' key event."""
         self.data[key] = value
+        self.ks.notify("n", "new", key, self.id)
         if self.ks.track_access:
             self.ks.touch_access(self, key)
 
@@ -262,7 +283,7 @@ class Keyspace:
         """WATCH ``key`` of ``db`` for session ``c`` (no-op when already watched)."""
         watchers = db.watched.get(key)
         if watchers is None:
-            watchers = db.watched[key] = {}
+            watchers = db.watched[key] = Watchers()
         elif c in watchers:
             return
         watchers[c] = db.is_logically_expired(key) and key in db.data
