@@ -250,3 +250,30 @@ def test_transaction_with_redis_py(r):
         except redis.WatchError:
             pass
     assert r.get("bal") == b"20"
+
+
+def test_reset_discards_and_unwatches(pair):
+    scenario(pair, [
+        (0, "WATCH", "k"), (0, "MULTI"), (0, "SET", "q", "1"), (0, "RESET"), (1, "SET", "k", "1"),
+        (0, "EXEC"), (0, "GET", "q"),
+        (0, "WATCH", "k"), (0, "RESET"), (1, "SET", "k", "2"), (0, "MULTI"), (0, "PING"), (0, "EXEC"),
+    ])
+
+
+def test_quit_inside_multi(pair):
+    for conn in (pair.redis, pair.durakv):
+        other = Raw(conn.port, pair.proto)
+        other.call("MULTI")
+        other.call("SET", "q", "1")
+        assert other.call("QUIT") == b"+OK\r\n"
+        assert other.read_until_closed() == b""
+        other.close()
+    pair.check("GET", "q")
+
+
+def test_blocking_command_inside_exec_does_not_block(pair):
+    pair.check("MULTI")
+    pair.check("BLPOP", "nolist", "0")
+    pair.check("RPUSH", "l", "a")
+    pair.check("BLPOP", "l", "0")
+    pair.check("EXEC")
