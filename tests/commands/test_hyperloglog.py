@@ -1,0 +1,114 @@
+"""Differential tests of PFADD PFCOUNT PFMERGE PFDEBUG against real Redis 7.0, byte for byte."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _add_many(pair: Any, key: str, elems: list[str], chunk: int = 200) -> None:
+    for i in range(0, len(elems), chunk):
+        pair.check("PFADD", key, *elems[i:i + chunk])
+
+
+def test_pfadd_sparse_exact_bytes(pair) -> None:
+    pair.check("PFADD", "h")
+    pair.check("GET", "h")
+    pair.check("PFADD", "h")
+    pair.check("PFADD", "h", "a", "b", "c")
+    pair.check("PFADD", "h", "a")
+    pair.check("GET", "h")
+    pair.check("PFCOUNT", "h")
+    pair.check("GET", "h")
+    pair.check("PFADD", "h", "d")
+    pair.check("GET", "h")
+    pair.check("PFDEBUG", "DECODE", "h")
+    pair.check("PFDEBUG", "ENCODING", "h")
+    _add_many(pair, "h", [f"e{i}" for i in range(300)])
+    pair.check("GET", "h")
+    pair.check("PFCOUNT", "h")
+    pair.check("PFDEBUG", "DECODE", "h")
+
+
+def test_promotion_to_dense_and_counts(pair) -> None:
+    _add_many(pair, "h", [f"elem:{i}" for i in range(3000)])
+    pair.check("PFDEBUG", "ENCODING", "h")
+    pair.check("GET", "h")
+    pair.check("PFCOUNT", "h")
+    _add_many(pair, "h", [str(i) for i in range(20000)], chunk=1000)
+    pair.check("PFCOUNT", "h")
+    pair.check("GET", "h")
+    pair.check("PFDEBUG", "DECODE", "h")
+    pair.check("PFADD", "h", "elem:1")
+    pair.check("PFDEBUG", "TODENSE", "h")
+
+
+def test_pfcount_union_and_merge(pair) -> None:
+    _add_many(pair, "a", [f"x{i}" for i in range(500)])
+    _add_many(pair, "b", [f"x{i}" for i in range(250, 900)])
+    _add_many(pair, "d", [f"y{i}" for i in range(4000)], chunk=500)
+    pair.check("PFCOUNT", "a", "b")
+    pair.check("PFCOUNT", "a", "b", "d", "nokey")
+    pair.check("PFCOUNT", "nokey")
+    pair.check("PFCOUNT", "nokey", "nokey2")
+    pair.check("PFMERGE", "m", "a", "b")
+    pair.check("GET", "m")
+    pair.check("PFCOUNT", "m")
+    pair.check("PFMERGE", "m2", "a", "d")
+    pair.check("GET", "m2")
+    pair.check("PFMERGE", "a", "b")
+    pair.check("GET", "a")
+    pair.check("PFMERGE", "empty")
+    pair.check("GET", "empty")
+    pair.check("PFMERGE", "empty", "nokey")
+    pair.check("PFCOUNT", "empty")
+
+
+def test_pfdebug_and_errors(pair) -> None:
+    pair.check("PFADD", "h", "a", "b")
+    pair.check("PFDEBUG", "GETREG", "h")
+    pair.check("PFDEBUG", "ENCODING", "h")
+    pair.check("GET", "h")
+    pair.check("PFDEBUG", "DECODE", "h")
+    pair.check("PFDEBUG", "TODENSE", "h")
+    pair.check("PFADD", "h2", "a")
+    pair.check("PFDEBUG", "TODENSE", "h2")
+    pair.check("PFDEBUG", "FOO", "h2")
+    pair.check("PFDEBUG", "GETREG", "nokey")
+    pair.check("PFDEBUG", "GETREG")
+    pair.check("SET", "s", "hello")
+    pair.check("PFADD", "s", "a")
+    pair.check("PFCOUNT", "s")
+    pair.check("PFCOUNT", "h", "s")
+    pair.check("PFMERGE", "s", "h")
+    pair.check("PFMERGE", "h", "s")
+    pair.check("PFDEBUG", "ENCODING", "s")
+    pair.check("SET", "n", "12345")
+    pair.check("PFADD", "n", "a")
+    pair.check("SET", "bad", b"HYLL\x02" + b"\x00" * 20)
+    pair.check("PFADD", "bad", "a")
+    pair.check("SET", "bad2", b"HYLL\x00" + b"\x00" * 20)
+    pair.check("PFCOUNT", "bad2")
+    pair.check("SET", "bad3", b"HYLL\x01\x00\x00\x00" + b"\x00" * 8 + b"\x7f\xf0")
+    pair.check("PFCOUNT", "bad3")
+    pair.check("PFADD", "bad3", "a")
+    pair.check("PFCOUNT", "bad3", "h")
+    pair.check("PFMERGE", "x", "bad3")
+    pair.check("RPUSH", "l", "a")
+    pair.check("PFADD", "l", "a")
+    pair.check("PFCOUNT", "l")
+    pair.check("PFSELFTEST")
+    pair.check("PFSELFTEST", "x")
+
+
+def test_hll_value_from_redis_works_in_durakv(pair) -> None:
+    for i in range(3):
+        pair.redis.call("PFADD", "src", *[f"v{i}-{j}" for j in range(700 * (i + 1))])
+        raw = pair.redis.parsed("GET", "src")
+        pair.durakv.call("SET", f"copy{i}", raw)
+        pair.redis.call("SET", f"copy{i}", raw)
+        pair.check("PFCOUNT", f"copy{i}")
+        pair.check("PFADD", f"copy{i}", "more", "elements")
+        pair.check("GET", f"copy{i}")
+        back = pair.durakv.parsed("GET", f"copy{i}")
+        pair.redis.call("SET", "back", back)
+        assert pair.redis.parsed("PFCOUNT", "back") == pair.durakv.parsed("PFCOUNT", f"copy{i}")
