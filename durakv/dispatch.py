@@ -189,7 +189,11 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
         spec.failed_calls += 1
         reply = resp.error(msg)
     spec.calls += 1
-    spec.usec += (perf_counter_ns() - t0) // 1000
+    us = (perf_counter_ns() - t0) // 1000
+    spec.usec += us
+    sl = srv.slowlog
+    if sl is not None and us >= sl.threshold:  # SLOWLOG and the latency monitor
+        sl.record(c, spec, argv, us)
     tracker = srv.tracker
     if ks.modified:
         bl = srv.blocking

@@ -35,6 +35,7 @@ SUBSYSTEMS = [
     "durakv.durability.setup",  # FileLog, recovery, snapshots
     "durakv.keyspace.eviction",  # maxmemory policies
     "durakv.commands.client",  # CLIENT PAUSE hold/resume, output buffer limits, idle timeout
+    "durakv.commands.server",  # SLOWLOG / latency monitor, MONITOR feed
     "durakv.keyspace.blocking",  # BLPOP & co
     "durakv.pubsub",  # pub/sub, keyspace notifications, client tracking
     "durakv.scripting",  # Lua scripts and functions
