@@ -118,12 +118,17 @@ def set_(c: Session, argv: list[bytes]) -> bytes:
     if len(argv) == 3:  # fast path: SET key value
         db = c.db
         key = argv[1]
+        data = db.data
         exp = db.expires
         if exp and key in exp:
             db.lookup_write(key)  # expire it first if its time passed (events, DEL effect)
             exp.pop(key, None)
-        db.data[key] = argv[2]
         ks = db.ks
+        if key in data:
+            data[key] = argv[2]
+        else:
+            data[key] = argv[2]
+            ks.notify("n", "new", key, db.id)
         if ks.track_access:
             ks.touch_access(db, key)
         ks.signal_modified(db, key)
@@ -279,6 +284,8 @@ def _mset(c: Session, argv: list[bytes], name: str) -> None:
         if exp and key in exp:
             db.lookup_write(key)
             exp.pop(key, None)
+        if key not in data:
+            ks.notify("n", "new", key, dbid)
         data[key] = argv[j + 1]
         if track:
             ks.touch_access(db, key)
@@ -428,8 +435,10 @@ def _incr(c: Session, key: bytes, incr: int) -> bytes:
     if new > LLONG_MAX or new < LLONG_MIN:
         raise CommandError(errors.OVERFLOW)
     data[key] = b"%d" % new  # an existing key keeps its TTL, as Redis's dbOverwrite
-    if v is None and ks.track_access:
-        ks.touch_access(db, key)
+    if v is None:
+        ks.notify("n", "new", key, db.id)
+        if ks.track_access:
+            ks.touch_access(db, key)
     ks.signal_modified(db, key)
     ks.notify("$", "incrby", key, db.id)
     return b":%d\r\n" % new

@@ -611,8 +611,8 @@ def test_set_past_absolute_time(pair):
 # -- keyspace notifications -------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def notify_servers():
-    a = start_redis("--notify-keyspace-events", "KEA")
-    b = start_durakv("--notify-keyspace-events", "KEA")
+    a = start_redis("--notify-keyspace-events", "KEAn")
+    b = start_durakv("--notify-keyspace-events", "KEAn")
     yield a.port, b.port
     a.stop()
     b.stop()
