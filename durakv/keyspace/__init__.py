@@ -68,10 +68,11 @@ class Database:
             when = self.expires.get(key)
             if when is not None and when <= self.ks.clock.now_ms() and self.ks.expire_allowed:
                 self._expire(key)
-                self.ks.stat_misses += 1
-                return None
+                v = None
         if v is None:
-            self.ks.stat_misses += 1  # INFO keyspace_hits/misses
+            ks = self.ks
+            ks.stat_misses += 1  # INFO keyspace_hits/misses
+            ks.notify("m", "keymiss", key, self.id)  # Redis's lookupKeyRead on a miss
             return None
         self.ks.stat_hits += 1
         if self.ks.track_access:
