@@ -60,6 +60,24 @@ def _carry_access(src: Database, skey: bytes, dst: Database, dkey: bytes, access
         dst.access[dkey] = access
 
 
+def read_nottl(db: Database, key: bytes) -> Any:
+    """Redis's lookupKeyReadWithFlags(LOOKUP_NOTOUCH): lazy expiry, hit/miss stats and the
+    keymiss event, but no LRU/LFU touch (EXISTS, TYPE, TTL, SCAN TYPE ...)."""
+    v = db.lookup_nottl(key)
+    ks = db.ks
+    if v is None:
+        ks.stat_misses += 1
+        ks.notify("m", "keymiss", key, db.id)
+    else:
+        ks.stat_hits += 1
+    return v
+
+
+def _lookup_write(db: Database, key: bytes) -> Any:
+    """Redis's lookupKeyWrite (lazy expiry, LRU touch, no stats, no keymiss)."""
+    return db.lookup_write(key)
+
+
 # -- DEL UNLINK EXISTS TYPE TOUCH ----------------------------------------------------------
 
 
@@ -90,14 +108,14 @@ def exists(c: Session, argv: list[bytes]) -> bytes:
     db = c.db
     n = 0
     for k in argv[1:]:
-        if db.lookup_nottl(k) is not None:
+        if read_nottl(db, k) is not None:
             n += 1
     return resp.integer(n)
 
 
 @command("type", 2, "readonly fast", "@keyspace @read @fast", keys=(1, 1, 1))
 def type_(c: Session, argv: list[bytes]) -> bytes:
-    v = c.db.lookup_nottl(argv[1])
+    v = read_nottl(c.db, argv[1])
     if v is None:
         return b"+none\r\n"
     if type(v) is bytes:
@@ -159,7 +177,7 @@ def scan(c: Session, argv: list[bytes]) -> bytes:
         if match is not None and not match(k):
             continue
         if want is not None:
-            v = db.lookup_nottl(k)
+            v = read_nottl(db, k)
             tn = b"none" if v is None else (b"string" if type(v) is bytes else v.type_name.encode())
             if tn != want:
                 continue
@@ -293,13 +311,13 @@ def _rename(c: Session, argv: list[bytes], nx: bool) -> bytes:
     db = c.db
     ks = db.ks
     src, dst = argv[1], argv[2]
-    v = db.lookup(src)
+    v = _lookup_write(db, src)
     if v is None:
         raise CommandError(errors.NO_SUCH_KEY)
     if src == dst:
         return resp.ZERO if nx else resp.OK
     expire = db.expires.get(src)
-    if db.lookup_nottl(dst) is not None:
+    if _lookup_write(db, dst) is not None:
         if nx:
             return resp.ZERO
         db.delete(dst)
@@ -353,7 +371,7 @@ def copy(c: Session, argv: list[bytes]) -> bytes:
         return resp.ZERO
     expire = src.expires.get(key)
     delete = False
-    if dst.lookup_nottl(newkey) is not None:
+    if _lookup_write(dst, newkey) is not None:
         if not replace:
             return resp.ZERO
         delete = True
@@ -378,11 +396,11 @@ def move(c: Session, argv: list[bytes]) -> bytes:
     if src is dst:
         raise CommandError(errors.SAME_OBJECT)
     key = argv[1]
-    v = src.lookup(key)
+    v = _lookup_write(src, key)
     if v is None:
         return resp.ZERO
     expire = src.expires.get(key)
-    if dst.lookup_nottl(key) is not None:
+    if _lookup_write(dst, key) is not None:
         return resp.ZERO
     access = src.access.get(key)
     dst.add(key, v)
@@ -436,7 +454,7 @@ def _expire_generic(c: Session, argv: list[bytes], name: str, relative: bool, se
     when += basetime
     db = c.db
     key = argv[1]
-    if db.lookup(key) is None:
+    if _lookup_write(db, key) is None:
         return resp.ZERO
     if flags:
         cur = db.expires.get(key)
@@ -487,7 +505,7 @@ def pexpireat(c: Session, argv: list[bytes]) -> bytes:
 def _ttl_generic(c: Session, argv: list[bytes], ms: bool, absolute: bool) -> bytes:
     db = c.db
     key = argv[1]
-    if db.lookup_nottl(key) is None:
+    if read_nottl(db, key) is None:
         return resp.NEG_TWO
     when = db.expires.get(key)
     if when is None:
@@ -522,7 +540,7 @@ def pexpiretime(c: Session, argv: list[bytes]) -> bytes:
 def persist(c: Session, argv: list[bytes]) -> bytes:
     db = c.db
     key = argv[1]
-    if db.lookup(key) is None or not db.persist(key):
+    if _lookup_write(db, key) is None or not db.persist(key):
         return resp.ZERO
     db.ks.signal_modified(db, key)
     db.ks.notify("g", "persist", key, db.id)
@@ -585,7 +603,14 @@ def _lfu_policy(c: Session) -> bool:
 
 
 def _object_lookup(c: Session, key: bytes) -> Any:
-    return c.db.lookup_nottl(key)
+    """LOOKUP_NOTOUCH|LOOKUP_NONOTIFY: stats count, no keymiss event."""
+    db = c.db
+    v = db.lookup_nottl(key)
+    if v is None:
+        db.ks.stat_misses += 1
+    else:
+        db.ks.stat_hits += 1
+    return v
 
 
 @command("object|encoding", 3, "readonly", "@keyspace @read @slow", keys=(2, 2, 1))

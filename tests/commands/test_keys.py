@@ -496,3 +496,47 @@ def test_keyspace_notifications(pair):
             s.close()
         for conn in (pair.redis, pair.durakv):
             conn.call("CONFIG", "SET", "notify-keyspace-events", "")
+
+
+def _stat(conn: Raw, field: str) -> int:
+    info = conn.parsed("INFO", "stats")
+    for line in info.decode().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split(":")[1])
+    raise AssertionError(field)
+
+
+def test_keyspace_hits_and_misses(pair):
+    pair.check("SET", "a", "1")
+    pair.check("CONFIG", "RESETSTAT")
+    for args in [("EXISTS", "a", "nokey"), ("TYPE", "a"), ("TYPE", "nokey"), ("TTL", "a"), ("PTTL", "nokey"),
+                 ("EXPIRETIME", "a"), ("TOUCH", "a", "nokey"), ("OBJECT", "ENCODING", "a"),
+                 ("OBJECT", "REFCOUNT", "nokey"), ("COPY", "a", "b"), ("COPY", "nokey", "c"),
+                 ("RENAME", "b", "d"), ("EXPIRE", "d", "100"), ("PERSIST", "d"), ("MOVE", "d", "1"),
+                 ("DEL", "a", "nokey"), ("SCAN", "0", "TYPE", "string"), ("KEYS", "*"), ("RANDOMKEY",)]:
+        pair.check(*args)
+    for field in ("keyspace_hits", "keyspace_misses"):
+        assert _stat(pair.durakv, field) == _stat(pair.redis, field), field
+
+
+def test_keymiss_events(pair):
+    subs = [Raw(pair.redis.port, pair.proto), Raw(pair.durakv.port, pair.proto)]
+    for conn in (pair.redis, pair.durakv):
+        conn.call("CONFIG", "SET", "notify-keyspace-events", "Em")
+    try:
+        for s in subs:
+            s.call("PSUBSCRIBE", "__key*__:*")
+            s.call("SUBSCRIBE", "end")
+        for args in [("GET", "n1"), ("EXISTS", "n2"), ("TYPE", "n3"), ("TTL", "n4"), ("TOUCH", "n5"),
+                     ("OBJECT", "ENCODING", "n6"), ("COPY", "n7", "x"), ("EXPIRE", "n8", "1"),
+                     ("RENAME", "n9", "x"), ("DEL", "n10"), ("PEXPIRETIME", "n11"), ("PERSIST", "n12")]:
+            pair.check(*args)
+        pair.check("PUBLISH", "end", "x")
+        marker = b"message\r\n$3\r\nend\r\n$1\r\nx\r\n"
+        got = [_read_until(s, marker) for s in subs]
+        assert got[1] == got[0]
+    finally:
+        for s in subs:
+            s.close()
+        for conn in (pair.redis, pair.durakv):
+            conn.call("CONFIG", "SET", "notify-keyspace-events", "")
