@@ -20,7 +20,7 @@ from typing import Any
 from .. import errors
 from ..clock import make_rng
 from ..errors import CommandError, fmt_arg, sanitize
-from ..keyspace import Database, type_name
+from ..keyspace import Database, eviction, type_name
 from ..keyspace.scan import matcher, parse_cursor, parse_options, reply, scan_step
 from ..protocol import resp
 from ..session import Session
@@ -645,11 +645,7 @@ def object_idletime(c: Session, argv: list[bytes]) -> bytes:
         return c.r.null
     if _lfu_policy(c):
         raise CommandError(_LFU_SELECTED)
-    ev = c.srv.evictor
-    fn = getattr(ev, "idle_ms", None) if ev is not None else None
-    if fn is not None:
-        return resp.integer(max(0, int(fn(db, key))) // 1000)
-    return resp.ZERO
+    return resp.integer(eviction.idle_ms(c.srv, db, key) // 1000)
 
 
 @command("object|freq", 3, "readonly", "@keyspace @read @slow", keys=(2, 2, 1))
@@ -660,12 +656,7 @@ def object_freq(c: Session, argv: list[bytes]) -> bytes:
         return c.r.null
     if not _lfu_policy(c):
         raise CommandError(_LFU_NOT_SELECTED)
-    ev = c.srv.evictor
-    fn = getattr(ev, "lfu_freq", None) if ev is not None else None
-    if fn is not None:
-        return resp.integer(int(fn(db, key)))
-    v = db.access.get(key)
-    return resp.integer(v if isinstance(v, int) and 0 <= v <= 255 else 0)
+    return resp.integer(eviction.lfu_freq(c.srv, db, key))
 
 
 @command("object|help", 2, "loading stale", "@keyspace @slow")
