@@ -790,3 +790,26 @@ def test_proto_max_bulk_len_limits():
     assert h("LCS", "x", "y", "LEN") == lcs_err
     h("MSET", "x", "a" * 500, "y", "b" * 500)
     assert h("LCS", "x", "y", "LEN") == b":0\r\n"
+
+
+# -- through redis-py (both servers, both protocols) -------------------------------------------
+def test_redis_py_api(r):
+    assert r.set("k", "v", ex=100, nx=True) is True
+    assert r.set("k", "w", nx=True) is None
+    assert r.set("k", "w", xx=True, get=True, px=100_000) == b"v"
+    assert r.set("k", "x", keepttl=True) is True
+    assert 0 < r.ttl("k") <= 100
+    assert r.getex("k", persist=True) == b"x"
+    assert r.ttl("k") == -1
+    assert r.getdel("k") == b"x" and r.get("k") is None
+    assert r.mset({"a": "1", "b": "2"}) is True
+    assert r.mget("a", "b", "c") == [b"1", b"2", None]
+    assert r.msetnx({"a": "9", "z": "9"}) is False
+    assert r.incrbyfloat("f", 10.5) == 10.5 and r.incrbyfloat("f", 0.1) == 10.6
+    assert r.incrby("a", 41) == 42 and r.decrby("a", 2) == 40
+    assert r.append("s", "abc") == 3 and r.setrange("s", 5, "z") == 6
+    assert r.getrange("s", 0, -1) == b"abc\x00\x00z"
+    assert r.strlen("s") == 6
+    r.mset({"x": "ohmytext", "y": "mynewtext"})
+    assert r.lcs("x", "y") == b"mytext"
+    assert r.lcs("x", "y", len=True) == 6
