@@ -116,6 +116,18 @@ def parse_lex(mn: bytes, mx: bytes) -> tuple[LexBound, LexBound]:
 
 
 # -- helpers -------------------------------------------------------------------------------
+_LL_HALF = 4611686018427387904.0  # (double)(LLONG_MAX / 2)
+
+
+def d2string(v: float) -> bytes:
+    """Redis's d2string (ZSCAN scores): integers in +-2^62 without exponent, else %.17g."""
+    if v == 0:
+        return b"-0" if math.copysign(1.0, v) < 0 else b"0"
+    if -_LL_HALF <= v <= _LL_HALF and v.is_integer():
+        return b"%d" % int(v)
+    return format_double(v)
+
+
 def _read(c: Session, key: bytes) -> ZSet | None:
     z = c.db.lookup(key)
     if z is not None and type(z) is not ZSet:
@@ -697,7 +709,10 @@ def zrandmember(c: Session, argv: list[bytes]) -> bytes:
     z = _read(c, argv[1])
     if z is None or count == 0:
         return resp.EMPTY_ARRAY
-    return random_reply(c, z.items(), count, withscores, True)
+    items = z.items()
+    if count >= len(items):
+        items.reverse()  # Redis replies the whole set through a reversed rank range
+    return random_reply(c, items, count, withscores, True)
 
 
 # -- ZUNION / ZINTER / ZDIFF -----------------------------------------------------------------
@@ -895,7 +910,7 @@ def zscan(c: Session, argv: list[bytes]) -> bytes:
         for m, s in z.items():
             if match(m):
                 out.append(_bulk(m))
-                out.append(_bulk(format_double(s)))
+                out.append(_bulk(d2string(s)))
         return scan.reply(0, out)
     d = z.d
     nxt, ms = scan.scan_step(z, d, cursor, opts.count)
@@ -904,5 +919,5 @@ def zscan(c: Session, argv: list[bytes]) -> bytes:
         s = d.get(m)
         if s is not None and match(m):
             out.append(_bulk(m))
-            out.append(_bulk(format_double(s)))
+            out.append(_bulk(d2string(s)))
     return scan.reply(nxt, out)

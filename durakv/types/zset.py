@@ -154,7 +154,8 @@ def _second(t: tuple[float, bytes]) -> bytes:
 
 
 def _pack(ms: list[bytes], ss: list[float]) -> bytes:
-    return pack(ms) + array("d", ss).tobytes()
+    # a listpack stores scores as text; Redis's "-0" reads back as the integer 0
+    return pack(ms) + array("d", [s + 0.0 for s in ss]).tobytes()
 
 
 def _unpack(blob: bytes) -> tuple[list[bytes], list[float]]:
