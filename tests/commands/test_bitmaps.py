@@ -344,8 +344,8 @@ def test_bitmaps_wrongtype(pair):
 
 @pytest.fixture(scope="module")
 def notify_servers():
-    a = start_redis("--notify-keyspace-events", "KEAn")
-    b = start_durakv("--notify-keyspace-events", "KEAn")
+    a = start_redis("--notify-keyspace-events", "KEAmn")
+    b = start_durakv("--notify-keyspace-events", "KEAmn")
     yield a.port, b.port
     a.stop()
     b.stop()
@@ -357,7 +357,9 @@ def test_keyspace_events_bitmaps(notify_servers):
         ("BITFIELD", "b", "SET", "u8", "0", "1"), ("BITFIELD", "b", "SET", "u8", "0", "1"),
         ("BITFIELD", "f", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "9"), ("BITFIELD", "b", "GET", "u8", "0"),
         ("BITOP", "NOT", "d", "b"), ("BITOP", "AND", "d", "nokey"), ("BITOP", "AND", "d", "nokey"),
-        ("BITFIELD_RO", "b", "GET", "u8", "0"),
+        ("BITFIELD_RO", "b", "GET", "u8", "0"), ("GETBIT", "m1", "0"), ("BITCOUNT", "m1"), ("BITPOS", "m1", "1"),
+        ("BITOP", "OR", "d2", "m1", "b", "m2"), ("BITFIELD", "m1", "GET", "u8", "0"), ("BITFIELD_RO", "m1", "GET", "u8", "0"),
+        ("SETBIT", "m3", "0", "0"), ("BITFIELD", "m4", "SET", "u8", "0", "0"),
     ]
     a = _events(notify_servers[0], cmds)
     b = _events(notify_servers[1], cmds)

@@ -611,8 +611,8 @@ def test_set_past_absolute_time(pair):
 # -- keyspace notifications -------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def notify_servers():
-    a = start_redis("--notify-keyspace-events", "KEAn")
-    b = start_durakv("--notify-keyspace-events", "KEAn")
+    a = start_redis("--notify-keyspace-events", "KEAmn")
+    b = start_durakv("--notify-keyspace-events", "KEAmn")
     yield a.port, b.port
     a.stop()
     b.stop()
@@ -655,6 +655,11 @@ _EVENT_CMDS = [
     ("GETEX", "k", "PX", "100000"), ("GETEX", "k", "PERSIST"), ("GETEX", "k", "PERSIST"), ("GETEX", "k"),
     ("GETEX", "k", "PXAT", "1"), ("GETDEL", "k2"), ("GETDEL", "k2"), ("SET", "z", "v", "EXAT", "1"),
     ("GET", "z"), ("MGET", "a", "b"), ("LCS", "a", "b"), ("STRLEN", "a"), ("GETRANGE", "a", "0", "1"),
+    # misses (class m) and writes that find nothing
+    ("GET", "m1"), ("MGET", "m1", "a", "m2"), ("GETEX", "m1", "PX", "100"), ("GETDEL", "m1"), ("GETSET", "m3", "v"),
+    ("SET", "m4", "v", "GET"), ("SET", "m5", "v", "NX", "GET"), ("STRLEN", "m1"), ("GETRANGE", "m1", "0", "1"),
+    ("LCS", "m1", "m2"), ("INCR", "m6"), ("INCRBYFLOAT", "m7", "1"), ("APPEND", "m8", "x"), ("SETRANGE", "m9", "1", "x"),
+    ("SET", "exp", "v", "PXAT", "1"), ("SET", "exp", "v2", "NX"), ("SET", "exp2", "v", "PXAT", "1"), ("INCR", "exp2"),
 ]
 
 
