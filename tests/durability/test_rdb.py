@@ -1,0 +1,277 @@
+"""RDB codec: CRC64, LZF, listpacks; DUMP/RESTORE against real Redis; RDB files both ways."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+
+import pytest
+import redis
+
+from durakv.durability import crc64 as crcmod
+from durakv.durability import rdb
+from tests.support.procs import start_durakv, start_redis
+
+# -- pieces ------------------------------------------------------------------------------
+
+
+def test_crc64_check_value_and_fast_path():
+    assert crcmod.crc64(b"123456789") == 0xE9C6D914C4B8D9CA
+    data = random.Random(1).randbytes(300_001)
+    assert crcmod.crc64(data, 77) == crcmod._crc_py(data, 77)
+    assert crcmod.crc64(data[:1000], crcmod.crc64(b"abc")) == crcmod.crc64(b"abc" + data[:1000])
+
+
+@pytest.mark.parametrize("size", [64, 300, 5000, 70000])
+def test_lzf_roundtrip(size):
+    rng = random.Random(size)
+    words = [b"alpha", b"beta", b"gamma", b"\x00\x01", b"zz"]
+    data = b"".join(rng.choice(words) for _ in range(size))[:size]
+    c = rdb.lzf_compress(data, len(data) - 4)
+    assert c is not None and len(c) < len(data)
+    assert rdb.lzf_decompress(c, len(data)) == data
+    noise = rng.randbytes(size)
+    assert rdb.lzf_compress(noise, len(noise) - 4) is None
+
+
+def test_listpack_roundtrip_every_encoding():
+    items = [b"0", b"127", b"128", b"-1", b"4095", b"-4096", b"4096", b"32767", b"-32769",
+             b"8388607", b"-8388609", b"2147483647", b"2147483648", b"9223372036854775807",
+             b"-9223372036854775808", b"01", b"+1", b"", b"x" * 63, b"y" * 64, b"z" * 4095, b"w" * 4096]
+    parsed = rdb.lp_parse(rdb.lp_pack(items))
+    assert [rdb._as_bytes(x) for x in parsed] == items
+
+
+def test_intset_widths():
+    for vals in ([1, -2, 3], [40000, -1], [2**40, -(2**63)]):
+        assert rdb.intset_parse(rdb.intset_pack(vals)) == sorted(vals)
+
+
+# -- DUMP / RESTORE against the real thing ----------------------------------------------
+
+STRINGS = [b"", b"0", b"-1", b"127", b"-128", b"128", b"32767", b"-32769", b"2147483647",
+           b"2147483648", b"12345678901", b"01", b" 1", b"abc", b"a" * 20, b"a" * 21,
+           b"hello world " * 40, bytes(range(256)), b"x" * 5000]
+
+
+def test_dump_string_bytes_equal_redis(pair):
+    for i, v in enumerate(STRINGS):
+        pair.check("SET", f"k{i}", v)
+        pair.check("DUMP", f"k{i}")
+    pair.check("DUMP", "missing")
+
+
+def test_dump_small_containers_equal_redis(pair):
+    pair.check("RPUSH", "l", "a", "1", "-300", "70000", "1099511627776", "x" * 100)
+    pair.check("DUMP", "l")
+    pair.check("HSET", "h", "f1", "v1", "f2", "2", "f3", "x" * 30)
+    pair.check("DUMP", "h")
+    pair.check("SADD", "si", "3", "1", "2", "-100")
+    pair.check("DUMP", "si")
+    pair.check("SADD", "sw", "3", "70000")
+    pair.check("DUMP", "sw")
+    pair.check("ZADD", "z", "1", "a", "2.5", "b", "-3", "c", "1e20", "d")
+    pair.check("DUMP", "z")
+    pair.check("XADD", "s", "1-1", "f", "v", "g", "1")
+    pair.check("XADD", "s", "1-2", "f", "w", "g", "2")
+    pair.check("XADD", "s", "5-0", "other", "x")
+    pair.check("DUMP", "s")
+
+
+def _content(r: redis.Redis, key: str):
+    t = r.type(key)
+    if t == b"string":
+        return t, r.get(key)
+    if t == b"list":
+        return t, r.lrange(key, 0, -1)
+    if t == b"hash":
+        return t, r.hgetall(key)
+    if t == b"set":
+        return t, r.smembers(key)
+    if t == b"zset":
+        return t, r.zrange(key, 0, -1, withscores=True)
+    if t == b"stream":
+        return t, r.xrange(key), r.execute_command("XINFO", "STREAM", key, "FULL")
+    return t, None
+
+
+def populate(r: redis.Redis) -> None:
+    r.set("str", "hello")
+    r.set("int", 12345)
+    r.set("bigint", 2**40)
+    r.set("long", "abc" * 200)
+    r.set("rand", random.Random(5).randbytes(100))
+    r.set("ttl", "v", px=500000)
+    r.rpush("list_small", "a", 1, -300, 70000, 2**40, "x" * 100)
+    r.rpush("list_big", *[f"element-{i}" for i in range(3000)])
+    r.rpush("list_huge_elem", "y" * 10000, "z")
+    r.hset("hash_small", mapping={"f1": "v1", "f2": 2})
+    r.pexpire("hash_small", 400000)
+    r.hset("hash_big", mapping={f"f{i}": f"v{i}" for i in range(300)})
+    r.hset("hash_longval", "f", "v" * 100)
+    r.sadd("set_int", 1, 2, 3, -5, 70000, 2**40)
+    r.sadd("set_str", "a", "b", "c")
+    r.sadd("set_bigint", *range(1000))
+    r.zadd("zset_small", {"a": 1, "b": 2.5, "c": -3, "d": 1e20})
+    r.zadd("zset_big", {f"m{i}": i * 0.5 for i in range(300)})
+    r.zadd("zset_inf", {"x": float("inf"), "y": float("-inf"), "z": 0.1})
+    for i in range(250):
+        r.xadd("stream", {"f": i, "g": "v"} if i % 7 else {"other": i}, id=f"{1000 + i}-{i % 3}")
+    r.xgroup_create("stream", "g1", id="0")
+    r.xgroup_create("stream", "g2", id="$")
+    r.xreadgroup("g1", "alice", {"stream": ">"}, count=5)
+    r.xreadgroup("g1", "bob", {"stream": ">"}, count=3)
+    r.xack("stream", "g1", "1001-1")
+    r.xdel("stream", "1100-1")
+    r.execute_command("XGROUP", "CREATECONSUMER", "stream", "g2", "carol")
+    r2 = redis.Redis(port=r.connection_pool.connection_kwargs["port"], db=2)
+    r2.set("in_db2", "two")
+    r2.rpush("list_db2", "q")
+
+
+def _all_keys(r: redis.Redis) -> dict[int, list[bytes]]:
+    port = r.connection_pool.connection_kwargs["port"]
+    out = {}
+    for db in range(16):
+        keys = redis.Redis(port=port, db=db).keys("*")
+        if keys:
+            out[db] = sorted(keys)
+    return out
+
+
+@pytest.fixture
+def source():
+    p = start_redis()
+    r = redis.Redis(port=p.port)
+    populate(r)
+    yield p, r
+    p.stop()
+
+
+def test_dump_restore_roundtrip_through_durakv(source, durakv_proc):
+    _p, red = source
+    dk = redis.Redis(port=durakv_proc.port)
+    dk.flushall()
+    for key in red.keys("*"):
+        payload = red.dump(key)
+        assert dk.restore(key, 0, payload)
+        back = dk.dump(key)
+        red.restore(b"__back", 0, back, replace=True)
+        assert _content(red, b"__back") == _content(red, key), key
+        enc_r = red.object("encoding", key)
+        assert dk.object("encoding", key) == enc_r, key
+    red.delete("__back")
+
+
+def test_restore_errors_match_redis(pair):
+    pair.check("SET", "foo", "bar")
+    good = pair.redis.parsed("DUMP", "foo")
+    for args in (
+        ("RESTORE", "foo", "0", good),
+        ("RESTORE", "foo", "x", "x"),
+        ("RESTORE", "foo2", "-1", good),
+        ("RESTORE", "foo2", "x", good),
+        ("RESTORE", "foo2", "0", "x"),
+        ("RESTORE", "foo2", "0", good[:-1] + bytes([good[-1] ^ 1])),
+        ("RESTORE", "foo2", "0", b"\x00\x03bar\x0b\x00" + good[-8:]),
+        ("RESTORE", "foo2", "0", good, "IDLETIME", "-1"),
+        ("RESTORE", "foo2", "0", good, "IDLETIME", "1", "FREQ", "1"),
+        ("RESTORE", "foo2", "0", good, "FREQ", "256"),
+        ("RESTORE", "foo2", "0", good, "FREQ", "x"),
+        ("RESTORE", "foo2", "0", good, "bla"),
+        ("RESTORE", "foo2", "0", good, "REPLACE", "IDLETIME"),
+        ("RESTORE", "foo", "x", "x", "bla"),
+        ("RESTORE", "foo2"),
+    ):
+        pair.check(*args)
+    # a bad value inside a good checksum
+    import struct
+
+    body = b"\x63\x03bar" + struct.pack("<H", 10)
+    bad = body + struct.pack("<Q", crcmod.crc64(body))
+    pair.check("RESTORE", "foo3", "0", bad)
+    pair.check("RESTORE", "foo", "0", good, "REPLACE", "IDLETIME", "10")
+    pair.check("GET", "foo")
+    pair.check("RESTORE", "foo4", "0", good, "FREQ", "5", "ABSTTL")
+    pair.check("GET", "foo4")
+    pair.check("RESTORE", "gone", "1", good, "ABSTTL")  # already expired: OK, nothing created
+    pair.check("EXISTS", "gone")
+    pair.check("RESTORE", "foo", "1", good, "ABSTTL", "REPLACE")  # replaced then gone
+    pair.check("EXISTS", "foo")
+
+
+def test_restore_ttl(r):
+    r.set("src", "v")
+    payload = r.dump("src")
+    assert r.restore("a", 100000, payload)
+    assert 99000 < r.pttl("a") <= 100000
+    assert r.restore("b", 4102444800000, payload, absttl=True)
+    assert r.pexpiretime("b") == 4102444800000
+    with pytest.raises(redis.exceptions.ResponseError, match="BUSYKEY"):
+        r.restore("a", 0, payload)
+    assert r.restore("a", 0, payload, replace=True)
+    assert r.pttl("a") == -1
+
+
+# -- RDB files both ways ----------------------------------------------------------------
+
+
+def test_durakv_loads_a_redis_rdb(source, tmp_path):
+    _p, red = source
+    red.save()
+    d = str(tmp_path)
+    shutil.copy(os.path.join(_p.dir, "dump.rdb"), os.path.join(d, "dump.rdb"))
+    dkp = start_durakv(workdir=d)
+    try:
+        keys = _all_keys(red)
+        assert _all_keys(redis.Redis(port=dkp.port)) == keys
+        for db, ks in keys.items():
+            rr = redis.Redis(port=_p.port, db=db)
+            dk = redis.Redis(port=dkp.port, db=db)
+            for key in ks:
+                rr.restore(b"__cmp", 0, dk.dump(key), replace=True)
+                assert _content(rr, b"__cmp") == _content(rr, key), key
+                assert abs(dk.pttl(key) - rr.pttl(key)) < 5000, key
+            rr.delete("__cmp")
+        assert redis.Redis(port=dkp.port).info("persistence")["rdb_last_load_keys_loaded"] == sum(
+            len(v) for v in keys.values())
+    finally:
+        dkp.stop()
+
+
+def test_redis_loads_a_durakv_rdb(source, tmp_path):
+    _p, red = source
+    d = str(tmp_path / "dk")
+    os.makedirs(d)
+    dkp = start_durakv(workdir=d)
+    try:
+        keys = _all_keys(red)
+        for db, ks in keys.items():
+            rr = redis.Redis(port=_p.port, db=db)
+            dk = redis.Redis(port=dkp.port, db=db)
+            for key in ks:
+                ttl = rr.pttl(key)
+                dk.restore(key, max(ttl, 0), rr.dump(key))
+        assert redis.Redis(port=dkp.port).save()
+    finally:
+        dkp.stop()
+    path = os.path.join(d, "dump.rdb")
+    import subprocess
+
+    check = subprocess.run(["redis-check-rdb", path], capture_output=True, text=True)
+    assert "RDB looks OK" in check.stdout, check.stdout
+    d2 = str(tmp_path / "r2")
+    os.makedirs(d2)
+    shutil.copy(path, os.path.join(d2, "dump.rdb"))
+    p2 = start_redis(workdir=d2)
+    try:
+        assert _all_keys(redis.Redis(port=p2.port)) == keys
+        for db, ks in keys.items():
+            a = redis.Redis(port=_p.port, db=db)
+            b = redis.Redis(port=p2.port, db=db)
+            for key in ks:
+                assert _content(b, key) == _content(a, key), key
+                assert abs(a.pttl(key) - b.pttl(key)) < 5000, key
+    finally:
+        p2.stop()
