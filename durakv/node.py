@@ -109,19 +109,23 @@ class Node:
         reader = hiredis.Reader()
         reader.feed(payload)
         ks = self.ctx.ks
-        while True:
-            argv = reader.gets()
-            if argv is False:
-                break
-            name = argv[0].lower()
-            if name == b"select":
-                s.db = ks.dbs[int(argv[1])]
-                continue
-            sp = dispatch.resolve(argv)
-            if type(sp) is str:
-                log.error("cannot apply effect %r: %s", argv[:3], sp)
-                continue
-            dispatch.call(s, sp, argv)
+        ks.applying = True  # expired keys stay visible to the effects (a DEL must find them)
+        try:
+            while True:
+                argv = reader.gets()
+                if argv is False:
+                    break
+                name = argv[0].lower()
+                if name == b"select":
+                    s.db = ks.dbs[int(argv[1])]
+                    continue
+                sp = dispatch.resolve(argv)
+                if type(sp) is str:
+                    log.error("cannot apply effect %r: %s", argv[:3], sp)
+                    continue
+                dispatch.call(s, sp, argv)
+        finally:
+            ks.applying = False
         ks.modified.clear()
 
     # -- serving ---------------------------------------------------------------------------

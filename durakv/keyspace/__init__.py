@@ -66,8 +66,7 @@ class Database:
         v = self.data.get(key)
         if v is not None and self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= self.ks.clock.now_ms() and self.ks.expire_allowed:
-                self._expire(key)
+            if when is not None and when <= self.ks.clock.now_ms() and self._gone(key):
                 v = None
         if v is None:
             ks = self.ks
@@ -87,8 +86,7 @@ class Database:
             return None
         if self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= self.ks.clock.now_ms() and self.ks.expire_allowed:
-                self._expire(key)
+            if when is not None and when <= self.ks.clock.now_ms() and self._gone(key):
                 return None
         if self.ks.track_access:
             self.ks.touch_access(self, key)
@@ -99,10 +97,19 @@ class Database:
         v = self.data.get(key)
         if v is not None and self.expires:
             when = self.expires.get(key)
-            if when is not None and when <= self.ks.clock.now_ms() and self.ks.expire_allowed:
-                self._expire(key)
+            if when is not None and when <= self.ks.clock.now_ms() and self._gone(key):
                 return None
         return v
+
+    def _gone(self, key: bytes) -> bool:
+        """A key whose time passed: expire it (primary), or hide it from clients while it
+        waits for the primary's DEL (replica / loading; Redis's expireIfNeeded).  Effects
+        being applied (``ks.applying``) still see it, so that DEL can remove it."""
+        ks = self.ks
+        if ks.expire_allowed:
+            self._expire(key)
+            return True
+        return not ks.applying
 
     def exists(self, key: bytes) -> bool:
         return self.lookup_nottl(key) is not None
@@ -201,6 +208,7 @@ class Keyspace:
         self.dirty = 0  # changes since the last snapshot (Redis's server.dirty)
         self.modified: list[tuple[int, bytes | None]] = []
         self.expire_allowed = True  # False on replicas: the primary's DEL effects expire keys
+        self.applying = False  # Node.apply_payload is replaying effects: expired keys stay visible
         self.track_access = False
         self.lfu = False
         self.stat_expired = 0

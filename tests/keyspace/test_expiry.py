@@ -212,3 +212,21 @@ def test_active_expiry_on_servers(r) -> None:
         time.sleep(0.02)
     assert r.dbsize() == 1
     assert r.info("stats")["expired_keys"] >= 200
+
+
+def test_replica_hides_expired_keys_until_primary_del(h: Harness) -> None:
+    """On a replica (expire_allowed off) an expired key reads as missing to clients but is
+    kept until the primary's DEL effect is applied."""
+    h.run("SET", "k", "v", "PX", "10")
+    h.run("SET", "live", "v")
+    h.flush()
+    h.ks.expire_allowed = False
+    h.clock.advance(20)
+    assert h.run("GET", "k") == b"$-1\r\n"
+    assert h.run("EXISTS", "k") == b":0\r\n"
+    assert h.run("TTL", "k") == b":-2\r\n"
+    assert h.run("KEYS", "*") == b"*1\r\n$4\r\nlive\r\n"
+    assert h.ks.active_expire(100) == 0
+    assert b"k" in h.ks.dbs[0].data
+    h.node.apply_payload(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n")
+    assert b"k" not in h.ks.dbs[0].data
