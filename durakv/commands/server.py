@@ -8,8 +8,12 @@ command durakv implements equal real Redis 7.0's byte for byte.
 
 from __future__ import annotations
 
+import hashlib
+import math
 import os
 import re
+import struct
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +23,7 @@ from ..protocol import resp
 from ..protocol.resp import Resp2
 from ..session import Session
 from ..spec import CommandSpec, command, container
+from ._util import parse_int
 
 # --------------------------------------------------------------------------- helpers
 
@@ -617,6 +622,716 @@ def time_cmd(c: Session, argv: list[bytes]) -> bytes:
 
 
 
+# --------------------------------------------------------------------------- SLOWLOG, LATENCY
+
+SLOWLOG_MAX_ARGC = 32
+SLOWLOG_MAX_STRING = 128
+
+
+class SlowLog:
+    """The slow log and the latency monitor's ``command``/``fast-command`` events.
+
+    ``dispatch.call`` calls :meth:`record` when a command took at least ``threshold`` us
+    (the smaller of slowlog-log-slower-than and latency-monitor-threshold)."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.entries: list[list[Any]] = []  # newest first
+        self.next_id = 0
+        self.threshold = 1 << 62
+        self.events: dict[str, list[tuple[int, int]]] = {}  # event -> [(ts, ms)] oldest first
+        self.event_max: dict[str, int] = {}
+        self.update()
+
+    def update(self) -> None:
+        cfg = self.ctx.config
+        slow = cfg["slowlog-log-slower-than"]
+        lat = cfg["latency-monitor-threshold"]
+        t = 1 << 62
+        if slow >= 0:
+            t = slow
+        if lat > 0:
+            t = min(t, lat * 1000)
+        self.threshold = t
+
+    def record(self, c: Session, sp: CommandSpec, argv: list[bytes], us: int) -> None:
+        cfg = self.ctx.config
+        slow = cfg["slowlog-log-slower-than"]
+        if slow >= 0 and us >= slow and "skip_slowlog" not in sp.flags:
+            self.add(c, argv, us)
+        lat = cfg["latency-monitor-threshold"]
+        if lat > 0 and us // 1000 >= lat:
+            self.latency_event("fast-command" if "fast" in sp.flags else "command", us // 1000)
+
+    def add(self, c: Session, argv: list[bytes], us: int) -> None:
+        args = _redact(argv)
+        if len(args) > SLOWLOG_MAX_ARGC:
+            args = args[: SLOWLOG_MAX_ARGC - 1] + [b"... (%d more arguments)" % (len(argv) - SLOWLOG_MAX_ARGC + 1)]
+        args = [a if len(a) <= SLOWLOG_MAX_STRING else
+                a[:SLOWLOG_MAX_STRING] + b"... (%d more bytes)" % (len(a) - SLOWLOG_MAX_STRING) for a in args]
+        self.entries.insert(0, [self.next_id, self.ctx.clock.now_ms() // 1000, us, args,
+                                c.addr.encode(), c.name])
+        self.next_id += 1
+        maxlen = self.ctx.config["slowlog-max-len"]
+        del self.entries[maxlen:]
+
+    def latency_event(self, event: str, ms: int) -> None:
+        now = self.ctx.clock.now_ms() // 1000
+        hist = self.events.setdefault(event, [])
+        if hist and hist[-1][0] == now:
+            if ms > hist[-1][1]:
+                hist[-1] = (now, ms)
+        else:
+            hist.append((now, ms))
+            if len(hist) > 160:
+                del hist[0]
+        if ms > self.event_max.get(event, 0):
+            self.event_max[event] = ms
+
+
+def _redact(argv: list[bytes]) -> list[bytes]:
+    name = argv[0].lower()
+    if name == b"auth":
+        return [argv[0]] + [b"(redacted)"] * (len(argv) - 1)
+    if name == b"hello":
+        out = list(argv)
+        for i, a in enumerate(argv):
+            if a.lower() == b"auth" and i + 2 < len(argv):
+                out[i + 1] = out[i + 2] = b"(redacted)"
+        return out
+    return list(argv)
+
+
+def _slowlog(c: Session) -> SlowLog:
+    sl = c.srv.slowlog
+    if sl is None:
+        sl = c.srv.slowlog = SlowLog(c.srv)
+    return sl
+
+
+container("slowlog", -2, "@slow")
+
+
+@command("slowlog|get", -2, "admin loading stale", "@admin @slow @dangerous")
+def slowlog_get(c: Session, argv: list[bytes]) -> bytes:
+    count = 10
+    if len(argv) == 3:
+        try:
+            count = parse_int(argv[2])
+        except CommandError:
+            raise CommandError("ERR count should be greater than or equal to -1") from None
+        if count < -1:
+            raise CommandError("ERR count should be greater than or equal to -1")
+    elif len(argv) > 3:
+        raise CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try SLOWLOG HELP."
+                           % errors.fmt_arg(argv[1]))
+    entries = _slowlog(c).entries
+    if count != -1:
+        entries = entries[:count]
+    return resp.array([
+        resp.array([resp.integer(e[0]), resp.integer(e[1]), resp.integer(e[2]), resp.bulks(e[3]),
+                    resp.bulk(e[4]), resp.bulk(e[5])])
+        for e in entries
+    ])
+
+
+@command("slowlog|len", 2, "admin loading stale", "@admin @slow @dangerous")
+def slowlog_len(c: Session, argv: list[bytes]) -> bytes:
+    return resp.integer(len(_slowlog(c).entries))
+
+
+@command("slowlog|reset", 2, "admin loading stale", "@admin @slow @dangerous")
+def slowlog_reset(c: Session, argv: list[bytes]) -> bytes:
+    _slowlog(c).entries.clear()
+    return resp.OK
+
+
+@command("slowlog|help", 2, "loading stale", "@slow")
+def slowlog_help(c: Session, argv: list[bytes]) -> bytes:
+    return help_reply(argv[0], _HELP_SLOWLOG)
+
+
+container("latency", -2, "@slow")
+
+
+@command("latency|latest", 2, "admin noscript loading stale", "@admin @slow @dangerous")
+def latency_latest(c: Session, argv: list[bytes]) -> bytes:
+    sl = _slowlog(c)
+    out = []
+    for ev, hist in sl.events.items():
+        if hist:
+            ts, ms = hist[-1]
+            out.append(resp.array([resp.bulk(ev.encode()), resp.integer(ts), resp.integer(ms),
+                                   resp.integer(sl.event_max.get(ev, ms))]))
+    return resp.array(out)
+
+
+@command("latency|history", 3, "admin noscript loading stale", "@admin @slow @dangerous")
+def latency_history(c: Session, argv: list[bytes]) -> bytes:
+    hist = _slowlog(c).events.get(argv[2].decode("latin-1"), [])
+    return resp.array([resp.array([resp.integer(ts), resp.integer(ms)]) for ts, ms in hist])
+
+
+@command("latency|reset", -2, "admin noscript loading stale", "@admin @slow @dangerous")
+def latency_reset(c: Session, argv: list[bytes]) -> bytes:
+    sl = _slowlog(c)
+    if len(argv) == 2:
+        n = len(sl.events)
+        sl.events.clear()
+        sl.event_max.clear()
+        return resp.integer(n)
+    n = 0
+    for a in argv[2:]:
+        ev = a.decode("latin-1")
+        if ev in sl.events:
+            del sl.events[ev]
+            sl.event_max.pop(ev, None)
+            n += 1
+    return resp.integer(n)
+
+
+@command("latency|doctor", 2, "admin noscript loading stale", "@admin @slow @dangerous")
+def latency_doctor(c: Session, argv: list[bytes]) -> bytes:
+    sl = _slowlog(c)
+    if c.srv.config["latency-monitor-threshold"] == 0 and not sl.events:
+        text = ("I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. "
+                "You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. "
+                "If we weren't in a deep space mission I'd suggest to take a look at "
+                "https://redis.io/topics/latency-monitor.\n")
+    elif not sl.events:
+        text = ("Dave, no latency spike was observed during the lifetime of this Redis instance, not in the "
+                "slightest bit. I honestly think you ought to sleep tonight.\n")
+    else:
+        lines = ["Dave, I have observed latency spikes in this Redis instance. You don't mind talking about "
+                 "it, do you Dave?", ""]
+        for i, (ev, hist) in enumerate(sl.events.items(), 1):
+            avg = sum(ms for _, ms in hist) // len(hist)
+            lines.append("%d. %s: %d latency spikes (average %dms, mean deviation 0ms, period 0 sec). "
+                         "Worst all time event %dms." % (i, ev, len(hist), avg, sl.event_max.get(ev, 0)))
+        lines += ["", "I have a few advices for you:", "",
+                  "- Check your Slow Log to understand what are the commands you are running which are too "
+                  "slow to execute. Please check https://redis.io/commands/slowlog for more information."]
+        text = "\n".join(lines) + "\n"
+    return c.r.verbatim(text.encode())
+
+
+@command("latency|graph", 3, "admin noscript loading stale", "@admin @slow @dangerous")
+def latency_graph(c: Session, argv: list[bytes]) -> bytes:
+    ev = argv[2].decode("latin-1")
+    hist = _slowlog(c).events.get(ev)
+    if not hist:
+        raise CommandError("ERR No samples available for event '%s'" % ev)
+    hi = max(ms for _, ms in hist)
+    lo = min(ms for _, ms in hist)
+    text = "%s - high %d ms, low %d ms (all time high %d ms)\n" % (ev, hi, lo, _slowlog(c).event_max.get(ev, hi))
+    text += "-" * 80 + "\n"
+    for _, ms in hist:
+        text += "#" * max(1, int(40 * ms / hi)) + "\n"
+    return c.r.verbatim(text.encode())
+
+
+@command("latency|histogram", -2, "admin noscript loading stale", "@admin @slow @dangerous")
+def latency_histogram(c: Session, argv: list[bytes]) -> bytes:
+    r = c.r
+    if len(argv) == 2:
+        specs = [s for s in spec.all_commands().values() if s.calls]
+    else:
+        specs = []
+        for a in argv[2:]:
+            s = _lookup_name(a.lower())
+            if s is not None and s.calls and s not in specs:
+                specs.append(s)
+    pairs = []
+    for s in specs:
+        avg = max(1, s.usec // max(1, s.calls))
+        bucket = 1 << max(0, (avg - 1).bit_length())
+        pairs.append((resp.bulk(s.name.encode()), r.map([
+            (resp.bulk(b"calls"), resp.integer(s.calls)),
+            (resp.bulk(b"histogram_usec"), r.map([(resp.integer(bucket), resp.integer(s.calls))])),
+        ])))
+    return r.map(pairs)
+
+
+@command("latency|help", 2, "loading stale", "@slow")
+def latency_help(c: Session, argv: list[bytes]) -> bytes:
+    return help_reply(argv[0], _HELP_LATENCY)
+
+
+# --------------------------------------------------------------------------- MONITOR
+
+
+@command("monitor", 1, "admin noscript loading stale", "@admin @slow @dangerous")
+def monitor(c: Session, argv: list[bytes]) -> bytes:
+    srv = c.srv
+    if "monitor" in c.flags:
+        return resp.OK
+    c.flags.add("monitor")
+    srv.monitors.append(c)
+    srv.extras["monitor_feed"] = monitor_feed
+    return resp.OK
+
+
+def repr_arg(a: bytes) -> bytes:
+    """Redis's sdscatrepr: a double-quoted, escaped argument."""
+    out = bytearray(b'"')
+    for ch in a:
+        if ch == 0x5C or ch == 0x22:
+            out += b"\\" + bytes([ch])
+        elif ch == 0x0A:
+            out += b"\\n"
+        elif ch == 0x0D:
+            out += b"\\r"
+        elif ch == 0x09:
+            out += b"\\t"
+        elif ch == 0x07:
+            out += b"\\a"
+        elif ch == 0x08:
+            out += b"\\b"
+        elif 0x20 <= ch < 0x7F:
+            out.append(ch)
+        else:
+            out += b"\\x%02x" % ch
+    out += b'"'
+    return bytes(out)
+
+
+_NOT_MONITORED = ("admin", "skip_monitor")
+
+
+def monitor_feed(c: Session, argv: list[bytes]) -> None:
+    """Called by dispatch.call after every executed command while monitors exist."""
+    srv = c.srv
+    sp = spec.all_commands().get(c.last_cmd)
+    if sp is not None and ("admin" in sp.flags or "skip_monitor" in sp.flags):
+        return
+    us = srv.clock.now_us()
+    if c.in_script:
+        who = b"lua"
+    else:
+        who = c.addr.encode()
+    args = _redact(argv)
+    line = b"+%d.%06d [%d %s] %s\r\n" % (us // 1_000_000, us % 1_000_000, c.db.id, who,
+                                          b" ".join(repr_arg(a) for a in args))
+    for m in list(srv.monitors):
+        conn = m.conn
+        if conn is None or conn.closing:
+            srv.monitors.remove(m)
+            continue
+        m.push(line)
+
+
+# --------------------------------------------------------------------------- MEMORY
+
+_JE_SMALL = 14336
+
+
+def je_size(n: int) -> int:
+    """jemalloc's size class for an allocation of n bytes (what Redis's zmalloc_size reports)."""
+    if n <= 8:
+        return 8
+    if n <= 16:
+        return 16
+    lg = (n - 1).bit_length() - 1
+    spacing = max(16, 1 << (lg - 2))
+    return (n + spacing - 1) // spacing * spacing
+
+
+def _sds_hdr(n: int) -> int:
+    if n < 1 << 5:
+        return 1
+    if n < 1 << 8:
+        return 3
+    if n < 1 << 16:
+        return 5
+    if n < 1 << 32:
+        return 9
+    return 17
+
+
+def _is_int_str(v: bytes) -> bool:
+    if not v or len(v) > 20:
+        return False
+    try:
+        parse_int(v)
+    except CommandError:
+        return False
+    return True
+
+
+def string_usage(v: bytes) -> int:
+    """Redis's objectComputeSize for a string value."""
+    if _is_int_str(v):
+        return 16
+    if len(v) <= 44:
+        return je_size(16 + 3 + len(v) + 1)
+    return je_size(_sds_hdr(len(v)) + len(v) + 1) + 16
+
+
+def key_memory_usage(db: Any, key: bytes, samples: int) -> int | None:
+    from ..keyspace import memory
+
+    v = db.data.get(key)
+    if v is None:
+        return None
+    hdr = _sds_hdr(len(key))
+    if hdr == 1 and not key:
+        hdr = 3
+    base = je_size(hdr + len(key) + 1) + 24
+    if type(v) is bytes:
+        return base + string_usage(v)
+    return base + memory.value_size(v, samples)
+
+
+container("memory", -2, "@slow")
+
+
+@command("memory|usage", -3, "readonly", "@read @slow", keys=(2, 2, 1))
+def memory_usage(c: Session, argv: list[bytes]) -> bytes:
+    samples = 5
+    i = 3
+    while i < len(argv):
+        if argv[i].lower() == b"samples" and i + 1 < len(argv):
+            samples = parse_int(argv[i + 1])
+            if samples < 0:
+                raise CommandError(errors.SYNTAX)
+            i += 2
+        else:
+            raise CommandError(errors.SYNTAX)
+    db = c.db
+    if db.lookup_nottl(argv[2]) is None:
+        return c.r.null
+    n = key_memory_usage(db, argv[2], samples)
+    return resp.integer(n or 0)
+
+
+@command("memory|stats", 2, "", "@slow")
+def memory_stats(c: Session, argv: list[bytes]) -> bytes:
+    from ..keyspace import memory
+
+    srv = c.srv
+    r = c.r
+    used = memory.used_memory(srv)
+    peak = memory.update_peak(srv, used)
+    startup = memory.startup_memory(srv)
+    overhead = memory.overhead(srv)
+    rss = memory.rss_bytes()
+    keys = srv.ks.keycount()
+    dataset = max(0, used - overhead)
+    pairs: list[tuple[bytes, bytes]] = []
+
+    def add(k: str, v: bytes) -> None:
+        pairs.append((resp.bulk(k.encode()), v))
+
+    import sys as _sys
+
+    add("peak.allocated", resp.integer(peak))
+    add("total.allocated", resp.integer(used))
+    add("startup.allocated", resp.integer(startup))
+    add("replication.backlog", resp.integer(0))
+    add("clients.slaves", resp.integer(0))
+    add("clients.normal", resp.integer(memory.clients_memory(srv)))
+    add("cluster.links", resp.integer(0))
+    add("aof.buffer", resp.integer(0))
+    add("lua.caches", resp.integer(0))
+    add("functions.caches", resp.integer(0))
+    for db in srv.ks.dbs:
+        if db.data:
+            add("db.%d" % db.id, r.map([
+                (resp.bulk(b"overhead.hashtable.main"), resp.integer(_sys.getsizeof(db.data))),
+                (resp.bulk(b"overhead.hashtable.expires"), resp.integer(_sys.getsizeof(db.expires))),
+                (resp.bulk(b"overhead.hashtable.slot-to-keys"), resp.integer(0)),
+            ]))
+    add("overhead.total", resp.integer(overhead))
+    add("keys.count", resp.integer(keys))
+    add("keys.bytes-per-key", resp.integer((used - startup) // keys if keys else 0))
+    add("dataset.bytes", resp.integer(dataset))
+    add("dataset.percentage", r.double(100.0 * dataset / max(1, used - startup)))
+    add("peak.percentage", r.double(100.0 * used / peak if peak else 0.0))
+    add("allocator.allocated", resp.integer(used))
+    add("allocator.active", resp.integer(used))
+    add("allocator.resident", resp.integer(rss))
+    add("allocator-fragmentation.ratio", r.double(1.0))
+    add("allocator-fragmentation.bytes", resp.integer(0))
+    add("allocator-rss.ratio", r.double(rss / used if used else 0.0))
+    add("allocator-rss.bytes", resp.integer(rss - used))
+    add("rss-overhead.ratio", r.double(1.0))
+    add("rss-overhead.bytes", resp.integer(0))
+    add("fragmentation", r.double(rss / used if used else 0.0))
+    add("fragmentation.bytes", resp.integer(rss - used))
+    return r.map(pairs)
+
+
+@command("memory|doctor", 2, "", "@slow")
+def memory_doctor(c: Session, argv: list[bytes]) -> bytes:
+    from ..keyspace import memory
+
+    used = memory.used_memory(c.srv)
+    if used < 5 * 1024 * 1024:
+        text = ("Hi Sam, this instance is empty or is using very little memory, my issues detector can't be "
+                "used in these conditions. Please, leave for your mission on Earth and fill it with some data. "
+                "The new Sam and I will be back to our programming as soon as I finished rebooting.")
+    else:
+        text = "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."
+    return c.r.verbatim(text.encode())
+
+
+@command("memory|malloc-stats", 2, "", "@slow")
+def memory_malloc_stats(c: Session, argv: list[bytes]) -> bytes:
+    return c.r.verbatim(b"Stats not supported for the current allocator")
+
+
+@command("memory|purge", 2, "", "@slow")
+def memory_purge(c: Session, argv: list[bytes]) -> bytes:
+    import gc
+
+    gc.collect()
+    return resp.OK
+
+
+@command("memory|help", 2, "loading stale", "@slow")
+def memory_help(c: Session, argv: list[bytes]) -> bytes:
+    return help_reply(argv[0], _HELP_MEMORY)
+
+
+# --------------------------------------------------------------------------- DEBUG
+
+_OBJ_TYPE = {"string": 0, "list": 1, "set": 2, "zset": 3, "hash": 4, "stream": 6}
+
+
+def _xor(digest: bytearray, data: bytes) -> None:
+    h = hashlib.sha1(data).digest()
+    for i in range(20):
+        digest[i] ^= h[i]
+
+
+def _mix(digest: bytearray, data: bytes) -> None:
+    _xor(digest, data)
+    digest[:] = hashlib.sha1(bytes(digest)).digest()
+
+
+def _fmt_score(d: float) -> bytes:
+    if d == math.inf:
+        return b"inf"
+    if d == -math.inf:
+        return b"-inf"
+    return b"%.17g" % d
+
+
+def value_digest(digest: bytearray, v: Any, has_expire: bool) -> None:
+    """Redis's xorObjectDigest (debug.c) over durakv's value types."""
+    from ..keyspace import type_name
+
+    tn = type_name(v)
+    _mix(digest, struct.pack(">I", _OBJ_TYPE.get(tn, 5)))
+    if tn == "string":
+        _mix(digest, v)
+    elif tn == "list":
+        for e in v:
+            _mix(digest, e)
+    elif tn == "set":
+        for e in v:
+            _xor(digest, e)
+    elif tn == "zset":
+        for m, score in v.items():
+            ed = bytearray(20)
+            _mix(ed, m)
+            _mix(ed, _fmt_score(score))
+            _xor(digest, bytes(ed))
+    elif tn == "hash":
+        for f, val in v:
+            ed = bytearray(20)
+            _mix(ed, f)
+            _mix(ed, val)
+            _xor(digest, bytes(ed))
+    elif tn == "stream":
+        for sid, fields in zip(v.ids, v.vals):
+            _mix(digest, b"%d.%d" % (sid >> 64, sid & ((1 << 64) - 1)))
+            for x in fields:
+                _mix(digest, x)
+    if has_expire:
+        _xor(digest, b"!!expire!!")
+
+
+def dataset_digest(srv: Any) -> bytes:
+    final = bytearray(20)
+    for db in srv.ks.dbs:
+        if not db.data:
+            continue
+        _mix(final, struct.pack(">I", db.id))
+        for key, v in list(db.data.items()):
+            d = bytearray(20)
+            _mix(d, key)
+            value_digest(d, v, key in db.expires)
+            _xor(final, bytes(d))
+    return bytes(final)
+
+
+def _encoding(c: Session, v: Any) -> str:
+    if type(v) is bytes:
+        if _is_int_str(v):
+            return "int"
+        return "embstr" if len(v) <= 44 else "raw"
+    return v.encoding(c.srv.config)
+
+
+def _serialized_length(c: Session, v: Any) -> int:
+    try:
+        from ..durability import rdb
+
+        return len(rdb.dump_payload(v, c.srv.config)) - 11
+    except Exception:
+        return len(v) if type(v) is bytes else 0
+
+
+_PROTOCOL = {
+    "string": (b"$11\r\nHello World\r\n", b"$11\r\nHello World\r\n"),
+    "integer": (b":12345\r\n", b":12345\r\n"),
+    "double": (b"$5\r\n3.141\r\n", b",3.141\r\n"),
+    "bignum": (b"$37\r\n1234567999999999999999999999999999999\r\n", b"(1234567999999999999999999999999999999\r\n"),
+    "null": (b"$-1\r\n", b"_\r\n"),
+    "array": (b"*3\r\n:0\r\n:1\r\n:2\r\n", b"*3\r\n:0\r\n:1\r\n:2\r\n"),
+    "set": (b"*3\r\n:0\r\n:1\r\n:2\r\n", b"~3\r\n:0\r\n:1\r\n:2\r\n"),
+    "map": (b"*6\r\n:0\r\n:0\r\n:1\r\n:1\r\n:2\r\n:0\r\n", b"%3\r\n:0\r\n#f\r\n:1\r\n#t\r\n:2\r\n#f\r\n"),
+    "attrib": (b"$39\r\nSome real reply following the attribute\r\n",
+               b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n"
+               b"$39\r\nSome real reply following the attribute\r\n"),
+    "push": (b"-ERR RESP2 is not supported by this command\r\n",
+             b">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n$40\r\nSome real reply following the push reply\r\n"),
+    "verbatim": (b"$25\r\nThis is a verbatim\nstring\r\n", b"=29\r\ntxt:This is a verbatim\nstring\r\n"),
+    "true": (b":1\r\n", b"#t\r\n"),
+    "false": (b":0\r\n", b"#f\r\n"),
+}
+
+
+@command("debug", -2, "admin noscript loading stale", "@admin @slow @dangerous")
+def debug(c: Session, argv: list[bytes]) -> bytes:
+    sub = argv[1].lower()
+    n = len(argv)
+    srv = c.srv
+    if sub == b"help" and n == 2:
+        return help_reply(argv[0], _HELP_DEBUG)
+    if sub == b"sleep" and n == 3:
+        try:
+            secs = float(argv[2])
+        except ValueError:
+            secs = 0.0
+        if secs > 0:
+            time.sleep(secs)
+        return resp.OK
+    if sub == b"set-active-expire" and n == 3:
+        ks = srv.ks
+        try:
+            on = int(argv[2]) != 0
+        except ValueError:
+            on = False
+        if on:
+            ks.__dict__.pop("active_expire", None)
+        else:
+            ks.active_expire = lambda budget=200: 0
+        return resp.OK
+    if sub == b"object" and n == 3:
+        db = c.db
+        v = db.lookup_nottl(argv[2])
+        if v is None:
+            raise CommandError(errors.NO_SUCH_KEY)
+        from ..keyspace.eviction import idle_ms
+
+        idle = idle_ms(srv, db, argv[2]) // 1000
+        lru = (srv.clock.now_ms() // 1000 - idle) & ((1 << 24) - 1)
+        extra = ""
+        if type(v) is not bytes and v.type_name == "list":
+            fill = srv.config["list-max-listpack-size"]
+            per = 128 if fill < 0 else max(1, fill)
+            nodes = max(1, (len(v) + per - 1) // per)
+            extra = " ql_nodes:%d ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d ql_uncompressed_size:%d" % (
+                nodes, len(v) / nodes, fill, 0, _serialized_length(c, v))
+        text = "Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s" % (
+            id(v), _encoding(c, v), _serialized_length(c, v), lru, idle, extra)
+        return resp.simple(text)
+    if sub == b"digest" and n == 2:
+        return resp.simple(dataset_digest(srv).hex())
+    if sub == b"digest-value" and n >= 2:
+        out = []
+        db = c.db
+        for key in argv[2:]:
+            d = bytearray(20)
+            v = db.lookup_nottl(key)
+            if v is not None:
+                value_digest(d, v, key in db.expires)
+            out.append(resp.simple(bytes(d).hex()))
+        return resp.array(out)
+    if sub == b"protocol" and n == 3:
+        name = argv[2].decode("latin-1").lower()
+        got = _PROTOCOL.get(name)
+        if got is None:
+            raise CommandError("ERR Wrong protocol type name. Please use one of the following: "
+                               "string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
+        if name == "push" and c.resp == 3:
+            c.push(b">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n")
+            return b"$40\r\nSome real reply following the push reply\r\n"
+        return got[1] if c.resp == 3 else got[0]
+    if sub == b"reload":
+        for a in argv[2:]:
+            if a.lower() not in (b"merge", b"noflush", b"nosave"):
+                raise CommandError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+        fn = srv.extras.get("debug_reload")
+        if fn is None:
+            raise CommandError("ERR DEBUG RELOAD is not supported by this node (no snapshot subsystem)")
+        res = fn(c, [a.lower() for a in argv[2:]]) if _takes_args(fn) else fn()
+        if isinstance(res, bytes):
+            return res
+        return resp.OK
+    if sub == b"change-repl-id" and n == 2:
+        srv.run_id = os.urandom(20).hex()
+        return resp.OK
+    if sub == b"quicklist-packed-threshold" and n == 3:
+        return resp.OK
+    if sub == b"stringmatch-len":
+        return resp.OK
+    raise CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP."
+                       % errors.fmt_arg(argv[1]))
+
+
+def _takes_args(fn: Any) -> bool:
+    import inspect
+
+    try:
+        return len(inspect.signature(fn).parameters) >= 2
+    except (TypeError, ValueError):
+        return False
+
+
+# --------------------------------------------------------------------------- SHUTDOWN
+
+
+@command("shutdown", -1, "admin noscript loading stale no_multi allow_busy", "@admin @slow @dangerous")
+def shutdown(c: Session, argv: list[bytes]) -> bytes:
+    save = nosave = abort = False
+    for a in argv[1:]:
+        x = a.lower()
+        if x == b"nosave":
+            nosave = True
+        elif x == b"save":
+            save = True
+        elif x in (b"now", b"force"):
+            pass
+        elif x == b"abort":
+            abort = True
+        else:
+            raise CommandError(errors.SYNTAX)
+    if (save and nosave) or (abort and len(argv) != 2):
+        raise CommandError(errors.SYNTAX)
+    if abort:
+        raise CommandError("ERR No shutdown in progress.")
+    fn = c.srv.shutdown
+    if fn is None:
+        raise CommandError("ERR Errors trying to SHUTDOWN. Check logs.")
+    fn(True if save else (False if nosave else None))
+    c.close_after_reply = True
+    c.close()
+    return b""
+
+
 # --------------------------------------------------------------------------- help texts (Redis 7.0.15)
 
 _HELP_COMMAND = (
@@ -795,3 +1510,13 @@ _HELP_DEBUG = (
     '    Kills the link based on the direction to/from (both) with the provided node.',
 )
 
+
+
+def install(node: Any) -> None:
+    """Listed in node.SUBSYSTEMS: the slow log / latency monitor and the MONITOR feed."""
+    ctx = node.ctx
+    sl = ctx.slowlog = SlowLog(ctx)
+    for name in ("slowlog-log-slower-than", "latency-monitor-threshold"):
+        node.config.watch(name, lambda v: sl.update())
+    ctx.extras["monitor_feed"] = monitor_feed
+    ctx.extras.setdefault("resetstat", [])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -286,3 +287,179 @@ def test_time(r):
 
 def test_time_arity(pair):
     pair.check("TIME", "x")
+
+
+def test_slowlog(r):
+    r.config_set("slowlog-log-slower-than", 0)
+    try:
+        r.slowlog_reset()
+        r.set("k", "v" * 300)
+        r.execute_command("ECHO", *["a"] * 1)
+        r.execute_command("DEL", *[f"x{i}" for i in range(40)])
+        entries = r.execute_command("SLOWLOG", "GET", -1)
+        names = [e[3][0] for e in entries]
+        assert b"SET" in names or "SET" in names
+        setent = [e for e in entries if e[3][0] in (b"SET", "SET")][0]
+        assert setent[3][2].endswith(b"... (172 more bytes)") or setent[3][2].endswith("... (172 more bytes)")
+        delent = [e for e in entries if e[3][0] in (b"DEL", "DEL")][0]
+        assert len(delent[3]) == 32 and delent[3][31] in (b"... (10 more arguments)", "... (10 more arguments)")
+        assert entries[0][0] > entries[-1][0]
+        assert r.execute_command("SLOWLOG", "LEN") >= 3
+        assert len(r.execute_command("SLOWLOG", "GET", 1)) == 1
+    finally:
+        r.config_set("slowlog-log-slower-than", 10000)
+        r.slowlog_reset()
+    assert r.execute_command("SLOWLOG", "LEN") == 0
+
+
+def test_slowlog_errors(pair):
+    for args in [("SLOWLOG", "GET", "abc"), ("SLOWLOG", "GET", "-2"), ("SLOWLOG", "GET", "1", "2"),
+                 ("SLOWLOG", "LEN", "x"), ("SLOWLOG", "HELP"), ("SLOWLOG", "NOSUCH")]:
+        pair.check(*args)
+
+
+def test_latency(r):
+    r.config_set("latency-monitor-threshold", 1)
+    try:
+        r.execute_command("LATENCY", "RESET")
+        r.execute_command("DEBUG", "SLEEP", "0.02")
+        latest = r.execute_command("LATENCY", "LATEST")
+        assert latest and latest[0][0] in (b"command", "command") and latest[0][2] >= 15
+        hist = r.execute_command("LATENCY", "HISTORY", "command")
+        assert len(hist) == 1 and hist[0][1] >= 15
+        assert r.execute_command("LATENCY", "RESET", "command", "nosuch") == 1
+    finally:
+        r.config_set("latency-monitor-threshold", 0)
+
+
+def test_latency_errors(pair):
+    for args in [("LATENCY", "HISTORY"), ("LATENCY", "HISTORY", "foo"), ("LATENCY", "LATEST"),
+                 ("LATENCY", "RESET", "foo"), ("LATENCY", "GRAPH", "foo"), ("LATENCY", "HELP")]:
+        pair.check(*args)
+
+
+def test_monitor_format(durakv_proc, redis_proc):
+    import re
+
+    for port in (redis_proc.port, durakv_proc.port):
+        m, c = Raw(port), Raw(port)
+        assert m.call("MONITOR") == b"+OK\r\n"
+        c.call("SET", "k\n\"x", b"v\x01\\")
+        c.call("SELECT", "2")
+        c.call("GET", "k")
+        c.call("CONFIG", "GET", "hz")  # admin: not shown
+        got = m.read_raw(3).decode("latin-1").split("\r\n")
+        pat = r'^\+\d+\.\d{6} \[(\d+) 127\.0\.0\.1:\d+\] (.*)$'
+        assert re.match(pat, got[0]).group(2) == '"SET" "k\\n\\"x" "v\\x01\\\\"'
+        assert re.match(pat, got[1]).group(2) == '"SELECT" "2"'
+        assert re.match(pat, got[2]).groups() == ("2", '"GET" "k"')
+        m.close()
+        c.close()
+
+
+def test_memory_usage_strings(pair):
+    for v in ["bar", "12345", "x" * 44, "x" * 45, "y" * 300, "z" * 5000]:
+        pair.check("SET", "foo", v)
+        pair.check("MEMORY", "USAGE", "foo")
+    pair.check("SET", "k" * 40, "v")
+    pair.check("MEMORY", "USAGE", "k" * 40)
+    pair.check("MEMORY", "USAGE", "nokey")
+    pair.check("MEMORY", "USAGE", "foo", "SAMPLES", "x")
+    pair.check("MEMORY", "USAGE", "foo", "SAMPLES", "-1")
+    pair.check("MEMORY", "USAGE", "foo", "foo")
+    pair.check("MEMORY", "USAGE", "foo", "SAMPLES", "0")
+    pair.check("MEMORY", "HELP")
+    pair.check("MEMORY", "PURGE")
+
+
+def test_memory_stats_doctor(r):
+    st = r.execute_command("MEMORY", "STATS")
+    keys = st.keys() if isinstance(st, dict) else st[::2]
+    keys = [k.decode() if isinstance(k, bytes) else k for k in keys]
+    for k in ["peak.allocated", "total.allocated", "startup.allocated", "keys.count", "dataset.bytes",
+              "fragmentation"]:
+        assert k in keys
+    assert r.execute_command("MEMORY", "DOCTOR")
+
+
+def _raw_reply(side, cmd: bytes) -> bytes:
+    """Exact reply bytes without parsing (hiredis cannot parse RESP3 attributes/big numbers)."""
+    side.send(cmd)
+    side.sock.settimeout(0.15)
+    buf = b""
+    try:
+        while True:
+            data = side.sock.recv(65536)
+            if not data:
+                break
+            buf += data
+    except TimeoutError:
+        pass
+    side.sock.settimeout(10)
+    return buf
+
+
+def test_debug_protocol(pair):
+    types = "string integer double bignum null array set map attrib verbatim true false".split()
+    if pair.proto == 2:
+        types.append("push")
+    for t in types:
+        cmd = b"DEBUG PROTOCOL %s\r\n" % t.encode()
+        a, b = _raw_reply(pair.redis, cmd), _raw_reply(pair.durakv, cmd)
+        assert a == b, (t, a, b)
+    pair.check("DEBUG", "PROTOCOL", "foo")
+
+
+def test_debug_digest(pair):
+    pair.check("DEBUG", "DIGEST")
+    pair.check("SET", "a", "1")
+    pair.check("SET", "b", "hello")
+    pair.check("DEBUG", "DIGEST")
+    pair.check("DEBUG", "DIGEST-VALUE", "a", "b", "nokey")
+    pair.check("EXPIRE", "b", "100")
+    pair.check("DEBUG", "DIGEST")
+    pair.check("DEBUG", "DIGEST-VALUE", "b")
+    pair.check("SELECT", "3")
+    pair.check("SET", "a", "1")
+    pair.check("DEBUG", "DIGEST")
+
+
+def test_debug_digest_types(pair):
+    cmds = [("RPUSH", "l", "a", "b", "1"), ("SADD", "s", "x", "y", "2"), ("HSET", "h", "f", "v", "g", "w"),
+            ("ZADD", "z", "1.5", "m", "2", "n", "-3", "o"), ("XADD", "st", "1-1", "f", "v")]
+    for c in cmds:
+        a, b = pair.both(*c)
+        if b.startswith(b"-ERR unknown command"):
+            continue
+        pair.check("DEBUG", "DIGEST-VALUE", c[1])
+    pair.check("DEBUG", "DIGEST")
+
+
+def test_debug_misc(pair):
+    pair.check("SET", "foo", "bar")
+    for args in [("DEBUG", "OBJECT", "nokey"), ("DEBUG", "NOSUCH"), ("DEBUG", "SLEEP", "0"),
+                 ("DEBUG", "SET-ACTIVE-EXPIRE", "1"), ("DEBUG", "JMAP"), ("DEBUG", "RELOAD", "x"),
+                 ("DEBUG", "HELP")]:
+        pair.check(*args)
+    a, b = pair.both("DEBUG", "OBJECT", "foo")
+    strip = lambda x: re.sub(rb"Value at:0x[0-9a-f]+ | lru:\d+", b"", x)  # noqa: E731
+    assert strip(a) == strip(b)
+
+
+def test_shutdown_errors(pair):
+    for args in [("SHUTDOWN", "foo"), ("SHUTDOWN", "NOSAVE", "SAVE"), ("SHUTDOWN", "ABORT"),
+                 ("SHUTDOWN", "ABORT", "NOW")]:
+        pair.check(*args)
+
+
+def test_shutdown_stops_server():
+    from tests.support.procs import start_durakv
+
+    p = start_durakv()
+    try:
+        c = Raw(p.port)
+        c.send(b"*2\r\n$8\r\nSHUTDOWN\r\n$6\r\nNOSAVE\r\n")
+        assert c.read_until_closed() == b""
+        assert p.proc.wait(10) == 0
+    finally:
+        p.stop()
