@@ -9,6 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from durakv.config import Config
 from durakv.durability.log import Log
@@ -47,7 +49,9 @@ class InProcNode:
         self.loop.run_forever()
 
     def client(self, **kw: Any) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_timeout=kw.pop("socket_timeout", 5), **kw)
+        # no silent retries (redis-py retries BusyLoadingError and connection errors)
+        return redis.Redis(port=self.port, socket_timeout=kw.pop("socket_timeout", 5),
+                           retry=Retry(NoBackoff(), 0), **kw)
 
     def wait_loaded(self, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
@@ -69,7 +73,8 @@ class InProcNode:
             for s in list(self.node.ctx.clients.values()):
                 if s.conn is not None and s.conn.transport is not None:
                     s.conn.transport.abort()
-            self.loop.stop()
+            # let the aborts reach the sockets; nothing can be answered any more
+            self.loop.call_later(0.02, self.loop.stop)
 
         self.loop.call_soon_threadsafe(stop)
         self.thread.join(10)
