@@ -540,3 +540,31 @@ def test_keymiss_events(pair):
             s.close()
         for conn in (pair.redis, pair.durakv):
             conn.call("CONFIG", "SET", "notify-keyspace-events", "")
+
+
+@pytest.mark.parametrize("trigger", [
+    [("SELECT", "1"), ("RPUSH", "l", "x"), ("SWAPDB", "0", "1")],
+    [("RPUSH", "src", "x"), ("RENAME", "src", "l")],
+    [("RPUSH", "src", "x"), ("RENAMENX", "src", "l")],
+    [("RPUSH", "src", "x"), ("COPY", "src", "l")],
+    [("SELECT", "1"), ("RPUSH", "l", "x"), ("MOVE", "l", "0")],
+    [("SELECT", "1"), ("RPUSH", "src", "x"), ("COPY", "src", "l", "DB", "0")],
+])
+def test_key_commands_wake_blocked_clients(pair, trigger):
+    replies = []
+    for conn in (pair.redis, pair.durakv):
+        waiter = Raw(conn.port, pair.proto)
+        actor = Raw(conn.port, pair.proto)
+        try:
+            waiter.send(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nl\r\n$1\r\n5\r\n")
+            time.sleep(0.05)
+            for args in trigger:
+                actor.call(*args)
+            replies.append(waiter.read_raw(1))
+            actor.call("SELECT", "0")
+            replies.append(actor.call("EXISTS", "l"))
+        finally:
+            waiter.close()
+            actor.close()
+    assert replies[2:] == replies[:2]
+    assert b"x" in replies[0]
