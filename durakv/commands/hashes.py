@@ -26,6 +26,7 @@ _WRONGTYPE = errors.WRONGTYPE
 HASH_NOT_INT = "ERR hash value is not an integer"
 HASH_NOT_FLOAT = "ERR hash value is not a float"
 RANGE_MSG = "ERR value is out of range"
+VALUE_NAN_INF = "ERR value is NaN or Infinity"
 _LONG_RANGE = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 
 
@@ -226,6 +227,8 @@ def hincrbyfloat(c: Session, argv: list[bytes]) -> bytes:
     incr = parse_long_double(argv[3])
     if incr is None:
         raise CommandError(errors.NOT_FLOAT)
+    if np.isinf(incr):
+        raise CommandError(VALUE_NAN_INF)
     h = _read(c, key)
     cur = np.longdouble(0)
     if h is not None:
@@ -262,7 +265,7 @@ def hrandfield(c: Session, argv: list[bytes]) -> bytes:
             return c.r.null
         keys = h.keys()
         return resp.bulk(keys[rng.randrange(len(keys))])
-    count = parse_int(argv[2], RANGE_MSG if False else errors.NOT_INTEGER)
+    count = parse_int(argv[2])
     if count < -LLONG_MAX:
         raise CommandError(_LONG_RANGE)
     withvalues = False
