@@ -1,0 +1,155 @@
+"""Differential tests of the geo commands against real Redis 7.0 (RESP2 and RESP3)."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+PLACES = [
+    ("13.361389", "38.115556", "Palermo"), ("15.087269", "37.502669", "Catania"),
+    ("12.758489", "38.788135", "edge1"), ("17.241510", "38.222216", "edge2"),
+    ("-122.4194", "37.7749", "SF"), ("-73.935242", "40.730610", "NYC"), ("2.3522", "48.8566", "Paris"),
+    ("139.6917", "35.6895", "Tokyo"), ("-179.9", "-85.05", "corner"), ("179.99", "85.05", "corner2"),
+    ("0", "0", "origin"), ("151.2093", "-33.8688", "Sydney"),
+]
+
+
+def load(pair: Any, key: str = "g") -> None:
+    args = []
+    for lon, lat, m in PLACES:
+        args += [lon, lat, m]
+    pair.check("GEOADD", key, *args)
+
+
+def test_geoadd_options_and_errors(pair) -> None:
+    load(pair)
+    pair.check("GEOADD", "g", "13.361389", "38.115556", "Palermo")
+    pair.check("GEOADD", "g", "CH", "13.4", "38.1", "Palermo", "1", "1", "new")
+    pair.check("GEOADD", "g", "NX", "13.5", "38.1", "Palermo", "2", "2", "new2")
+    pair.check("GEOADD", "g", "XX", "13.5", "38.1", "Palermo", "3", "3", "new3")
+    pair.check("GEOADD", "g", "XX", "CH", "13.6", "38.1", "Palermo")
+    pair.check("GEOADD", "g", "NX", "XX", "13.6", "38.1", "Palermo")
+    pair.check("GEOADD", "g", "200", "10", "bad")
+    pair.check("GEOADD", "g", "10", "86", "bad")
+    pair.check("GEOADD", "g", "x", "10", "bad")
+    pair.check("GEOADD", "g", "10", "10")
+    pair.check("GEOADD", "g", "10", "10", "a", "11")
+    pair.check("GEOADD", "xxkey", "XX", "10", "10", "a")
+    pair.check("EXISTS", "xxkey")
+    pair.check("ZRANGE", "g", "0", "-1", "WITHSCORES")
+    pair.check("SET", "s", "v")
+    pair.check("GEOADD", "s", "10", "10", "a")
+
+
+def test_geopos_geohash_geodist(pair) -> None:
+    load(pair)
+    pair.check("GEOPOS", "g", *[p[2] for p in PLACES], "missing")
+    pair.check("GEOPOS", "nokey", "a", "b")
+    pair.check("GEOHASH", "g", *[p[2] for p in PLACES], "missing")
+    pair.check("GEOHASH", "nokey", "a")
+    for unit in ["m", "km", "ft", "mi", "KM"]:
+        pair.check("GEODIST", "g", "Palermo", "Catania", unit)
+        pair.check("GEODIST", "g", "SF", "Tokyo", unit)
+    pair.check("GEODIST", "g", "Palermo", "Catania")
+    pair.check("GEODIST", "g", "Palermo", "Palermo")
+    pair.check("GEODIST", "g", "origin", "corner")
+    pair.check("GEODIST", "g", "Palermo", "missing")
+    pair.check("GEODIST", "nokey", "a", "b")
+    pair.check("GEODIST", "g", "Palermo", "Catania", "yards")
+    pair.check("GEODIST", "g", "Palermo", "Catania", "km", "x")
+    pair.check("SET", "s", "v")
+    pair.check("GEOPOS", "s", "a")
+    pair.check("GEODIST", "s", "a", "b")
+    pair.check("ZADD", "z", "0", "zero", "4503599627370495", "max")
+    pair.check("GEOPOS", "z", "zero", "max")
+    pair.check("GEOHASH", "z", "zero", "max")
+
+
+def test_georadius_variants(pair) -> None:
+    load(pair)
+    for unit, r in [("km", "200"), ("m", "100000"), ("mi", "150"), ("ft", "500000"), ("km", "20000"),
+                    ("km", "0"), ("km", "5000")]:
+        pair.check("GEORADIUS", "g", "15", "37", r, unit)
+        pair.check("GEORADIUS", "g", "15", "37", r, unit, "WITHDIST", "WITHCOORD", "WITHHASH", "ASC")
+        pair.check("GEORADIUS", "g", "15", "37", r, unit, "WITHDIST", "DESC", "COUNT", "2")
+        pair.check("GEORADIUS_RO", "g", "15", "37", r, unit, "WITHDIST")
+        pair.check("GEORADIUSBYMEMBER", "g", "Palermo", r, unit, "WITHDIST", "ASC")
+        pair.check("GEORADIUSBYMEMBER_RO", "g", "Palermo", r, unit, "WITHCOORD", "COUNT", "3")
+    pair.check("GEORADIUS", "g", "15", "37", "200", "km", "COUNT", "1", "ANY")
+    pair.check("GEORADIUS", "g", "15", "37", "200", "km", "ANY")
+    pair.check("GEORADIUS", "g", "15", "37", "200", "km", "COUNT", "0")
+    pair.check("GEORADIUS", "g", "15", "37", "200", "km", "COUNT", "x")
+    pair.check("GEORADIUS", "g", "15", "37", "-1", "km")
+    pair.check("GEORADIUS", "g", "15", "37", "x", "km")
+    pair.check("GEORADIUS", "g", "15", "37", "1", "kk")
+    pair.check("GEORADIUS", "g", "15", "95", "1", "km")
+    pair.check("GEORADIUS", "g", "15", "37", "200", "km", "FOO")
+    pair.check("GEORADIUS", "g", "15", "37", "200", "km", "STORE", "dst", "WITHDIST")
+    pair.check("GEORADIUS_RO", "g", "15", "37", "200", "km", "STORE", "dst")
+    pair.check("GEORADIUSBYMEMBER", "g", "missing", "200", "km")
+    pair.check("GEORADIUSBYMEMBER", "nokey", "missing", "200", "km")
+    pair.check("GEORADIUS", "nokey", "15", "37", "200", "km")
+    pair.check("SET", "s", "v")
+    pair.check("GEORADIUS", "s", "15", "37", "200", "km")
+
+
+def test_georadius_store(pair) -> None:
+    load(pair)
+    pair.check("GEORADIUS", "g", "15", "37", "200", "km", "STORE", "dst")
+    pair.check("ZRANGE", "dst", "0", "-1", "WITHSCORES")
+    pair.check("GEORADIUS", "g", "15", "37", "200", "km", "STOREDIST", "dst2")
+    pair.check("ZRANGE", "dst2", "0", "-1", "WITHSCORES")
+    pair.check("GEORADIUSBYMEMBER", "g", "Paris", "1000", "km", "STORE", "dst3", "COUNT", "2", "DESC")
+    pair.check("ZRANGE", "dst3", "0", "-1", "WITHSCORES")
+    pair.check("GEORADIUS", "g", "0", "-80", "1", "km", "STORE", "dst")
+    pair.check("EXISTS", "dst")
+    pair.check("GEORADIUS", "nokey", "0", "-80", "1", "km", "STORE", "dst2")
+    pair.check("EXISTS", "dst2")
+    pair.check("GEOSEARCHSTORE", "out", "g", "FROMLONLAT", "15", "37", "BYBOX", "400", "400", "km")
+    pair.check("ZRANGE", "out", "0", "-1", "WITHSCORES")
+    pair.check("GEOSEARCHSTORE", "out", "g", "FROMMEMBER", "Paris", "BYRADIUS", "2000", "km", "STOREDIST", "COUNT", "3")
+    pair.check("ZRANGE", "out", "0", "-1", "WITHSCORES")
+    pair.check("GEOSEARCHSTORE", "out", "g", "FROMMEMBER", "Paris", "BYRADIUS", "2000", "km", "WITHDIST")
+    pair.check("GEOSEARCHSTORE", "out", "g", "FROMLONLAT", "0", "-80", "BYRADIUS", "1", "km")
+    pair.check("EXISTS", "out")
+
+
+def test_geosearch(pair) -> None:
+    load(pair)
+    pair.check("GEOSEARCH", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "ASC", "WITHDIST")
+    pair.check("GEOSEARCH", "g", "FROMMEMBER", "Palermo", "BYBOX", "400", "400", "km", "ASC", "WITHCOORD", "WITHDIST")
+    pair.check("GEOSEARCH", "g", "FROMMEMBER", "Palermo", "BYBOX", "40000", "20000", "km", "DESC", "WITHHASH")
+    pair.check("GEOSEARCH", "g", "FROMLONLAT", "0", "0", "BYBOX", "1", "1", "m")
+    pair.check("GEOSEARCH", "g", "FROMLONLAT", "-100", "-80", "BYRADIUS", "3000", "mi", "WITHDIST")
+    pair.check("GEOSEARCH", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "COUNT", "1", "ANY")
+    pair.check("GEOSEARCH", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "FROMMEMBER", "Palermo")
+    pair.check("GEOSEARCH", "g", "FROMMEMBER", "Palermo", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km")
+    pair.check("GEOSEARCH", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "BYBOX", "1", "1", "km")
+    pair.check("GEOSEARCH", "g", "FROMLONLAT", "15", "37")
+    pair.check("GEOSEARCH", "g", "BYRADIUS", "200", "km", "ASC")
+    pair.check("GEOSEARCH", "g", "FROMLONLAT", "15", "37", "BYBOX", "-1", "1", "km")
+    pair.check("GEOSEARCH", "g", "FROMLONLAT", "15", "37", "BYBOX", "x", "1", "km")
+    pair.check("GEOSEARCH", "g", "FROMLONLAT", "15", "37", "BYBOX", "1", "x", "km")
+    pair.check("GEOSEARCH", "g", "FROMMEMBER", "nobody", "BYBOX", "1", "1", "km")
+    pair.check("GEOSEARCH", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "STORE", "x")
+    pair.check("GEOSEARCH", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "STOREDIST")
+    pair.check("GEOSEARCH", "nokey", "FROMMEMBER", "x", "BYRADIUS", "200", "km")
+    pair.check("GEOSEARCH", "nokey", "FROMMEMBER", "x", "BYRADIUS", "200", "km", "ANY")
+
+
+def test_random_points_match_redis(pair) -> None:
+    rng = random.Random(7)
+    args = []
+    for i in range(400):
+        args += ["%.6f" % rng.uniform(-10, 10), "%.6f" % rng.uniform(40, 50), f"p{i}"]
+    pair.check("GEOADD", "r", *args)
+    for _ in range(15):
+        lon = "%.5f" % rng.uniform(-10, 10)
+        lat = "%.5f" % rng.uniform(40, 50)
+        rad = "%.1f" % rng.uniform(1, 400)
+        pair.check("GEORADIUS", "r", lon, lat, rad, "km", "WITHDIST", "ASC")
+        pair.check("GEOSEARCH", "r", "FROMLONLAT", lon, lat, "BYBOX", rad, str(float(rad) / 2), "km", "WITHDIST",
+                   "WITHCOORD", "ASC")
+        pair.check("GEORADIUS", "r", lon, lat, rad, "km", "COUNT", "5")
+    pair.check("GEOPOS", "r", *[f"p{i}" for i in range(0, 400, 7)])
+    pair.check("GEOHASH", "r", *[f"p{i}" for i in range(0, 400, 7)])
