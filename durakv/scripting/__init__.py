@@ -1,0 +1,415 @@
+"""Lua scripts (EVAL/EVALSHA & co) and functions (FUNCTION/FCALL) for one node.
+
+``install(node)`` sets ``ctx.scripting`` to a :class:`Scripting`, which owns:
+
+* the script cache (sha1 -> compiled function) in one sandboxed Lua state,
+* the function libraries (name -> code and registered functions) in a second Lua state,
+* the script session: a :class:`~durakv.session.Session` used to run the commands a script
+  calls through the dispatcher (so each inner command's effects are what the log records),
+* the busy-script machinery: a Lua count hook that, past ``busy-reply-threshold``
+  (lua-time-limit), answers other clients ``-BUSY`` and honours SCRIPT KILL / FUNCTION KILL.
+
+Functions are data: FUNCTION LOAD/DELETE/FLUSH/RESTORE are write commands whose argv is
+logged; snapshots use :meth:`Scripting.dump_libraries` / :meth:`Scripting.load_library`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .. import dispatch, errors
+from ..errors import CommandError
+from ..session import BLOCKED, Session
+from ..spec import CommandSpec
+from .lua import LuaEngine, lua_type
+
+if TYPE_CHECKING:
+    from ..node import Node
+
+SCRIPT_FLAGS = ("no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys")
+_NAME_RE = re.compile(rb"^[A-Za-z0-9_]+$")
+
+
+@dataclass
+class Script:
+    sha: bytes
+    body: bytes
+    fn: Any
+    flags: frozenset[str] | None  # None: no shebang (compatibility mode)
+
+
+@dataclass
+class Function:
+    name: bytes
+    fn: Any
+    library: Library
+    flags: frozenset[str]
+    description: bytes | None
+
+
+@dataclass
+class Library:
+    name: bytes
+    code: bytes
+    functions: dict[bytes, Function] = field(default_factory=dict)
+
+
+class ScriptKilled(Exception):
+    pass
+
+
+class ScriptRun:
+    """The script being executed: its caller, session and permissions."""
+
+    __slots__ = ("scripting", "caller", "session", "readonly", "dirty", "allow_oom", "oom", "funcname",
+                 "start", "is_function", "kill", "compat")
+
+    def __init__(self, scripting: Scripting, caller: Session, funcname: bytes, readonly: bool,
+                 allow_oom: bool, compat: bool, is_function: bool) -> None:
+        self.scripting = scripting
+        self.caller = caller
+        self.session = scripting.session
+        self.readonly = readonly
+        self.dirty = False
+        self.allow_oom = allow_oom
+        self.oom = False
+        self.funcname = funcname
+        self.start = time.monotonic()
+        self.is_function = is_function
+        self.kill = False
+        self.compat = compat
+
+    def check_command(self, argv: list[bytes]) -> CommandSpec | bytes:
+        """Redis's scriptCall checks; returns the spec or the error text for Lua."""
+        spec = dispatch.resolve(argv)
+        if type(spec) is str:
+            if spec.startswith("ERR wrong number of arguments"):
+                return b"Wrong number of args calling Redis command from script"
+            return b"Unknown Redis command called from script"
+        flags = spec.flags
+        if "noscript" in flags:
+            return b"This Redis command is not allowed from script"
+        srv = self.scripting.ctx
+        if srv.acl is not None and self.caller.user is not None:
+            err = srv.acl.check(self.session, spec, argv)
+            if err is not None:
+                return _acl_script_error(err)
+        write = spec.is_write
+        if self.readonly and (write or "may_replicate" in flags):
+            return b"Write commands are not allowed from read-only scripts."
+        if write and not self.dirty:
+            if srv.role != "master" and not self.caller.replaying:
+                return b"-" + errors.READONLY.encode()
+            if srv.write_refused is not None:
+                return b"-" + errors.MISCONF_LOG.format(srv.write_refused).encode()
+        if self.oom and not self.allow_oom and not self.dirty and "denyoom" in flags:
+            return b"-" + errors.OOM.encode()
+        if write:
+            self.dirty = True
+        return spec
+
+    def execute(self, spec: CommandSpec, argv: list[bytes]) -> bytes:
+        s = self.session
+        reply = dispatch.call(s, spec, argv)
+        if reply is BLOCKED:  # a blocking command inside a script never blocks
+            return s.r.null
+        return reply
+
+
+def _acl_script_error(err: str) -> bytes:
+    e = err.lower()
+    if "key" in e:
+        what = "can't access at least one of the keys mentioned in the command"
+    elif "channel" in e:
+        what = "can't publish to the channel mentioned in the command"
+    else:
+        what = "can't run this command or subcommand"
+    return ("The user executing the script " + what).encode()
+
+
+class Scripting:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.ctx = node.ctx
+        self.engine = LuaEngine(self)
+        self.scripts: dict[bytes, Script] = {}
+        self.fengine = LuaEngine(self)
+        self.libraries: dict[bytes, Library] = {}
+        self.functions: dict[bytes, Function] = {}
+        self.current: ScriptRun | None = None
+        self.session = Session(self.ctx, 0, self.ctx.ks.dbs[0])
+        self.session.in_script = True
+        self.session.authenticated = True
+        self.session.kind = "lua"
+        self.session.name = b""
+
+    # -- scripts -------------------------------------------------------------------------------
+    @staticmethod
+    def sha(body: bytes) -> bytes:
+        return hashlib.sha1(body).hexdigest().encode()
+
+    def create_script(self, body: bytes, sha: bytes | None = None) -> Script:
+        """Compile and cache a script (luaCreateFunction); raises CommandError."""
+        sha = sha or self.sha(body)
+        sc = self.scripts.get(sha)
+        if sc is not None:
+            return sc
+        flags, code = parse_eval_shebang(body)
+        fn, err = self.engine.compile(code, b"@user_script")
+        if fn is None:
+            raise CommandError("ERR Error compiling script (new function): %s" % _s(err))
+        sc = Script(sha, body, fn, flags)
+        self.scripts[sha] = sc
+        return sc
+
+    def flush_scripts(self) -> None:
+        self.scripts.clear()
+        self.engine = LuaEngine(self)
+
+    def prepare(self, c: Session, flags: frozenset[str] | None, is_ro: bool) -> tuple[bool, bool]:
+        """scriptPrepareForRun: (readonly, allow_oom); raises the refusal errors."""
+        srv = self.ctx
+        if flags is None:  # compatibility mode (no shebang)
+            return is_ro, False
+        if "no-cluster" in flags and srv.cluster is not None:
+            raise CommandError("ERR Can not run script on cluster, 'no-cluster' flag is set.")
+        no_writes = "no-writes" in flags
+        if not no_writes:
+            if srv.role != "master" and not c.replaying:
+                raise CommandError("READONLY Can not run script with write flag on readonly replica")
+            if srv.write_refused is not None:
+                raise CommandError(errors.MISCONF_LOG.format(srv.write_refused))
+            if is_ro:
+                raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
+            if "allow-oom" not in flags and srv.evictor is not None and not srv.evictor.make_room():
+                raise CommandError(
+                    "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
+                )
+        return no_writes or is_ro, "allow-oom" in flags
+
+    def run(self, c: Session, fn: Any, keys: list[bytes], args: list[bytes], funcname: bytes,
+            readonly: bool, allow_oom: bool, compat: bool, is_function: bool) -> bytes:
+        if self.current is not None:
+            raise CommandError("ERR This Redis command is not allowed from script")
+        eng = self.fengine if is_function else self.engine
+        run = ScriptRun(self, c, funcname, readonly, allow_oom, compat, is_function)
+        if compat and self.ctx.evictor is not None:
+            run.oom = not self.ctx.evictor.make_room()
+        s = self.session
+        s.db = c.db
+        s.set_resp(2)
+        s.user = c.user
+        s.wait = 0
+        s.tracking = c.tracking
+        s.replaying = c.replaying
+        self.current = run
+        hook = self.busy
+        try:
+            hook.begin(run, eng)
+            if is_function:
+                ok, res = eng.run_function(fn, keys, args)
+            else:
+                ok, res = eng.run_script(fn, keys, args)
+            if ok:
+                reply = eng.to_resp(res, c.r, s.resp)
+            else:
+                reply = b"-" + eng.error_text(res, funcname) + b"\r\n"
+                if run.kill:
+                    reply = b"-ERR Script killed by user with %s...\r\n" % (
+                        b"FUNCTION KILL" if is_function else b"SCRIPT KILL")
+        finally:
+            hook.end()
+            self.current = None
+            s.tracking = None
+            s.user = None
+        if s.wait > c.wait:
+            c.wait = s.wait
+        if reply[0] == 45:
+            self.ctx.stats.count_error(reply[1:-2].decode("latin-1"))
+        return reply
+
+    # -- functions --------------------------------------------------------------------------------
+    def load_library(self, code: bytes, replace: bool = False) -> bytes:
+        """FUNCTION LOAD: compile, register; returns the library name (raises CommandError)."""
+        name, body = parse_function_shebang(code)
+        old = self.libraries.get(name)
+        if old is not None and not replace:
+            raise CommandError("ERR Library '%s' already exists" % _s(name))
+        eng = self.fengine
+        fn, err = eng.compile(body, b"@user_function")
+        if fn is None:
+            raise CommandError("ERR Error compiling function: %s" % _s(err))
+        lib = Library(name, code)
+        reg = _Registrar(self, lib)
+        ok, res = eng.load_library(fn, reg)
+        if not ok:
+            msg = res[b"err"] if lua_type(res) == "table" else res
+            raise CommandError("ERR Error registering functions: %s" % _s(msg if isinstance(msg, bytes) else b""))
+        if not lib.functions:
+            raise CommandError("ERR No functions registered")
+        for fname in lib.functions:
+            other = self.functions.get(fname)
+            if other is not None and other.library.name != name:
+                raise CommandError("ERR Function %s already exists" % _s(fname))
+        if old is not None:
+            for fname in old.functions:
+                self.functions.pop(fname, None)
+        self.libraries[name] = lib
+        for fname, f in lib.functions.items():
+            self.functions[fname] = f
+        return name
+
+    def delete_library(self, name: bytes) -> None:
+        lib = self.libraries.pop(name, None)
+        if lib is None:
+            raise CommandError("ERR Library not found")
+        for fname in lib.functions:
+            self.functions.pop(fname, None)
+
+    def flush_functions(self) -> None:
+        self.libraries.clear()
+        self.functions.clear()
+        self.fengine = LuaEngine(self)
+
+    def dump_libraries(self) -> list[bytes]:
+        """The code of every library (for snapshots and FUNCTION DUMP)."""
+        return [lib.code for lib in self.libraries.values()]
+
+    @property
+    def busy(self) -> Any:
+        from .busy import BusyGuard
+
+        guard = self.__dict__.get("_busy")
+        if guard is None:
+            guard = self.__dict__["_busy"] = BusyGuard(self)
+        return guard
+
+
+class _Registrar:
+    """redis.register_function during FUNCTION LOAD."""
+
+    def __init__(self, scripting: Scripting, lib: Library) -> None:
+        self.scripting = scripting
+        self.lib = lib
+
+    def __call__(self, *args: Any) -> Any:
+        eng = self.scripting.fengine
+        err = eng.push_error
+        description = None
+        flags: frozenset[str] = frozenset()
+        if len(args) == 1 and lua_type(args[0]) == "table":
+            t = args[0]
+            name = callback = None
+            for k, v in t.items():
+                if k == b"function_name":
+                    name = v
+                elif k == b"callback":
+                    callback = v
+                elif k == b"description":
+                    description = v
+                elif k == b"flags":
+                    if lua_type(v) != "table":
+                        return _raise(err(b"flags argument to redis.register_function must be a table representing function flags"))
+                    fl = set()
+                    for _, f in v.items():
+                        if type(f) is not bytes or f.decode("latin-1") not in SCRIPT_FLAGS:
+                            return _raise(err(b"unknown flag given"))
+                        fl.add(f.decode())
+                    flags = frozenset(fl)
+                else:
+                    return _raise(err(b"unknown argument given to redis.register_function"))
+            if name is None or type(name) is not bytes:
+                return _raise(err(b"redis.register_function must get a function name argument"))
+            if callback is None or lua_type(callback) != "function":
+                return _raise(err(b"redis.register_function must get a callback argument"))
+            if description is not None and type(description) is not bytes:
+                return _raise(err(b"description argument given to redis.register_function must be a string"))
+        elif len(args) == 2:
+            name, callback = args
+            if type(name) is not bytes:
+                return _raise(err(b"first argument to redis.register_function must be a string"))
+            if lua_type(callback) != "function":
+                return _raise(err(b"second argument to redis.register_function must be a function"))
+        else:
+            return _raise(err(b"wrong number of arguments to redis.register_function"))
+        if not _NAME_RE.match(name):
+            return _raise(err(b"Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"))
+        if name in self.lib.functions:
+            return _raise(err(b"Function already exists in the library"))
+        self.lib.functions[name] = Function(name, callback, self.lib, flags, description)
+        return None
+
+
+def _raise(err_table: Any) -> Any:
+    """register_function failures: the Lua wrapper raises the returned error table."""
+    return err_table
+
+
+def _s(b: Any) -> str:
+    if isinstance(b, bytes):
+        return b.decode("latin-1")
+    return str(b)
+
+
+def parse_eval_shebang(body: bytes) -> tuple[frozenset[str] | None, bytes]:
+    """``#!lua flags=a,b`` of EVAL scripts; returns (flags or None, code to compile)."""
+    if not body.startswith(b"#!"):
+        return None, body
+    nl = body.find(b"\n")
+    line = body if nl < 0 else body[:nl]
+    code = b"" if nl < 0 else body[nl:]
+    parts = line.split(b" ")
+    engine = parts[0][2:]
+    if engine != b"lua":
+        raise CommandError("ERR Unexpected engine in script shebang: %s" % _s(parts[0]))
+    flags: set[str] = set()
+    for p in parts[1:]:
+        if not p:
+            continue
+        if p.startswith(b"flags="):
+            for f in p[6:].split(b","):
+                if not f:
+                    continue
+                fs = f.decode("latin-1")
+                if fs not in SCRIPT_FLAGS:
+                    raise CommandError("ERR Unexpected flag in script shebang: %s" % fs)
+                flags.add(fs)
+        else:
+            raise CommandError("ERR Unknown lua shebang option: %s" % _s(p))
+    return frozenset(flags), code
+
+
+def parse_function_shebang(code: bytes) -> tuple[bytes, bytes]:
+    """``#!lua name=lib`` of FUNCTION LOAD; returns (library name, code to compile)."""
+    if not code.startswith(b"#!"):
+        raise CommandError("ERR Missing library metadata")
+    nl = code.find(b"\n")
+    line = code if nl < 0 else code[:nl]
+    body = b"" if nl < 0 else code[nl:]
+    parts = line.split(b" ")
+    engine = parts[0][2:]
+    if engine.lower() != b"lua":
+        raise CommandError("ERR Engine '%s' not found" % _s(engine))
+    name = None
+    for p in parts[1:]:
+        if not p:
+            continue
+        if p.startswith(b"name="):
+            name = p[5:]
+        else:
+            raise CommandError("ERR Invalid metadata value given: %s" % _s(p))
+    if name is None:
+        raise CommandError("ERR Library name was not given")
+    if not _NAME_RE.match(name):
+        raise CommandError(
+            "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
+        )
+    return name, body
+
+
+def install(node: Node) -> None:
+    node.ctx.scripting = Scripting(node)

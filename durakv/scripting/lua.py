@@ -1,0 +1,631 @@
+"""The Lua 5.1 runtime of scripts and functions: sandbox, the ``redis`` API, conversions.
+
+One :class:`LuaEngine` wraps one ``lupa.lua51.LuaRuntime``.  The bootstrap (Lua code in
+``_BOOT``) builds what Redis 7.0 builds in C:
+
+* the global environment is a protected proxy: reading a missing global raises
+  "Script attempted to access nonexistent global variable 'x'", writing any global (or a
+  field of a library table) raises "Attempt to modify a readonly table";
+* os/io/package/require/loadfile/dofile/print/setfenv/getfenv/newproxy/debug are gone;
+* ``redis.*`` (call, pcall, error_reply, status_reply, sha1hex, log, setresp, set_repl,
+  replicate_commands, breakpoint, debug, REDIS_VERSION, LOG_*, REPL_*), ``pcall`` turning
+  ``{err=...}`` tables into their message, Redis's ``math.random`` (rand48), and the
+  cjson, cmsgpack, bit and struct libraries (:mod:`durakv.scripting.libs`);
+* errors carry Redis's ``{err=..., source=..., line=...}`` shape (``__redis__err__handler``)
+  so the final reply reads ``ERR user_script:1: boom script: <sha>, on @user_script:1.``
+
+Python side: :meth:`LuaEngine.call_command` runs ``redis.call``/``pcall`` through the
+dispatcher with the script's session, and replies convert both ways with Redis's rules
+(RESP2 and, after ``redis.setresp(3)``, RESP3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from lupa import lua51
+
+from .. import dispatch
+from ..protocol import resp
+from ..protocol.resp import Resp2
+
+if TYPE_CHECKING:
+    from . import Scripting
+
+log = logging.getLogger("durakv")
+lua_type = lua51.lua_type
+
+REDIS_VERSION = b"7.0.15"
+REDIS_VERSION_NUM = 0x07000F
+
+_BOOT = r"""
+local py, libs = ...
+local B = _G  -- the real globals stay intact (lupa uses debug.traceback from them)
+local dbg = debug
+local rawget, rawset, setmetatable, getmetatable, type, error, tostring, select, unpack, xpcall, pcall, setfenv, loadstring, next =
+      rawget, rawset, setmetatable, getmetatable, type, error, tostring, select, unpack, xpcall, pcall, setfenv, loadstring, next
+
+-- S: the globals scripts see (through the read-only proxy P)
+local S = {}
+for _, k in ipairs({'xpcall', 'tostring', 'setmetatable', 'next', 'assert', 'tonumber', 'rawequal',
+                    'collectgarbage', 'getmetatable', 'rawset', 'type', 'select', 'unpack', 'gcinfo',
+                    'pairs', 'ipairs', 'error', 'rawget', '_VERSION'}) do
+  S[k] = B[k]
+end
+local function ro_error() error('Attempt to modify a readonly table', 2) end
+local function readonly(t)
+  return setmetatable({}, {__index = t, __newindex = ro_error, __metatable = false})
+end
+
+local function missing(t, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+
+-- the error handler (message handler of xpcall): Redis's __redis__err__handler, skipping
+-- durakv's own Lua frames (chunks named '=durakv')
+local unwrap = py.unwrap
+local function err_handler(err)
+  if type(err) == 'userdata' then
+    local v = unwrap(err)
+    if v ~= nil then err = v end
+  end
+  local level = 2
+  local i = dbg.getinfo(level, 'nSl')
+  while i and (i.what == 'C' or i.source == '=durakv') do
+    level = level + 1
+    i = dbg.getinfo(level, 'nSl')
+  end
+  if type(err) ~= 'table' then
+    err = {err = 'ERR ' .. tostring(err)}
+  end
+  if i then
+    err['source'] = i.source
+    err['line'] = i.currentline
+  end
+  return err
+end
+
+local function run(f, ...)
+  local ok, r = xpcall(f, err_handler)
+  return ok, r
+end
+
+local redis = {}
+redis.call = py.call_raise
+redis.pcall = py.call_noraise
+local push_error = py.push_error
+redis.error_reply = function(...)
+  local n = select('#', ...)
+  local e = ...
+  if n ~= 1 or type(e) ~= 'string' then return push_error('wrong number or type of arguments') end
+  if e:sub(1, 1) ~= '-' then e = '-' .. e end
+  return push_error(e)
+end
+redis.status_reply = function(...)
+  local n = select('#', ...)
+  local s = ...
+  if n ~= 1 or type(s) ~= 'string' then return push_error('wrong number or type of arguments') end
+  return {ok = s}
+end
+redis.sha1hex = py.sha1hex
+redis.log = py.log
+redis.setresp = py.setresp
+redis.set_repl = py.set_repl
+redis.replicate_commands = function() return true end
+redis.breakpoint = function() return false end
+redis.debug = function() end
+redis.acl_check_cmd = py.acl_check
+redis.REDIS_VERSION = py.version
+redis.REDIS_VERSION_NUM = py.version_num
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+
+-- pcall that turns {err=...} error tables into their message (luaRedisPcall)
+local function fix_pcall(ok, ...)
+  if ok then return true, ... end
+  local e = ...
+  if type(e) == 'userdata' then
+    local v = unwrap(e)
+    if v ~= nil then e = v end
+  end
+  if type(e) == 'table' then
+    local m = rawget(e, 'err')
+    if type(m) == 'string' then return false, m end
+  end
+  return false, e
+end
+local lua_pcall = pcall
+local function redis_pcall(f, ...) return fix_pcall(lua_pcall(f, ...)) end
+
+-- math.random/randomseed with Redis's rand48
+local math2 = {}
+for k, v in pairs(math) do math2[k] = v end
+math2.random = py.random
+math2.randomseed = py.randomseed
+
+local P  -- the protected environment scripts see
+local env_mt = {__index = nil, __newindex = ro_error, __metatable = false}
+
+local function fix_loadstring(s, name)
+  local f, e = loadstring(s, name)
+  if f then setfenv(f, P) end
+  return f, e
+end
+local function fix_load(fn, name)
+  local f, e = load(fn, name)
+  if f then setfenv(f, P) end
+  return f, e
+end
+
+S.redis = readonly(redis)
+S.pcall = redis_pcall
+S.loadstring = fix_loadstring
+S.load = fix_load
+S.math = readonly(math2)
+S.string = readonly(string)
+S.table = readonly(table)
+S.coroutine = readonly(coroutine)
+for name, lib in pairs(libs) do S[name] = readonly(lib) end
+setmetatable(S, {__index = missing, __newindex = ro_error})
+
+P = setmetatable({}, env_mt)
+env_mt.__index = S
+rawset(S, '_G', P)
+
+-- functions' load-time API: only register_function, log and versions (function_lua.c)
+local register = py.register_function
+local function make_load_api()
+  local r = {register_function = register, log = redis.log, setresp = redis.setresp,
+             REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+             LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3}
+  local api = {redis = readonly(setmetatable(r, {__index = missing}))}
+  return setmetatable(api, {__index = missing, __newindex = ro_error})
+end
+
+local function compile(code, chunkname)
+  local f, e = loadstring(code, chunkname)
+  if not f then return nil, e end
+  setfenv(f, P)
+  return f
+end
+
+local function set_args(keys, argv)
+  rawset(S, 'KEYS', keys)
+  rawset(S, 'ARGV', argv)
+end
+
+-- run library code with the load-time API visible instead of the globals
+local function load_library(f)
+  local saved = env_mt.__index
+  env_mt.__index = make_load_api()
+  local ok, e = xpcall(f, err_handler)
+  env_mt.__index = saved
+  return ok, e
+end
+
+local function call_function(f, keys, args)
+  local ok, r = xpcall(function() return f(keys, args) end, err_handler)
+  return ok, r
+end
+
+return {compile = compile, run = run, set_args = set_args, load_library = load_library,
+        call_function = call_function, env = P}
+"""
+
+
+def _rand48_next(state: list[int]) -> int:
+    x = (0x5DEECE66D * state[0] + 0xB) & 0xFFFFFFFFFFFF
+    state[0] = x
+    return x >> 17
+
+
+class LuaErr(Exception):
+    """Raised by Python functions called from Lua: becomes the Lua error ``value``.
+
+    ``value`` is an ``{err=...}`` table or a message (bytes).  Lupa hands the exception to
+    Lua as a userdata; the error handler and ``pcall`` unwrap it (``py.unwrap``).
+    """
+
+    def __init__(self, value: Any) -> None:
+        super().__init__(value if isinstance(value, bytes) else "lua error")
+        self.value = value
+
+
+def _unwrap(e: Any) -> Any:
+    if isinstance(e, LuaErr):
+        return e.value
+    if isinstance(e, BaseException):
+        return str(e).encode()
+    return None
+
+
+class LuaEngine:
+    """One Lua state with the sandbox and the redis API."""
+
+    def __init__(self, scripting: Scripting) -> None:
+        from . import libs
+
+        self.scripting = scripting
+        self.L = lua51.LuaRuntime(encoding=None, unpack_returned_tuples=True, register_eval=False,
+                                  register_builtins=False)
+        L = self.L
+        self.table_from = L.table_from
+        self.table = L.table
+        self.rand = [(0 << 16) | 0x330E]
+        self._register: Callable[..., Any] | None = None
+        py = L.table_from({
+            b"call_raise": self._lua_call_raise,
+            b"call_noraise": self._lua_call_noraise,
+            b"push_error": self.push_error,
+            b"unwrap": _unwrap,
+            b"sha1hex": self._lua_sha1hex,
+            b"log": self._lua_log,
+            b"setresp": self._lua_setresp,
+            b"set_repl": self._lua_set_repl,
+            b"random": self._lua_random,
+            b"randomseed": self._lua_randomseed,
+            b"register_function": self._lua_register,
+            b"acl_check": self._lua_acl_check,
+            b"version": REDIS_VERSION,
+            b"version_num": REDIS_VERSION_NUM,
+        })
+        lib_tables = libs.install(L, LuaErr)
+        boot = self._boot(py, lib_tables)
+        self.api = boot
+        self._compile = boot[b"compile"]
+        self._run = boot[b"run"]
+        self._set_args = boot[b"set_args"]
+        self._load_library = boot[b"load_library"]
+        self._call_function = boot[b"call_function"]
+
+    def _boot(self, py: Any, libs: Any) -> Any:
+        loader = self.L.eval("loadstring")
+        fn = loader(_BOOT.encode(), b"=durakv")
+        if isinstance(fn, tuple):
+            raise RuntimeError(f"Lua bootstrap failed: {fn[1]!r}")
+        return fn(py, libs)
+
+    def push_error(self, msg: bytes) -> Any:
+        """luaPushErrorBuff: ``-CODE text`` or ``text`` (code ERR) -> ``{err='CODE text'}``."""
+        if msg[:1] == b"-":
+            sp = msg.find(b" ")
+            if sp < 0:
+                code, text = b"ERR", msg[1:]
+            else:
+                code, text = msg[1:sp], msg[sp + 1:]
+        else:
+            code, text = b"ERR", msg
+        text = text.rstrip(b"\r\n")
+        return self.table_from({b"err": code + b" " + text})
+
+    # -- compile and run ----------------------------------------------------------------------
+    def compile(self, code: bytes, chunkname: bytes) -> tuple[Any, bytes | None]:
+        r = self._compile(code, chunkname)
+        if isinstance(r, tuple):
+            return None, r[1]
+        return r, None
+
+    def run_script(self, fn: Any, keys: list[bytes], argv: list[bytes]) -> tuple[bool, Any]:
+        tf = self.table_from
+        self._set_args(tf(keys), tf(argv))
+        return self._run(fn)
+
+    def run_function(self, fn: Any, keys: list[bytes], argv: list[bytes]) -> tuple[bool, Any]:
+        tf = self.table_from
+        return self._call_function(fn, tf(keys), tf(argv))
+
+    def load_library(self, fn: Any, register: Callable[..., Any]) -> tuple[bool, Any]:
+        self._register = register
+        try:
+            return self._load_library(fn)
+        finally:
+            self._register = None
+
+    # -- Python side of the redis API ------------------------------------------------------------
+    def _lua_register(self, *args: Any) -> None:
+        if self._register is None:
+            raise LuaErr(self.push_error(b"redis.register_function can only be called on FUNCTION LOAD command"))
+        err = self._register(*args)
+        if err is not None:
+            raise LuaErr(err)
+
+    def _lua_sha1hex(self, *args: Any) -> bytes:
+        if len(args) != 1:
+            raise LuaErr(self.push_error(b"wrong number of arguments"))
+        v = args[0]
+        if type(v) is not bytes:
+            v = _fmt_num(v) if type(v) in (int, float) else b""
+        return hashlib.sha1(v).hexdigest().encode()
+
+    def _lua_log(self, *args: Any) -> None:
+        if len(args) < 2:
+            raise LuaErr(self.push_error(b"redis.log() requires two arguments or more."))
+        level = args[0]
+        if type(level) not in (int, float) or type(level) is bool:
+            raise LuaErr(self.push_error(b"First argument must be a number (log level)."))
+        if level < 0 or level > 3:
+            raise LuaErr(self.push_error(b"Invalid debug level."))
+        parts = []
+        for v in args[1:]:
+            if type(v) is bytes:
+                parts.append(v)
+            elif type(v) in (int, float) and type(v) is not bool:
+                parts.append(b"%.14g" % v)
+        fn = (log.debug, log.info, log.info, log.warning)[int(level)]
+        fn("%s", b" ".join(parts).decode("utf-8", "replace"))
+
+    def _lua_setresp(self, *args: Any) -> None:
+        if len(args) != 1:
+            raise LuaErr(self.push_error(b"redis.setresp() requires one argument."))
+        v = args[0]
+        if type(v) is bytes:
+            try:
+                v = float(v)
+            except ValueError:
+                v = 0
+        if type(v) not in (int, float) or v not in (2, 3):
+            raise LuaErr(self.push_error(b"RESP version must be 2 or 3."))
+        run = self.scripting.current
+        if run is not None:
+            run.session.set_resp(int(v))
+
+    def _lua_set_repl(self, *args: Any) -> None:
+        if len(args) != 1:
+            raise LuaErr(self.push_error(b"redis.set_repl() requires two arguments."))
+        v = args[0]
+        if type(v) not in (int, float) or not 0 <= v <= 3:
+            raise LuaErr(self.push_error(b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."))
+
+    def _lua_random(self, *args: Any) -> float:
+        r = (_rand48_next(self.rand) % 0x7FFFFFFF) / 0x7FFFFFFF
+        if not args:
+            return r
+        if len(args) == 1:
+            u = _checkint(args[0], 1)
+            if u < 1:
+                raise LuaErr(b"bad argument #1 to 'random' (interval is empty)")
+            return float(math.floor(r * u) + 1)
+        if len(args) == 2:
+            lo = _checkint(args[0], 1)
+            u = _checkint(args[1], 2)
+            if lo > u:
+                raise LuaErr(b"bad argument #2 to 'random' (interval is empty)")
+            return float(math.floor(r * (u - lo + 1)) + lo)
+        raise LuaErr(b"wrong number of arguments")
+
+    def _lua_randomseed(self, seed: Any = None) -> None:
+        s = _checkint(seed, 1, "randomseed") & 0xFFFFFFFF
+        self.rand[0] = (s << 16) | 0x330E
+
+    def _args(self, args: tuple[Any, ...]) -> list[bytes] | None:
+        argv = []
+        for a in args:
+            t = type(a)
+            if t is bytes:
+                argv.append(a)
+            elif t is int:
+                argv.append(b"%d" % a)
+            elif t is float:
+                argv.append(_fmt_num(a))
+            else:
+                return None
+        return argv
+
+    def _lua_acl_check(self, *args: Any) -> bool:
+        if not args:
+            raise LuaErr(self.push_error(b"Please specify at least one argument for this redis lib call"))
+        argv = self._args(args)
+        if argv is None:
+            raise LuaErr(self.push_error(b"Lua redis lib command arguments must be strings or integers"))
+        spec = dispatch.resolve(argv)
+        if type(spec) is str:
+            raise LuaErr(self.push_error(b"Invalid command passed to redis.acl_check_cmd()"))
+        run = self.scripting.current
+        srv = self.scripting.ctx
+        if srv.acl is not None and run is not None and run.caller.user is not None:
+            return srv.acl.check(run.session, spec, argv) is None
+        return True
+
+    def _lua_call_raise(self, *args: Any) -> Any:
+        v, is_err = self._call(args)
+        if is_err:
+            raise LuaErr(v)
+        return v
+
+    def _lua_call_noraise(self, *args: Any) -> Any:
+        return self._call(args)[0]
+
+    def _call(self, args: tuple[Any, ...]) -> tuple[Any, bool]:
+        """redis.call / redis.pcall: (value, failed) — an ``{err=...}`` table when failing."""
+        run = self.scripting.current
+        if run is None:
+            return self.push_error(b"redis.call/pcall can only be called inside a script invocation"), True
+        if not args:
+            return self.push_error(b"Please specify at least one argument for this redis lib call"), True
+        argv = self._args(args)
+        if argv is None:
+            return self.push_error(b"Lua redis lib command arguments must be strings or integers"), True
+        spec = run.check_command(argv)
+        if type(spec) is bytes:
+            return self.push_error(spec), True
+        reply = run.execute(spec, argv)
+        if reply[0] == 45:  # '-'
+            return self.push_error(reply[:-2]), True
+        return self.reply_to_lua(reply, run.session.resp), False
+
+    # -- RESP -> Lua -------------------------------------------------------------------------
+    def reply_to_lua(self, data: bytes, proto: int) -> Any:
+        c = data[0]
+        if c == 58:  # ':'
+            return int(data[1:-2])
+        if c == 36:  # '$'
+            if data[1] == 45:
+                return False if proto == 2 else None
+            start = data.index(b"\r\n") + 2
+            return data[start:-2]
+        if c == 43:  # '+'
+            return self.table_from({b"ok": data[1:-2]})
+        v, _ = self._parse(data, 0, proto)
+        return v
+
+    def _parse(self, data: bytes, pos: int, proto: int) -> tuple[Any, int]:
+        c = data[pos]
+        end = data.index(b"\r\n", pos)
+        line = data[pos + 1 : end]
+        pos = end + 2
+        if c == 58:  # ':'
+            return int(line), pos
+        if c == 36 or c == 61:  # '$' bulk, '=' verbatim
+            n = int(line)
+            if n < 0:
+                return (False if proto == 2 else None), pos
+            s = data[pos : pos + n]
+            if c == 61:
+                return self.table_from({b"verbatim_string": self.table_from({b"format": s[:3], b"string": s[4:]})}), pos + n + 2
+            return s, pos + n + 2
+        if c == 43:  # '+'
+            return self.table_from({b"ok": line}), pos
+        if c == 45:  # '-'
+            return self.push_error(b"-" + line), pos
+        if c == 42 or c == 62 or c == 126:  # '*' array, '>' push, '~' set
+            n = int(line)
+            if n < 0:
+                return (False if proto == 2 else None), pos
+            items = []
+            for _ in range(n):
+                v, pos = self._parse(data, pos, proto)
+                items.append(v)
+            if c == 126:
+                t = self.table()
+                for it in items:
+                    t[it] = True
+                return self.table_from({b"set": t}), pos
+            t = self.table()
+            for i, it in enumerate(items, 1):
+                if it is not None:
+                    t[i] = it
+            return t, pos
+        if c == 37:  # '%' map
+            n = int(line)
+            t = self.table()
+            for _ in range(n):
+                k, pos = self._parse(data, pos, proto)
+                v, pos = self._parse(data, pos, proto)
+                if k is not None:
+                    t[k] = v
+            return self.table_from({b"map": t}), pos
+        if c == 95:  # '_' null
+            return None, pos
+        if c == 35:  # '#' boolean
+            return line == b"t", pos
+        if c == 44:  # ',' double
+            return self.table_from({b"double": float(line)}), pos
+        if c == 40:  # '(' big number
+            return self.table_from({b"big_number": line}), pos
+        raise ValueError(f"cannot convert reply {data[:20]!r}")
+
+    # -- Lua -> RESP -------------------------------------------------------------------------
+    def to_resp(self, v: Any, r: Resp2, script_resp: int) -> bytes:
+        t = type(v)
+        if t is bytes:
+            return b"$%d\r\n%s\r\n" % (len(v), v)
+        if t is int:
+            return resp.integer(v)
+        if t is float:
+            return resp.integer(_to_ll(v))
+        if t is bool:
+            if script_resp == 2:
+                return resp.ONE if v else r.null
+            return r.boolean(v)
+        if v is None:
+            return r.null
+        if lua_type(v) != "table":
+            return r.null
+        err = v[b"err"]
+        if type(err) is bytes:
+            return b"-" + _one_line(err) + b"\r\n"
+        ok = v[b"ok"]
+        if type(ok) is bytes:
+            return b"+" + _one_line(ok) + b"\r\n"
+        d = v[b"double"]
+        if type(d) in (int, float):
+            return r.double(float(d))
+        bn = v[b"big_number"]
+        if type(bn) is bytes:
+            return r.big_number(_one_line(bn))
+        vs = v[b"verbatim_string"]
+        if vs is not None and lua_type(vs) == "table":
+            fmt = vs[b"format"]
+            s = vs[b"string"]
+            if type(fmt) is bytes and type(s) is bytes:
+                return r.verbatim(s, fmt)
+        m = v[b"map"]
+        if m is not None and lua_type(m) == "table":
+            parts = []
+            for k, x in m.items():
+                parts.append(self.to_resp(k, r, script_resp) + self.to_resp(x, r, script_resp))
+            return r.map_header(len(parts)) + b"".join(parts)
+        st = v[b"set"]
+        if st is not None and lua_type(st) == "table":
+            parts = [self.to_resp(k, r, script_resp) for k in st.keys()]
+            return r.set_header(len(parts)) + b"".join(parts)
+        parts = []
+        i = 1
+        while True:
+            x = v[i]
+            if x is None:
+                break
+            parts.append(self.to_resp(x, r, script_resp))
+            i += 1
+        return b"*%d\r\n%s" % (len(parts), b"".join(parts))
+
+    def error_text(self, e: Any, funcname: bytes) -> bytes:
+        """The final error reply (without '-' and CRLF) for a failed script."""
+        if lua_type(e) != "table":
+            msg = e if type(e) is bytes else str(e).encode()
+            return b"ERR Error running script %s, %.100s" % (funcname, msg)
+        err = e[b"err"]
+        if type(err) is not bytes:
+            err = b""
+        out = err
+        src = e[b"source"]
+        line = e[b"line"]
+        if line is not None and src is not None:
+            out += b" script: %s, on %s:%d." % (funcname, src, int(line))
+        return _one_line(out)
+
+
+def _checkint(v: Any, n: int, fname: str = "random") -> int:
+    if type(v) in (int, float) and type(v) is not bool:
+        return int(v)
+    if type(v) is bytes:
+        try:
+            return int(float(v))
+        except ValueError:
+            pass
+    got = "no value" if v is None else ("string" if type(v) is bytes else lua_type(v) or "boolean")
+    raise LuaErr(f"bad argument #{n} to '{fname}' (number expected, got {got})".encode())
+
+
+def _fmt_num(f: float) -> bytes:
+    if f != f:
+        return b"nan"
+    if math.isinf(f):
+        return b"inf" if f > 0 else b"-inf"
+    return b"%.17g" % f
+
+
+def _to_ll(f: float) -> int:
+    if f != f or math.isinf(f) or f >= 9.2233720368547758e18 or f < -9.2233720368547758e18:
+        return -(1 << 63)
+    return int(f)
+
+
+def _one_line(b: bytes) -> bytes:
+    if b"\r" in b or b"\n" in b:
+        return b.replace(b"\r", b" ").replace(b"\n", b" ")
+    return b
