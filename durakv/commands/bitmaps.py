@@ -416,9 +416,15 @@ def _bitfield(c: Session, argv: list[bytes], readonly_cmd: bool) -> bytes:
     if not readonly and (changes or grown):
         db.set(key, bytes(buf), keep_ttl=True)
         ks = db.ks
-        ks.signal_modified(db, key)
         if changes:
+            ks.signal_modified(db, key)
+            ks.dirty += changes - 1  # Redis: server.dirty += changes
             ks.notify("$", "setbit", key, db.id)
+        else:
+            # only created/grown (every op FAILed): Redis counts no change, but the log
+            # must still create the key
+            ks.signal_modified(db, key, count=False)
+            c.propagate(list(argv))
     return b"".join(out)
 
 

@@ -21,7 +21,7 @@ from durakv.types.bitfield import (
     set_unsigned,
     to_int64,
 )
-from tests.commands.test_strings import _events, make_nonstring, run
+from tests.commands.test_strings import Harness, _events, make_nonstring, run
 from tests.support.procs import start_durakv, start_redis
 
 
@@ -379,3 +379,51 @@ def test_bitfield_arithmetic_unit():
     assert check_signed_overflow(120, 10, 8, OVERFLOW_WRAP) == (1, -126)
     assert check_signed_overflow(-(2**63), 0, 8, OVERFLOW_SAT) == (1, 127)  # Redis's wrap-around
     assert check_signed_overflow(3, 4, 8, OVERFLOW_SAT) == (0, 0)
+
+
+def _dirty(conn) -> int:
+    info = conn.call("INFO", "persistence")
+    for line in info.split(b"\r\n"):
+        if line.startswith(b"rdb_changes_since_last_save:"):
+            return int(line.split(b":")[1])
+    raise AssertionError("no rdb_changes_since_last_save in INFO")
+
+
+def test_dirty_counts_only_changes(pair):
+    """SETBIT/BITFIELD count changes only (and BITFIELD one per changed field), like Redis."""
+    cmds = [
+        ("SETBIT", "foo", "0", "0"), ("BITFIELD", "foo2", "SET", "i5", "0", "0"), ("SETBIT", "foo", "0", "0"),
+        ("BITFIELD", "foo2", "SET", "i5", "0", "0"), ("SETBIT", "foo", "0", "1"), ("SETBIT", "foo", "0", "1"),
+        ("BITFIELD", "foo2", "SET", "i5", "0", "1", "SET", "i5", "5", "3", "SET", "i5", "0", "1"),
+        ("BITFIELD", "foo3", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "9"), ("BITFIELD", "foo3", "GET", "u2", "0"),
+        ("MSET", "a", "1", "b", "2", "c", "3"), ("MSETNX", "a", "1"), ("SETRANGE", "a", "0", ""), ("APPEND", "a", ""),
+        ("GETEX", "a", "PERSIST"), ("BITOP", "AND", "d", "nokey"), ("SET", "a", "1", "NX"), ("LCS", "a", "b"),
+    ]
+    deltas = []
+    for conn in (pair.redis, pair.durakv):
+        got = []
+        for cmd in cmds:
+            before = _dirty(conn)
+            conn.call(*cmd)
+            got.append(_dirty(conn) - before)
+        deltas.append(got)
+    assert deltas[1] == deltas[0]
+    pair.check("EXISTS", "foo3")
+
+
+def test_bitmap_effects_replay():
+    """Bitmap writes are logged as themselves and replay to the same data."""
+    h = Harness()
+    for cmd in (("SETBIT", "b", "100", "1"), ("SETBIT", "b", "100", "1"), ("BITFIELD", "f", "OVERFLOW", "FAIL",
+                "INCRBY", "u2", "0", "9"), ("BITFIELD", "g", "SET", "i8", "#2", "-5", "INCRBY", "u4", "3", "20"),
+                ("BITOP", "XOR", "x", "b", "g"), ("BITOP", "AND", "x2", "nokey"), ("SET", "t", "v", "PX", "5000"),
+                ("SETBIT", "t", "1", "1")):
+        h(*cmd)
+    effects = h.effects()
+    assert [b"SETBIT", b"b", b"100", b"1"] in effects and effects.count([b"SETBIT", b"b", b"100", b"1"]) == 1
+    assert [b"BITFIELD", b"f", b"OVERFLOW", b"FAIL", b"INCRBY", b"u2", b"0", b"9"] in effects
+    r = Harness()
+    for argv in effects:
+        r(*argv)
+    assert r.ctx.ks.dbs[0].data == h.ctx.ks.dbs[0].data
+    assert r.ctx.ks.dbs[0].expires == h.ctx.ks.dbs[0].expires
