@@ -1,0 +1,166 @@
+"""Snapshots: SAVE/BGSAVE/BGREWRITEAOF/LASTSAVE/DEBUG RELOAD, the worker, automatic ones."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import redis
+
+from tests.support.procs import start_durakv
+from tests.support.raw import Raw
+
+
+def _wait_idle(r: redis.Redis, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        info = r.info("persistence")
+        if not info["rdb_bgsave_in_progress"] and not info["aof_rewrite_in_progress"] \
+                and not info.get("aof_rewrite_scheduled"):
+            return info
+        assert time.monotonic() < deadline, info
+        time.sleep(0.02)
+
+
+def test_command_replies_match_redis(pair):
+    pair.check("SAVE", "x")
+    pair.check("LASTSAVE", "x")
+    pair.check("BGREWRITEAOF", "x")
+    pair.check("BGSAVE", "x")
+    pair.check("BGSAVE", "SCHEDULE", "x")
+    pair.check("SAVE")
+    for raw in (pair.redis, pair.durakv):
+        _wait_idle(redis.Redis(port=raw.port))
+    pair.check("BGSAVE")
+    for raw in (pair.redis, pair.durakv):
+        _wait_idle(redis.Redis(port=raw.port))
+    pair.check("BGSAVE", "SCHEDULE")
+    for raw in (pair.redis, pair.durakv):
+        _wait_idle(redis.Redis(port=raw.port))
+    pair.check("BGREWRITEAOF")
+    for raw in (pair.redis, pair.durakv):
+        _wait_idle(redis.Redis(port=raw.port))
+
+
+def test_info_persistence_fields_in_redis_order(pair):
+    a = pair.redis.parsed("INFO", "persistence").decode().split("\r\n")
+    b = pair.durakv.parsed("INFO", "persistence").decode().split("\r\n")
+    names_a = [x.split(":")[0] for x in a if ":" in x]
+    names_b = [x.split(":")[0] for x in b if ":" in x]
+    last = names_a.index("module_fork_last_cow_size")
+    assert names_b[: last + 1] == names_a[: last + 1]
+
+
+def test_busy_and_scheduled_jobs(tmp_path):
+    p = start_durakv(workdir=str(tmp_path))
+    try:
+        r = redis.Redis(port=p.port)
+        raw = Raw(p.port)
+        r.set("k", "v")
+        assert raw.call("BGSAVE") == b"+Background saving started\r\n"
+        # the worker is a separate process that takes a while to start: still running
+        assert raw.call("BGSAVE") == b"-ERR Background save already in progress\r\n"
+        assert raw.call("SAVE") == b"-ERR Background save already in progress\r\n"
+        assert raw.call("BGREWRITEAOF") == b"+Background append only file rewriting scheduled\r\n"
+        info = r.info("persistence")
+        assert info["rdb_bgsave_in_progress"] == 1 and info["aof_rewrite_scheduled"] == 1
+        info = _wait_idle(r)
+        assert info["rdb_last_bgsave_status"] == "ok" and info["aof_rewrites"] == 1
+        assert raw.call("BGREWRITEAOF") == b"+Background append only file rewriting started\r\n"
+        assert raw.call("BGREWRITEAOF") == b"-ERR Background append only file rewriting already in progress\r\n"
+        assert raw.call("BGSAVE") == (b"-ERR Another child process is active (AOF?): can't BGSAVE right now. "
+                                      b"Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.\r\n")
+        assert raw.call("BGSAVE", "SCHEDULE") == b"+Background saving scheduled\r\n"
+        info = _wait_idle(r)
+        assert info["aof_rewrites"] == 2 and info["rdb_saves"] >= 3
+        raw.close()
+    finally:
+        p.stop()
+
+
+def test_bgsave_covers_the_log_and_restart_uses_it(tmp_path):
+    d = str(tmp_path)
+    p = start_durakv(workdir=d)
+    try:
+        r = redis.Redis(port=p.port)
+        for i in range(50):
+            r.set(f"k{i}", i)
+        r.rpush("l", *range(100))
+        before = r.lastsave()
+        assert r.bgsave()
+        info = _wait_idle(r)
+        assert os.path.exists(os.path.join(d, "dump.rdb"))
+        assert info["snapshot_seq"] == 51 and info["log_first_seq"] == 52
+        assert r.lastsave() >= before
+        assert not [n for n in os.listdir(os.path.join(d, "appendonlydir")) if n.startswith("log-0000000000000000000")]
+        r.set("after", "snapshot")
+        r.incr("k1")
+        p.kill9()
+        p.start()
+        r = redis.Redis(port=p.port)
+        assert r.get("k1") == b"2" and r.get("after") == b"snapshot" and r.get("k49") == b"49"
+        assert r.lrange("l", 0, -1) == [str(i).encode() for i in range(100)]
+        info = r.info("persistence")
+        assert info["rdb_last_load_keys_loaded"] == 51 and info["loading_records_replayed"] == 2
+    finally:
+        p.stop()
+
+
+def test_save_then_restart(tmp_path):
+    d = str(tmp_path)
+    p = start_durakv(workdir=d)
+    try:
+        r = redis.Redis(port=p.port)
+        r.set("a", "1", px=600000)
+        assert r.save()
+        assert r.info("persistence")["rdb_changes_since_last_save"] == 0
+        r.set("b", "2")
+        assert r.info("persistence")["rdb_changes_since_last_save"] == 1
+        p.kill9()
+        p.start()
+        r = redis.Redis(port=p.port)
+        assert r.mget("a", "b") == [b"1", b"2"]
+        assert 590000 < r.pttl("a") <= 600000
+    finally:
+        p.stop()
+
+
+def test_automatic_snapshot_when_the_log_grows(tmp_path):
+    d = str(tmp_path)
+    p = start_durakv("--auto-snapshot-log-bytes", "20kb", workdir=d)
+    try:
+        r = redis.Redis(port=p.port)
+        for i in range(200):
+            r.set(f"key{i}", "v" * 200)
+        deadline = time.monotonic() + 30
+        while r.info("persistence")["rdb_saves"] < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        info = _wait_idle(r)
+        assert info["log_bytes_since_snapshot"] < 20 * 1024
+        assert os.path.exists(os.path.join(d, "dump.rdb"))
+    finally:
+        p.stop()
+
+
+def test_save_points(tmp_path):
+    p = start_durakv("--save", "1 1", workdir=str(tmp_path))
+    try:
+        r = redis.Redis(port=p.port)
+        r.set("x", "1")
+        deadline = time.monotonic() + 10
+        while r.info("persistence")["rdb_saves"] < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        p.stop()
+
+
+def test_debug_reload(pair):
+    pair.check("SET", "a", "1")
+    pair.check("RPUSH", "l", "x", "y")
+    pair.check("DEBUG", "RELOAD")
+    pair.check("GET", "a")
+    pair.check("LRANGE", "l", "0", "-1")
+    pair.check("DEBUG", "RELOAD", "NOSAVE")
+    pair.check("LRANGE", "l", "0", "-1")
