@@ -426,9 +426,14 @@ class FileLog(Log):
         self._loop.call_soon(self.on_durable, seq)
 
     def set_policy(self, policy: str) -> None:
+        old = self.policy
         self.policy = policy
-        if policy == "always" and self._written > self._synced:
-            self._request_sync(self._written)
+        if policy == "always":
+            if self._written > self._synced:
+                self._request_sync(self._written)
+        elif old == "always" and self._written > self._synced:
+            # records waiting for their fsync count as durable under everysec/no
+            self._durable_soon(self._written)
 
     def tick(self) -> None:
         """Cron: under ``everysec`` start a background sync once a second."""
@@ -517,8 +522,7 @@ class FileLog(Log):
             return
         if target > self._synced:
             self._synced = target
-            if self.policy == "always":
-                self.on_durable(target)
+            self.on_durable(target)
 
     # -- introspection -----------------------------------------------------------------------
     def size_bytes(self) -> int:

@@ -172,9 +172,7 @@ async def _load_task(node: Node, fatal: bool) -> bool:
             sys.stderr.flush()
             logging.shutdown()
             os._exit(1)
-        ctx.loading = False
-        st.loading = False
-        ctx.ks.expire_allowed = True
+        # stay in the loading state: the keyspace is partial until a retry succeeds
         return False
     el = time.time() - t0
     st.last_load_seconds = el
