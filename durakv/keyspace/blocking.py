@@ -189,7 +189,12 @@ class Blocking:
                             if tracker is not None and not c.replaying:
                                 seq = tracker.write(c.effects, modified)
                         c.effects = None
-                        self._finish(w, reply, seq)
+                        # like Redis's unblocked_clients: the woken client's reply and the
+                        # rest of its pipeline are processed after this pass, not in it
+                        self._remove(w)
+                        conn = c.conn
+                        if conn is not None:
+                            asyncio.get_running_loop().call_soon(conn.unblock, reply, seq)
         finally:
             self._serving = False
 

@@ -1,0 +1,201 @@
+"""Blocking operations with several connections, run identically against redis-server and
+durakv; every reply a client observes must be byte-identical."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support.raw import Raw, encode
+
+
+class Client(Raw):
+    def send_cmd(self, *args: object) -> None:
+        self.send(encode(*args))
+
+    def pending(self, wait: float = 0.05) -> bytes:
+        """Whatever arrived within ``wait`` seconds (b'' if nothing)."""
+        self.sock.settimeout(wait)
+        try:
+            data = self.sock.recv(1 << 16)
+        except TimeoutError:
+            data = b""
+        finally:
+            self.sock.settimeout(10)
+        return data
+
+
+def both(redis_proc, durakv_proc, scenario, proto: int = 2) -> None:
+    outs = []
+    for proc in (redis_proc, durakv_proc):
+        admin = Raw(proc.port, proto)
+        admin.call("FLUSHALL")
+        admin.close()
+        outs.append(scenario(lambda port=proc.port: Client(port, proto)))
+    assert outs[1] == outs[0]
+
+
+PROTOS = pytest.mark.parametrize("proto", [2, 3])
+
+
+@PROTOS
+def test_blpop_woken_by_push(redis_proc, durakv_proc, proto):
+    def sc(new):
+        a, b = new(), new()
+        a.send_cmd("BLPOP", "k1", "k2", "0")
+        out = [a.pending()]
+        out.append(b.call("RPUSH", "k2", "x", "y"))
+        out.append(a.read_raw())
+        out.append(b.call("LRANGE", "k2", "0", "-1"))
+        return out
+
+    both(redis_proc, durakv_proc, sc, proto)
+
+
+@PROTOS
+def test_fifo_and_one_element_each(redis_proc, durakv_proc, proto):
+    def sc(new):
+        a, b, c = new(), new(), new()
+        a.send_cmd("BRPOP", "k", "0")
+        a.pending(0.02)
+        b.send_cmd("BLPOP", "k", "0")
+        b.pending(0.02)
+        out = [c.call("RPUSH", "k", "1")]
+        out.append(a.read_raw())
+        out.append(b.pending())
+        out.append(c.call("RPUSH", "k", "2", "3"))
+        out.append(b.read_raw())
+        out.append(c.call("LRANGE", "k", "0", "-1"))
+        return out
+
+    both(redis_proc, durakv_proc, sc, proto)
+
+
+@PROTOS
+def test_timeouts(redis_proc, durakv_proc, proto):
+    def sc(new):
+        a = new()
+        out = []
+        t = time.monotonic()
+        out.append(a.call("BLPOP", "k", "0.1"))
+        out.append(a.call("BLMOVE", "k", "d", "LEFT", "RIGHT", "0.05"))
+        out.append(a.call("BZPOPMIN", "z", "0.05"))
+        out.append(a.call("BLMPOP", "0.05", "1", "k", "LEFT"))
+        out.append(a.call("BZMPOP", "0.05", "2", "z", "y", "MAX"))
+        assert time.monotonic() - t >= 0.25
+        return out
+
+    both(redis_proc, durakv_proc, sc, proto)
+
+
+@PROTOS
+def test_push_inside_multi_wakes_after_exec(redis_proc, durakv_proc, proto):
+    def sc(new):
+        a, b = new(), new()
+        a.send_cmd("BLPOP", "k", "0")
+        a.pending(0.02)
+        out = [b.call("MULTI"), b.call("RPUSH", "k", "a", "b"), b.call("LPOP", "k"), b.call("EXEC")]
+        out.append(a.read_raw())
+        out.append(b.call("EXISTS", "k"))
+        return out
+
+    both(redis_proc, durakv_proc, sc, proto)
+
+
+@PROTOS
+def test_blmove_chain_and_pipeline_after_block(redis_proc, durakv_proc, proto):
+    def sc(new):
+        a, b, c = new(), new(), new()
+        a.send(encode("BLMOVE", "src", "dst", "RIGHT", "LEFT", "0") + encode("LLEN", "dst") + encode("PING"))
+        a.pending(0.02)
+        b.send_cmd("BRPOP", "dst", "0")
+        b.pending(0.02)
+        out = [c.call("RPUSH", "src", "v1")]
+        out.append(a.read_raw(3))
+        out.append(b.read_raw())
+        out.append(c.call("EXISTS", "src", "dst"))
+        return out
+
+    both(redis_proc, durakv_proc, sc, proto)
+
+
+@PROTOS
+def test_zset_blocking(redis_proc, durakv_proc, proto):
+    def sc(new):
+        a, b, c = new(), new(), new()
+        a.send_cmd("BZPOPMAX", "z1", "z2", "0")
+        a.pending(0.02)
+        b.send_cmd("BZMPOP", "0", "1", "z2", "MIN", "COUNT", "2")
+        b.pending(0.02)
+        out = [c.call("ZADD", "z2", "1", "a", "2", "b", "3", "c", "4", "d")]
+        out.append(a.read_raw())
+        out.append(b.read_raw())
+        out.append(c.call("ZRANGE", "z2", "0", "-1", "WITHSCORES"))
+        a.send_cmd("BLMPOP", "0", "2", "l1", "l2", "RIGHT", "COUNT", "5")
+        a.pending(0.02)
+        out.append(c.call("RPUSH", "l2", "x", "y"))
+        out.append(a.read_raw())
+        return out
+
+    both(redis_proc, durakv_proc, sc, proto)
+
+
+def test_wrong_type_keeps_waiting_and_rename_wakes(redis_proc, durakv_proc):
+    def sc(new):
+        a, c = new(), new()
+        a.send_cmd("BLPOP", "k", "0")
+        a.pending(0.02)
+        out = [c.call("SET", "k", "str"), a.pending(), c.call("DEL", "k")]
+        out.append(c.call("RPUSH", "tmp", "x"))
+        out.append(c.call("RENAME", "tmp", "k"))
+        out.append(a.read_raw())
+        return out
+
+    both(redis_proc, durakv_proc, sc)
+
+
+def test_disconnected_waiter_is_forgotten(redis_proc, durakv_proc):
+    def sc(new):
+        a, b, c = new(), new(), new()
+        a.send_cmd("BLPOP", "k", "0")
+        a.pending(0.02)
+        b.send_cmd("BLPOP", "k", "0")
+        b.pending(0.02)
+        a.close()
+        time.sleep(0.05)
+        out = [c.call("RPUSH", "k", "x")]
+        out.append(b.read_raw())
+        out.append(c.call("EXISTS", "k"))
+        return out
+
+    both(redis_proc, durakv_proc, sc)
+
+
+def test_many_blocked_clients_and_blocked_count(redis_proc, durakv_proc):
+    def sc(new):
+        clients = [new() for _ in range(30)]
+        for i, cl in enumerate(clients):
+            cl.send_cmd("BLPOP", f"k{i % 3}", "0")
+        time.sleep(0.05)
+        p = new()
+        out = []
+        for i in range(30):
+            out.append(p.call("RPUSH", f"k{i % 3}", f"v{i}"))
+        for cl in clients:
+            out.append(cl.read_raw())
+        return out
+
+    both(redis_proc, durakv_proc, sc)
+
+
+def test_woken_reply_is_logged_as_pop(durakv_proc):
+    """The pop done for a woken client is an effect: a replica of the log must agree."""
+    a, b = Client(durakv_proc.port), Client(durakv_proc.port)
+    a.call("FLUSHALL")
+    a.send_cmd("BLMOVE", "s", "d", "LEFT", "RIGHT", "0")
+    a.pending(0.02)
+    assert b.call("RPUSH", "s", "x", "y") == b":2\r\n"
+    assert a.read_raw() == b"$1\r\nx\r\n"
+    assert b.call("LRANGE", "d", "0", "-1") == b"*1\r\n$1\r\nx\r\n"
+    assert b.call("LRANGE", "s", "0", "-1") == b"*1\r\n$1\r\ny\r\n"
