@@ -138,6 +138,9 @@ async def _reopen_and_load(node: Node) -> None:
             log.exception("closing the failed log")
         for db in ctx.ks.dbs:
             db.clear()
+        flush = getattr(ctx.scripting, "flush_functions", None)
+        if flush is not None:
+            flush()
         try:
             lg = node.make_log()
         except Exception as e:
@@ -221,8 +224,10 @@ async def load_into(node: Node, st: LoadState) -> None:
             snap_seq = int(seq_text)
         else:
             snap_seq = lg.first_seq() - 1
-        if loader.functions and ctx.extras.get("load_functions") is not None:
-            ctx.extras["load_functions"](loader.functions)
+        if loader.functions:
+            from .snapshot import load_functions
+
+            load_functions(ctx, loader.functions)
         log.info("snapshot %s loaded: %d keys, covers log seq %d", path, loader.keys_loaded, snap_seq)
     st.snapshot_seq = snap_seq
     ctx.extras["snapshot_seq"] = snap_seq

@@ -67,6 +67,27 @@ def write_verified(path: str, pieces: Any, databases: int = 16) -> int:
     return size
 
 
+def functions_of(ctx: Any) -> list[bytes]:
+    """The function libraries' code (FUNCTION2 records of a snapshot)."""
+    sc = ctx.scripting
+    dump = getattr(sc, "dump_libraries", None)
+    return list(dump()) if dump is not None else []
+
+
+def load_functions(ctx: Any, codes: list[bytes]) -> None:
+    sc = ctx.scripting
+    load = getattr(sc, "load_library", None)
+    if load is None:
+        if codes:
+            log.warning("snapshot has %d function libraries but scripting is not available", len(codes))
+        return
+    for code in codes:
+        try:
+            load(code, replace=True)
+        except Exception as e:  # a library that does not load must not stop the node
+            log.error("cannot load a function library from the snapshot: %s", e)
+
+
 class SnapshotManager:
     """The node side: SAVE, BGSAVE jobs, automatic snapshots, INFO counters."""
 
@@ -100,8 +121,7 @@ class SnapshotManager:
         return self.job["kind"] if self.job is not None else None
 
     def _functions(self) -> list[bytes]:
-        dump = self.node.ctx.extras.get("dump_functions")
-        return list(dump()) if dump is not None else []
+        return functions_of(self.node.ctx)
 
     def _prepare(self) -> tuple[int, int, int]:
         """Append the open batch and close the log segment: (seq, log bytes, dirty) covered."""
@@ -299,9 +319,7 @@ class SnapshotManager:
         except rdb.RdbError as e:
             log.error("DEBUG RELOAD: %s", e)
             raise CommandError("ERR Error trying to load the RDB dump, check server logs.") from None
-        loadf = node.ctx.extras.get("load_functions")
-        if loadf is not None and loader.functions:
-            loadf(loader.functions)
+        load_functions(node.ctx, loader.functions)
 
     # -- INFO ------------------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:
@@ -359,9 +377,7 @@ def run_worker(directory: str, dbfilename: str, logdir: str, upto: int, database
             probe.dir = logdir
             first, _entries = FileLog._read_manifest(probe)
             snap_seq = first - 1
-        loadf = node.ctx.extras.get("load_functions")
-        if loadf is not None and loader.functions:
-            loadf(loader.functions)
+        load_functions(node.ctx, loader.functions)
     if snap_seq >= upto and have_snapshot:
         return {"seq": snap_seq, "skipped": True}
     last = snap_seq
@@ -374,8 +390,7 @@ def run_worker(directory: str, dbfilename: str, logdir: str, upto: int, database
         n += 1
     if last != upto:
         raise RuntimeError(f"log ends at seq {last}, the snapshot must cover up to {upto}")
-    dump = node.ctx.extras.get("dump_functions")
-    functions = list(dump()) if dump is not None else []
+    functions = functions_of(node.ctx)
     pieces = rdb.write_rdb(rdb.keyspace_items(ks), cfg, {b"durakv-seq": b"%d" % upto}, functions)
     size = write_verified(path, pieces, databases)
     return {"seq": upto, "records": n, "keys": ks.keycount(), "bytes": size}

@@ -96,6 +96,9 @@ def _content(r: redis.Redis, key: str):
     return t, None
 
 
+LIB = "#!lua name=mylib\nredis.register_function('myfunc', function(keys, args) return 'fn-ok' end)"
+
+
 def populate(r: redis.Redis) -> None:
     r.set("str", "hello")
     r.set("int", 12345)
@@ -125,6 +128,7 @@ def populate(r: redis.Redis) -> None:
     r.xack("stream", "g1", "1001-1")
     r.xdel("stream", "1100-1")
     r.execute_command("XGROUP", "CREATECONSUMER", "stream", "g2", "carol")
+    r.execute_command("FUNCTION", "LOAD", LIB)
     r2 = redis.Redis(port=r.connection_pool.connection_kwargs["port"], db=2)
     r2.set("in_db2", "two")
     r2.rpush("list_db2", "q")
@@ -234,6 +238,7 @@ def test_durakv_loads_a_redis_rdb(source, tmp_path):
                 assert _content(rr, b"__cmp") == _content(rr, key), key
                 assert abs(dk.pttl(key) - rr.pttl(key)) < 5000, key
             rr.delete("__cmp")
+        assert redis.Redis(port=dkp.port).fcall("myfunc", 0) == b"fn-ok"
         assert redis.Redis(port=dkp.port).info("persistence")["rdb_last_load_keys_loaded"] == sum(
             len(v) for v in keys.values())
     finally:
@@ -253,6 +258,7 @@ def test_redis_loads_a_durakv_rdb(source, tmp_path):
             for key in ks:
                 ttl = rr.pttl(key)
                 dk.restore(key, max(ttl, 0), rr.dump(key))
+        redis.Redis(port=dkp.port).function_load(LIB)
         assert redis.Redis(port=dkp.port).save()
     finally:
         dkp.stop()
@@ -267,6 +273,7 @@ def test_redis_loads_a_durakv_rdb(source, tmp_path):
     p2 = start_redis(workdir=d2)
     try:
         assert _all_keys(redis.Redis(port=p2.port)) == keys
+        assert redis.Redis(port=p2.port).fcall("myfunc", 0) == b"fn-ok"
         for db, ks in keys.items():
             a = redis.Redis(port=_p.port, db=db)
             b = redis.Redis(port=p2.port, db=db)
