@@ -304,7 +304,7 @@ def function_restore(c: Session, argv: list[bytes]) -> bytes:
 
     policy = b"append"
     if len(argv) > 4:
-        raise CommandError(errors.SYNTAX)
+        raise CommandError(errors.UNKNOWN_SUBCOMMAND_OR_ARITY.format(fmt_arg(argv[1]), "FUNCTION"))
     if len(argv) == 4:
         policy = argv[3].lower()
         if policy not in (b"flush", b"append", b"replace"):

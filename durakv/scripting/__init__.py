@@ -327,13 +327,19 @@ class _Registrar:
             if callback is None or lua_type(callback) != "function":
                 return _raise(err(b"redis.register_function must get a callback argument"))
             if description is not None and type(description) is not bytes:
-                return _raise(err(b"description argument given to redis.register_function must be a string"))
+                if type(description) in (int, float) and type(description) is not bool:
+                    description = b"%.14g" % description
+                else:
+                    return _raise(err(b"description argument given to redis.register_function must be a string"))
         elif len(args) == 2:
             name, callback = args
             if type(name) is not bytes:
                 return _raise(err(b"first argument to redis.register_function must be a string"))
             if lua_type(callback) != "function":
                 return _raise(err(b"second argument to redis.register_function must be a function"))
+        elif len(args) == 1:
+            return _raise(err(b"calling redis.register_function with a single argument is only applicable to "
+                              b"Lua table (representing named arguments)."))
         else:
             return _raise(err(b"wrong number of arguments to redis.register_function"))
         if not _NAME_RE.match(name):
@@ -399,6 +405,8 @@ def parse_function_shebang(code: bytes) -> tuple[bytes, bytes]:
         if not p:
             continue
         if p.startswith(b"name="):
+            if name is not None:
+                raise CommandError("ERR Invalid metadata value, name argument was given multiple times")
             name = p[5:]
         else:
             raise CommandError("ERR Invalid metadata value given: %s" % _s(p))
