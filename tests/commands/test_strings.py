@@ -818,3 +818,58 @@ def test_redis_py_api(r):
     r.mset({"x": "ohmytext", "y": "mynewtext"})
     assert r.lcs("x", "y") == b"mytext"
     assert r.lcs("x", "y", len=True) == 6
+
+
+# -- seeded random differential run over the whole string/bitmap group -------------------------
+def _random_command(rnd: random.Random) -> list[bytes]:
+    keys = [b"a", b"b", b"c", b"n", b"h"]
+    k, k2 = rnd.choice(keys), rnd.choice(keys)
+
+    def val() -> bytes:
+        return rnd.choice([b"", b"0", b"1", b"-1", b"12", b"1.5", b"abc", b"9223372036854775807", b"3.0e2", b" 1",
+                           rnd.randbytes(rnd.randint(0, 6)), b"x" * rnd.randint(0, 50)])
+
+    def num() -> bytes:
+        return rnd.choice([b"0", b"1", b"-1", b"5", b"-5", b"100", b"9223372036854775807", b"-9223372036854775808",
+                           b"abc", b"1.5", b"-0", b"01", b""])
+
+    def opts(getex: bool = False) -> list[bytes]:
+        out: list[bytes] = []
+        words = ["PERSIST", "EX", "PX", "EXAT", "PXAT", "foo"] + ([] if getex else ["NX", "XX", "GET", "KEEPTTL"])
+        for _ in range(rnd.randint(0, 3)):
+            w = rnd.choice(words)
+            out.append(w.encode())
+            if w in ("EX", "PX", "EXAT", "PXAT") and rnd.random() < 0.9:
+                out.append(rnd.choice([b"100000", b"0", b"-1", b"abc", b"99999999999999"]))
+        return out
+
+    makers = [
+        lambda: [b"SET", k, val(), *opts()], lambda: [b"GET", k], lambda: [b"GETEX", k, *opts(True)],
+        lambda: [b"GETDEL", k], lambda: [b"GETSET", k, val()], lambda: [b"MSET", k, val(), k2, val()],
+        lambda: [b"MSETNX", k, val(), k2, val()], lambda: [b"MGET", k, k2, b"zz"], lambda: [b"SETNX", k, val()],
+        lambda: [b"SETEX", k, rnd.choice([b"100", b"0", b"x"]), val()], lambda: [b"APPEND", k, val()],
+        lambda: [b"STRLEN", k], lambda: [b"GETRANGE", k, num(), num()],
+        lambda: [b"SETRANGE", k, rnd.choice([b"0", b"3", b"-1", b"10", b"x"]), val()], lambda: [b"INCR", k],
+        lambda: [b"DECRBY", k, num()], lambda: [b"INCRBY", k, num()],
+        lambda: [b"INCRBYFLOAT", k, rnd.choice([b"1.5", b"-0.1", b"1e3", b"abc", b"inf", b"3", b"0.000001"])],
+        lambda: [b"LCS", k, k2, *rnd.choice([[], [b"LEN"], [b"IDX"], [b"IDX", b"WITHMATCHLEN", b"MINMATCHLEN", b"1"]])],
+        lambda: [b"SETBIT", k, rnd.choice([b"0", b"7", b"13", b"-1", b"x"]), rnd.choice([b"0", b"1", b"2"])],
+        lambda: [b"GETBIT", k, rnd.choice([b"0", b"7", b"13", b"100"])],
+        lambda: [b"BITCOUNT", k, *rnd.choice([[], [num(), num()], [num(), num(), rnd.choice([b"BIT", b"BYTE", b"x"])]])],
+        lambda: [b"BITPOS", k, rnd.choice([b"0", b"1", b"2"]), *rnd.choice([[], [num()], [num(), num()], [num(), num(), b"BIT"]])],
+        lambda: [b"BITOP", rnd.choice([b"AND", b"OR", b"XOR", b"NOT"]), k, k2, *rnd.choice([[], [b"zz"]])],
+        lambda: [b"BITFIELD", k, rnd.choice([b"GET", b"SET", b"INCRBY"]), rnd.choice([b"u8", b"i5", b"u63", b"i64"]),
+                 rnd.choice([b"0", b"#1", b"9"]), num()],
+        lambda: [b"DEL", k], lambda: [b"EXISTS", k, k2],
+    ]
+    return rnd.choice(makers)()
+
+
+def test_random_differential(pair):
+    make_nonstring(pair, "h")
+    rnd = random.Random(2024 + pair.proto)
+    for _ in range(400):
+        argv = _random_command(rnd)
+        if argv[1] == b"h" and argv[0] in (b"DEL",):
+            continue  # keep one non-string key around
+        pair.check(*argv)
