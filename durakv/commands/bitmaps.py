@@ -210,8 +210,7 @@ def bitpos(c: Session, argv: list[bytes]) -> bytes:
     if start > end:
         return resp.NEG_ONE
     nbytes = end - start + 1
-    pos = _bitpos_scan(v, bit, start, end, nbytes, first_mask, last_mask)
-    pos, start, nbytes = pos
+    pos, start, nbytes = _bitpos_scan(v, bit, start, end, nbytes, first_mask, last_mask)
     if end_given and bit == 0 and pos == nbytes << 3:
         return resp.NEG_ONE
     if pos != -1:
