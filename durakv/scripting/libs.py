@@ -10,8 +10,8 @@ detection and error texts.  Small Lua shims (``_SHIMS``) handle what must run in
 
 from __future__ import annotations
 
-import json
 import math
+import re
 import struct as pystruct
 from typing import Any
 
@@ -189,9 +189,9 @@ def _controloptions(st: _Fmt, opt: str) -> bool:
     return False
 
 
-def _check_opt(opt: str) -> None:
+def _check_opt(opt: str, fname: str = "pack") -> None:
     if opt not in "bBhHlLTiIfdxsc":
-        raise _Err("invalid format option '%s'" % opt)
+        raise _Err("bad argument #1 to '%s' (invalid format option '%s')" % (fname, opt))
 
 
 def struct_pack(fmt: Any = None, *args: Any) -> bytes:
@@ -271,7 +271,7 @@ def struct_unpack(fmt: Any = None, data: Any = None, pos: Any = None) -> tuple[A
         st.i += 1
         if _controloptions(st, opt):
             continue
-        _check_opt(opt)
+        _check_opt(opt, "unpack")
         size = _optsize(st, opt)
         i += _gettoalign(i, st, opt, size)
         if size > len(data) or i > len(data) - size:
@@ -317,7 +317,7 @@ def struct_size(fmt: Any = None) -> int:
         st.i += 1
         if _controloptions(st, opt):
             continue
-        _check_opt(opt)
+        _check_opt(opt, "size")
         size = _optsize(st, opt)
         pos += _gettoalign(pos, st, opt, size)
         if opt == "s":
@@ -363,7 +363,7 @@ class _Cjson:
                     raise _Err("Cannot serialise, excessive nesting (%d)" % depth)
                 items = list(v.items())
                 n = _array_len(items)
-                if n >= 0:
+                if n > 0:
                     if n > 10 and n > len(items) * 2:
                         raise _Err("Cannot serialise table: excessively sparse array")
                     d = dict(items)
@@ -398,50 +398,201 @@ class _Cjson:
         if len(args) != 1:
             raise _Err("bad argument #1 to 'decode' (expected 1 argument)")
         s = args[0]
-        if type(s) in (int, float):
+        if type(s) in (int, float) and type(s) is not bool:
             s = b"%.14g" % s
         if type(s) is not bytes:
             raise _Err("bad argument #1 to 'decode' (string expected, got %s)" % (lua_type(s) or "boolean"))
+        return _JsonParser(self, s).parse()
+
+
+class _JsonParser:
+    """lua-cjson's decoder: tokens, Redis's error texts, strtod numbers."""
+
+    def __init__(self, cj: _Cjson, data: bytes) -> None:
+        self.cj = cj
+        self.L = cj.L
+        self.d = data
+        self.p = 0
+        self.depth = 0
+
+    def err(self, exp: str, tok: tuple[str, Any, int]) -> _Err:
+        found = tok[1] if tok[0] == "T_ERROR" else tok[0]
+        return _Err("Expected %s but found %s at character %d" % (exp, found, tok[2] + 1))
+
+    def token(self) -> tuple[str, Any, int]:
+        d = self.d
+        n = len(d)
+        p = self.p
+        while p < n and d[p] in b" \t\n\r":
+            p += 1
+        self.p = p
+        if p >= n:
+            return ("T_END", None, p)
+        ch = d[p]
+        single = {0x7B: "T_OBJ_BEGIN", 0x7D: "T_OBJ_END", 0x5B: "T_ARR_BEGIN", 0x5D: "T_ARR_END",
+                  0x3A: "T_COLON", 0x2C: "T_COMMA"}
+        if ch in single:
+            self.p = p + 1
+            return (single[ch], None, p)
+        if ch == 0x22:
+            return self.string(p)
+        if ch == 0x2D or 0x30 <= ch <= 0x39:
+            return self.number(p)
+        if d.startswith(b"true", p):
+            self.p = p + 4
+            return ("T_BOOLEAN", True, p)
+        if d.startswith(b"false", p):
+            self.p = p + 5
+            return ("T_BOOLEAN", False, p)
+        if d.startswith(b"null", p):
+            self.p = p + 4
+            return ("T_NULL", None, p)
+        low = d[p:p + 3].lower()
+        if low in (b"inf", b"nan"):
+            return self.number(p)
+        return ("T_ERROR", "invalid token", p)
+
+    def number(self, p: int) -> tuple[str, Any, int]:
+        m = _STRTOD.match(self.d, p)
+        if not m or m.end() == p:
+            return ("T_ERROR", "invalid number", p)
+        text = m.group(0)
         try:
-            obj = json.loads(s.decode("utf-8", "surrogateescape"), parse_constant=_bad_constant)
-        except (ValueError, RecursionError) as e:
-            raise _Err(_cjson_decode_error(s, e)) from None
-        return self._to_lua(obj, 0)
+            if b"x" in text.lower():
+                neg = text.startswith(b"-")
+                v: Any = float(int(text.lstrip(b"+-"), 16)) * (-1 if neg else 1)
+            else:
+                v = float(text)
+        except ValueError:
+            return ("T_ERROR", "invalid number", p)
+        self.p = m.end()
+        if v == int(v) and abs(v) < 2**53:
+            v = int(v)
+        return ("T_NUMBER", v, p)
 
-    def _to_lua(self, obj: Any, depth: int) -> Any:
-        if isinstance(obj, str):
-            return obj.encode("utf-8", "surrogateescape")
-        if obj is None:
-            return self.null
-        if isinstance(obj, bool):
-            return obj
-        if isinstance(obj, int):
-            return float(obj) if abs(obj) >= 1 << 53 else obj
-        if isinstance(obj, float):
-            return obj
-        depth += 1
-        if depth > self.max_depth:
-            raise _Err("Found too many nested data structures (%d) at character 1" % depth)
-        t = self.L.table()
-        if isinstance(obj, list):
-            for i, x in enumerate(obj, 1):
-                t[i] = self._to_lua(x, depth)
-        else:
-            for k, x in obj.items():
-                t[k.encode("utf-8", "surrogateescape")] = self._to_lua(x, depth)
-        return t
+    def string(self, p: int) -> tuple[str, Any, int]:
+        d = self.d
+        n = len(d)
+        i = p + 1
+        out = bytearray()
+        while True:
+            if i >= n:
+                self.p = i
+                return ("T_ERROR", "unexpected end of string", p)
+            ch = d[i]
+            if ch == 0x22:
+                break
+            if ch == 0x5C:
+                if i + 1 >= n:
+                    self.p = i
+                    return ("T_ERROR", "unexpected end of string", p)
+                e = d[i + 1]
+                simple = {0x22: b'"', 0x5C: b"\\", 0x2F: b"/", 0x62: b"\b", 0x66: b"\f", 0x6E: b"\n",
+                          0x72: b"\r", 0x74: b"\t"}
+                if e in simple:
+                    out += simple[e]
+                    i += 2
+                    continue
+                if e == 0x75:
+                    cp, i2 = self.unicode(i)
+                    if cp is None:
+                        self.p = i
+                        return ("T_ERROR", "invalid unicode escape code", p)
+                    out += chr(cp).encode("utf-8", "surrogatepass")
+                    i = i2
+                    continue
+                self.p = i
+                return ("T_ERROR", "invalid escape code", p)
+            out.append(ch)
+            i += 1
+        self.p = i + 1
+        return ("T_STRING", bytes(out), p)
+
+    def unicode(self, i: int) -> tuple[int | None, int]:
+        d = self.d
+        h = d[i + 2:i + 6]
+        if len(h) != 4 or not all(c in b"0123456789abcdefABCDEF" for c in h):
+            return None, i
+        cp = int(h, 16)
+        i += 6
+        if 0xD800 <= cp <= 0xDBFF:
+            if d[i:i + 2] != b"\\u":
+                return None, i
+            h2 = d[i + 2:i + 6]
+            if len(h2) != 4 or not all(c in b"0123456789abcdefABCDEF" for c in h2):
+                return None, i
+            lo = int(h2, 16)
+            if not 0xDC00 <= lo <= 0xDFFF:
+                return None, i
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00)
+            i += 6
+        elif 0xDC00 <= cp <= 0xDFFF:
+            return None, i
+        return cp, i
+
+    def parse(self) -> Any:
+        tok = self.token()
+        v = self.value(tok)
+        tok = self.token()
+        if tok[0] != "T_END":
+            raise self.err("the end", tok)
+        return v
+
+    def descend(self, tok: tuple[str, Any, int]) -> None:
+        self.depth += 1
+        if self.depth > self.cj.max_depth:
+            raise _Err("Found too many nested data structures (%d) at character %d" % (self.depth, tok[2] + 1))
+
+    def value(self, tok: tuple[str, Any, int]) -> Any:
+        t = tok[0]
+        if t == "T_STRING" or t == "T_NUMBER" or t == "T_BOOLEAN":
+            return tok[1]
+        if t == "T_NULL":
+            return self.cj.null
+        if t == "T_OBJ_BEGIN":
+            self.descend(tok)
+            tbl = self.L.table()
+            tok = self.token()
+            if tok[0] == "T_OBJ_END":
+                self.depth -= 1
+                return tbl
+            while True:
+                if tok[0] != "T_STRING":
+                    raise self.err("object key string", tok)
+                key = tok[1]
+                tok = self.token()
+                if tok[0] != "T_COLON":
+                    raise self.err("colon", tok)
+                tbl[key] = self.value(self.token())
+                tok = self.token()
+                if tok[0] == "T_OBJ_END":
+                    self.depth -= 1
+                    return tbl
+                if tok[0] != "T_COMMA":
+                    raise self.err("comma or object end", tok)
+                tok = self.token()
+        if t == "T_ARR_BEGIN":
+            self.descend(tok)
+            tbl = self.L.table()
+            tok = self.token()
+            if tok[0] == "T_ARR_END":
+                self.depth -= 1
+                return tbl
+            i = 1
+            while True:
+                tbl[i] = self.value(tok)
+                i += 1
+                tok = self.token()
+                if tok[0] == "T_ARR_END":
+                    self.depth -= 1
+                    return tbl
+                if tok[0] != "T_COMMA":
+                    raise self.err("comma or array end", tok)
+                tok = self.token()
+        raise self.err("value", tok)
 
 
-def _bad_constant(name: str) -> Any:
-    raise ValueError("Expected value but found invalid token")
-
-
-def _cjson_decode_error(s: bytes, e: Exception) -> str:
-    pos = getattr(e, "pos", 0) or 0
-    stripped = s.strip()
-    if not stripped:
-        return "Expected value but found T_END at character %d" % (len(s) + 1)
-    return "Expected value but found invalid token at character %d" % (pos + 1)
+_STRTOD = re.compile(rb"[+-]?(?:0[xX][0-9a-fA-F]+|inf(?:inity)?|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)", re.I)
 
 
 _JSON_ESC = {0x22: b'\\"', 0x5C: b"\\\\", 0x2F: b"\\/", 0x08: b"\\b", 0x0C: b"\\f", 0x0A: b"\\n",
@@ -482,7 +633,7 @@ class _Msgpack:
 
     def pack(self, *args: Any) -> bytes:
         if not args:
-            raise _Err("MessagePack pack needs input.")
+            raise _Err("bad argument #0 to 'pack' (MessagePack pack needs input.)")
         out = bytearray()
         for a in args:
             self._enc(a, out, 0)
@@ -659,7 +810,16 @@ def _mp_int(v: int, out: bytearray) -> None:
 _SHIMS = r"""
 local bit, struct, cjson, cmsgpack = ...
 cjson.null = newproxy(false)
-return {bit = bit, struct = struct, cjson = cjson, cmsgpack = cmsgpack}, cjson.null
+local dbg = debug
+-- luaL_where(L, 1) as seen from a library function: the position in the calling script
+local function where()
+  local i = dbg.getinfo(3, 'Sl')
+  if i and i.currentline and i.currentline > 0 then
+    return i.short_src .. ':' .. i.currentline .. ': '
+  end
+  return ''
+end
+return {bit = bit, struct = struct, cjson = cjson, cmsgpack = cmsgpack}, cjson.null, where
 """
 
 
@@ -681,12 +841,26 @@ def install(L: Any, _err_cls: Any = None) -> Any:
     def cj_decode(*a: Any) -> Any:
         return holder[0].decode(*a)
 
+    where_box: list[Any] = []
+
+    def wrap(f: Any) -> Any:
+        def w(*a: Any) -> Any:
+            try:
+                return f(*a)
+            except _Err as e:
+                raise LuaErr(where_box[0]() + e.value) from None
+        return w
+
+    def tbl(d: dict[bytes, Any]) -> Any:
+        return L.table_from({k: wrap(f) for k, f in d.items()})
+
     loader = L.eval("loadstring")
-    libs, null = _load(loader, _SHIMS)(
-        L.table_from(_mk_bit()),
-        L.table_from({b"pack": struct_pack, b"unpack": struct_unpack, b"size": struct_size}),
-        L.table_from({b"encode": cj_encode, b"decode": cj_decode}),
-        L.table_from({b"pack": mp.pack, b"unpack": mp.unpack}),
+    libs, null, where = _load(loader, _SHIMS)(
+        tbl(_mk_bit()),
+        tbl({b"pack": struct_pack, b"unpack": struct_unpack, b"size": struct_size}),
+        tbl({b"encode": cj_encode, b"decode": cj_decode}),
+        tbl({b"pack": mp.pack, b"unpack": mp.unpack}),
     )
+    where_box.append(where)
     holder.append(_Cjson(L, null))
     return libs
