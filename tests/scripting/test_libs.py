@@ -1,0 +1,66 @@
+"""The Lua libraries (cjson, bit, struct, cmsgpack) against redis-server, byte for byte."""
+
+from __future__ import annotations
+
+import pytest
+
+CASES = [
+    ('EVAL', 'return cjson.encode({1,2,3})', 0),
+    ('EVAL', 'return cjson.encode({a=1})', 0),
+    ('EVAL', 'return cjson.encode({})', 0),
+    ('EVAL', 'return cjson.encode(\'a/b"c\\n\')', 0),
+    ('EVAL', 'return cjson.encode({1.5, 0.1, 1e20, -3, true, false})', 0),
+    ('EVAL', 'return cjson.encode({[1]=1,[3]=3})', 0),
+    ('EVAL', 'return cjson.encode({[1]=1,[30]=3})', 0),
+    ('EVAL', 'return cjson.encode({a={b={c={1,2}}}})', 0),
+    ('EVAL', 'return cjson.encode(cjson.null)', 0),
+    ('EVAL', 'return cjson.encode(nil)', 0),
+    ('EVAL', 'return cjson.encode(function() end)', 0),
+    ('EVAL', 'return cjson.encode(1/0)', 0),
+    ('EVAL', 'return cjson.encode({[true]=1})', 0),
+    ('EVAL', 'return cjson.encode()', 0),
+    ('EVAL', "return cjson.encode({x='\\1\\127'})", 0),
+    ('EVAL', "return cjson.encode({name='x', tags={'a','b'}, n=5})", 0),
+    ('EVAL', 'local t = cjson.decode(\'[1,2,{"a":null}]\'); return {t[1], t[2], type(t[3].a)}', 0),
+    ('EVAL', 'local t = cjson.decode(\'{"a":1.5,"b":"x"}\'); return {tostring(t.a), t.b}', 0),
+    ('EVAL', 'return cjson.decode(\'"\\\\u00e9"\')', 0),
+    ('EVAL', "return cjson.decode('bad')", 0),
+    ('EVAL', "return cjson.decode('')", 0),
+    ('EVAL', "return cjson.decode('[1,2')", 0),
+    ('EVAL', 'return cjson.decode(\'{"a":1}\').a', 0),
+    ('EVAL', "return cjson.decode('123')", 0),
+    ('EVAL', "return cjson.decode('true')", 0),
+    ('EVAL', 'return cjson.encode(cjson.decode(\'{"a":[1,2,3],"b":{"c":"d"}}\'))', 0),
+    ('EVAL', 'return bit.band(0xff, 0x0f)', 0),
+    ('EVAL', 'return {bit.tobit(0xffffffff), bit.tobit(2^32+5), bit.bnot(0), bit.bor(1,2,4), bit.bxor(5,3)}', 0),
+    ('EVAL', 'return {bit.lshift(1, 31), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.rol(0x12345678, 8), bit.ror(0x12345678, 8)}', 0),
+    ('EVAL', 'return {bit.tohex(255), bit.tohex(-1), bit.tohex(255, 2), bit.tohex(255, -4), bit.bswap(0x12345678)}', 0),
+    ('EVAL', "return bit.band('x')", 0),
+    ('EVAL', "return bit.tobit(1.5) .. ' ' .. bit.tobit(2.5) .. ' ' .. bit.tobit(-1.5)", 0),
+    ('EVAL', "return struct.pack('>I2', 258)", 0),
+    ('EVAL', "return struct.pack('<i4d', -2, 1.5)", 0),
+    ('EVAL', "return {struct.unpack('>I2', '\\1\\2')}", 0),
+    ('EVAL', "return {struct.unpack('<i4', struct.pack('<i4', -7))}", 0),
+    ('EVAL', "return struct.size('>I2i4d')", 0),
+    ('EVAL', "return struct.pack('s', 'abc')", 0),
+    ('EVAL', "return {struct.unpack('s', 'ab\\0cd')}", 0),
+    ('EVAL', "return struct.pack('c3', 'abcdef')", 0),
+    ('EVAL', "return struct.pack('!4 b i', 1, 2)", 0),
+    ('EVAL', "return struct.pack('z', 1)", 0),
+    ('EVAL', "return {struct.unpack('>I4', 'ab')}", 0),
+    ('EVAL', 'return cmsgpack.pack({1,2,3})', 0),
+    ('EVAL', 'return cmsgpack.pack({a=1})', 0),
+    ('EVAL', "return cmsgpack.pack('abc', 1.5, -1, 300, -300, 70000, true, false, nil)", 0),
+    ('EVAL', 'return cmsgpack.pack(0.1)', 0),
+    ('EVAL', "return cmsgpack.pack(string.rep('x', 40))", 0),
+    ('EVAL', "return {cmsgpack.unpack(cmsgpack.pack(1, 'a', {1,2}))}", 0),
+    ('EVAL', 'local t = cmsgpack.unpack(cmsgpack.pack({a=5})); return t.a', 0),
+    ('EVAL', "return cmsgpack.unpack('\\205')", 0),
+    ('EVAL', 'return cmsgpack.pack()', 0),
+    ('EVAL', 'return cmsgpack.pack(2^40, -2^40)', 0),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[str(i) for i in range(len(CASES))])
+def test_library_case(pair, case):
+    pair.check(*case)
