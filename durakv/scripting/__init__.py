@@ -146,6 +146,9 @@ class Scripting:
         self.session.authenticated = True
         self.session.kind = "lua"
         self.session.name = b""
+        from .busy import BusyGuard
+
+        self.busy = BusyGuard(self)
 
     # -- scripts -------------------------------------------------------------------------------
     @staticmethod
@@ -278,15 +281,6 @@ class Scripting:
     def dump_libraries(self) -> list[bytes]:
         """The code of every library (for snapshots and FUNCTION DUMP)."""
         return [lib.code for lib in self.libraries.values()]
-
-    @property
-    def busy(self) -> Any:
-        from .busy import BusyGuard
-
-        guard = self.__dict__.get("_busy")
-        if guard is None:
-            guard = self.__dict__["_busy"] = BusyGuard(self)
-        return guard
 
 
 class _Registrar:

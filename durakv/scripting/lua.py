@@ -207,12 +207,23 @@ local function load_library(f)
   return ok, e
 end
 
-local function call_function(f, keys, args)
+local function run_with(f, nkeys, ...)
+  local all = {...}
+  rawset(S, 'KEYS', {unpack(all, 1, nkeys)})
+  rawset(S, 'ARGV', {unpack(all, nkeys + 1, select('#', ...))})
+  local ok, r = xpcall(f, err_handler)
+  return ok, r
+end
+
+local function call_function(f, nkeys, ...)
+  local all = {...}
+  local keys = {unpack(all, 1, nkeys)}
+  local args = {unpack(all, nkeys + 1, select('#', ...))}
   local ok, r = xpcall(function() return f(keys, args) end, err_handler)
   return ok, r
 end
 
-return {compile = compile, run = run, set_args = set_args, load_library = load_library,
+return {compile = compile, run = run, run_with = run_with, set_args = set_args, load_library = load_library,
         call_function = call_function, env = P}
 """
 
@@ -278,6 +289,7 @@ class LuaEngine:
         self.api = boot
         self._compile = boot[b"compile"]
         self._run = boot[b"run"]
+        self._run_with = boot[b"run_with"]
         self._set_args = boot[b"set_args"]
         self._load_library = boot[b"load_library"]
         self._call_function = boot[b"call_function"]
@@ -310,13 +322,10 @@ class LuaEngine:
         return r, None
 
     def run_script(self, fn: Any, keys: list[bytes], argv: list[bytes]) -> tuple[bool, Any]:
-        tf = self.table_from
-        self._set_args(tf(keys), tf(argv))
-        return self._run(fn)
+        return self._run_with(fn, len(keys), *keys, *argv)
 
     def run_function(self, fn: Any, keys: list[bytes], argv: list[bytes]) -> tuple[bool, Any]:
-        tf = self.table_from
-        return self._call_function(fn, tf(keys), tf(argv))
+        return self._call_function(fn, len(keys), *keys, *argv)
 
     def load_library(self, fn: Any, register: Callable[..., Any]) -> tuple[bool, Any]:
         self._register = register
