@@ -218,6 +218,8 @@ class Keyspace:
         self.on_expired: Callable[[int, bytes], None] = lambda dbid, key: None
         self.notify: Callable[[str, str, bytes, int], None] = lambda t, e, k, d: None
         self.on_touch: Callable[[int, bytes | None], None] | None = None
+        # memory accounting (keyspace/memory.py): a key's value may have changed size
+        self.on_size: Callable[[Database, bytes], None] | None = None
         self.touch_access: Callable[[Database, bytes], None] = lambda db, key: None
         # SWAPDB happened (blocked clients may now be served): wired by the blocking layer
         self.on_swap: Callable[[int, int], None] | None = None
@@ -240,6 +242,8 @@ class Keyspace:
                     c.dirty_cas = True
         if self.on_touch is not None:
             self.on_touch(db.id, key)
+        if self.on_size is not None:
+            self.on_size(db, key)
 
     def signal_flush(self, dbid: int) -> None:
         """A whole database (or all, dbid == -1) is about to be emptied: FLUSHDB/FLUSHALL.
