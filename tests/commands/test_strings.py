@@ -873,3 +873,35 @@ def test_random_differential(pair):
         if argv[1] == b"h" and argv[0] in (b"DEL",):
             continue  # keep one non-string key around
         pair.check(*argv)
+
+
+def test_restart_keeps_absolute_ttls(tmp_path):
+    """After kill -9 and recovery from the log, relative TTLs were logged as absolute times."""
+    node = start_durakv("--appendfsync", "always", workdir=str(tmp_path))
+    try:
+        c = Raw(node.port)
+        for cmd in (("SET", "a", "1", "EX", "1000"), ("SETEX", "b", "500", "v"), ("PSETEX", "c", "400000", "v"),
+                    ("SET", "d", "v"), ("GETEX", "d", "EX", "300"), ("SET", "e", "v", "PX", "200000"),
+                    ("GETEX", "e", "PERSIST"), ("INCRBYFLOAT", "f", "10.5"), ("INCRBYFLOAT", "f", "0.1"),
+                    ("SET", "g", "5", "PX", "100000"), ("INCRBYFLOAT", "g", "1"), ("SET", "h", "v", "EXAT", "1")):
+            assert not c.call(*cmd).startswith(b"-"), cmd
+        keys = "abcdefgh"
+        before = [(c.call("GET", k), c.call("PTTL", k)) for k in keys]
+        t_before = time.monotonic()
+        c.close()
+        node.kill9()
+        time.sleep(0.3)  # long enough that a TTL restarted at recovery would show
+        node.start()
+        c = Raw(node.port)
+        after = [(c.call("GET", k), c.call("PTTL", k)) for k in keys]
+        elapsed_ms = (time.monotonic() - t_before) * 1000
+        c.close()
+    finally:
+        node.stop()
+    for (v0, t0), (v1, t1) in zip(before, after, strict=True):
+        assert v1 == v0
+        ms0, ms1 = int(t0[1:-2]), int(t1[1:-2])
+        if ms0 < 0:
+            assert ms1 == ms0
+        else:  # the deadline did not move: the TTL shrank by the time that passed
+            assert abs((ms0 - ms1) - elapsed_ms) < 400, (ms0, ms1, elapsed_ms)
