@@ -214,10 +214,27 @@ def _zadd(c: Session, argv: list[bytes], incr: bool) -> bytes:
     added = updated = processed = 0
     score = 0.0
     d = z.d
+    batch = None
+    if d is None and elements > 1:
+        # several pairs on a compact zset: work on a dict, pack once at the end
+        batch = d = dict(z.items())
     for k in range(elements):
         m = argv[i + 1 + 2 * k]
         score = scores[k]
         cur = d.get(m) if d is not None else z.score(m)
+        if batch is not None:
+            if cur is not None:
+                if nx or (lt and score >= cur) or (gt and score <= cur):
+                    continue
+                processed += 1
+                if score != cur:
+                    batch[m] = score
+                    updated += 1
+            elif not xx:
+                batch[m] = score
+                added += 1
+                processed += 1
+            continue
         if cur is not None:
             if nx:
                 continue
@@ -240,6 +257,8 @@ def _zadd(c: Session, argv: list[bytes], incr: bool) -> bytes:
             d = z.d
             added += 1
             processed += 1
+    if batch is not None and (added or updated):
+        z.replace_all(batch, me, mv, True)
     if added or updated:
         ks = db.ks
         ks.signal_modified(db, key)

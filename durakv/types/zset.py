@@ -335,6 +335,19 @@ class ZSet:
         self.lp = _pack(ms, ss)
         return new
 
+    def replace_all(self, d: dict[bytes, float], max_entries: int, max_value: int, compact: bool) -> None:
+        """Set the whole content from a member -> score dict: compact if ``compact`` and it
+        fits the limits, else the big encoding."""
+        if compact and len(d) <= max_entries and all(len(m) <= max_value for m in d):
+            pairs = sorted([(s, m) for m, s in d.items()])
+            self.lp = _pack([m for _, m in pairs], [s for s, _ in pairs])
+            self.d = None
+            self.sl = None
+        else:
+            self.lp = None
+            self.d = d
+            self.sl = SortedPairs([(s, m) for m, s in d.items()])
+
     def remove_many(self, members: list[bytes]) -> int:
         d = self.d
         n = 0
