@@ -905,3 +905,47 @@ def test_restart_keeps_absolute_ttls(tmp_path):
             assert ms1 == ms0
         else:  # the deadline did not move: the TTL shrank by the time that passed
             assert abs((ms0 - ms1) - elapsed_ms) < 400, (ms0, ms1, elapsed_ms)
+
+
+def _hits_misses(conn) -> list[bytes]:
+    info = conn.call("INFO", "stats")
+    return [line for line in info.split(b"\r\n") if line.startswith((b"keyspace_hits:", b"keyspace_misses:"))]
+
+
+def test_keyspace_hits_and_misses(pair):
+    """Reads count hits/misses (lookupKeyRead), writes do not (lookupKeyWrite), as in Redis."""
+    for conn in (pair.redis, pair.durakv):
+        conn.call("CONFIG", "RESETSTAT")
+    run(pair, """
+        SET k v
+        SET k v GET
+        SET k2 v GET
+        SET k v NX
+        GET k
+        GET nokey
+        MGET k nokey k2
+        INCR i
+        INCRBYFLOAT f 1
+        APPEND k x
+        SETRANGE k 0 y
+        STRLEN k
+        GETRANGE k 0 1
+        GETEX k
+        GETDEL k
+        GETDEL k
+        GETSET g v
+        MSETNX a 1
+        SETNX g v
+        SETEX e 10 v
+        LCS g nokey
+        SETBIT b 1 1
+        GETBIT b 1
+        GETBIT nokey 1
+        BITCOUNT b
+        BITPOS b 1
+        BITOP AND d b nokey
+        BITFIELD b GET u8 0
+        BITFIELD b SET u8 0 1
+        BITFIELD_RO nokey GET u8 0
+    """)
+    assert _hits_misses(pair.durakv) == _hits_misses(pair.redis)
