@@ -60,19 +60,19 @@ def setbit(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
     v = _string(c, key, True)
     byte = offset >> 3
-    grown = False
-    if v is None:
-        v = bytes(byte + 1)
-        grown = True
-    elif len(v) <= byte:
-        v = v + bytes(byte + 1 - len(v))
-        grown = True
-    old = v[byte]
+    olen = 0 if v is None else len(v)
+    grown = byte >= olen
+    old = 0 if grown else v[byte]  # type: ignore[index]
     shift = 7 - (offset & 7)
     bitval = (old >> shift) & 1
     if grown or bitval != on:
-        nb = (old & ~(1 << shift)) | (on << shift)
-        db.set(key, v[:byte] + bytes((nb,)) + v[byte + 1 :], keep_ttl=True)
+        nb = bytes(((old & ~(1 << shift)) | (on << shift),))
+        if grown:  # zero-pad up to the byte (one copy of the old value)
+            new = b"".join((v or b"", bytes(byte - olen), nb))
+        else:  # one copy: the joined parts are views of the old value
+            mv = memoryview(v)  # type: ignore[arg-type]
+            new = b"".join((mv[:byte], nb, mv[byte + 1 :]))
+        db.set(key, new, keep_ttl=True)
         ks = db.ks
         ks.signal_modified(db, key)
         ks.notify("$", "setbit", key, db.id)

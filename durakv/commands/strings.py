@@ -405,9 +405,10 @@ def setrange(c: Session, argv: list[bytes]) -> bytes:
             return resp.integer(olen)
         _check_len(c, offset, vlen)
         if offset > olen:
-            new = v + b"\0" * (offset - olen) + value
-        else:
-            new = v[:offset] + value + v[offset + vlen :]
+            new = b"".join((v, bytes(offset - olen), value))
+        else:  # one copy: the joined parts are views of the old value
+            mv = memoryview(v)
+            new = b"".join((mv[:offset], value, mv[offset + vlen :]))
         db.set(key, new, keep_ttl=True)
     ks = db.ks
     ks.signal_modified(db, key)
