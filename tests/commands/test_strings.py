@@ -562,32 +562,32 @@ def _poll_gone(pair, key: str, limit: float = 2.0) -> None:
 def test_ttl_semantics(pair):
     """Which commands set, keep or clear a TTL, observed through expiry."""
     run(pair, """
-        SET px v PX 60
-        PSETEX psx 60 v
-        SET keep v PX 60
+        SET px v PX 300
+        PSETEX psx 300 v
+        SET keep v PX 300
         SET keep v2 KEEPTTL
-        SET clear v PX 60
+        SET clear v PX 300
         SET clear v2
-        SET gs v PX 60
+        SET gs v PX 300
         GETSET gs v2
-        SET inc 1 PX 60
+        SET inc 1 PX 300
         INCR inc
-        SET app a PX 60
+        SET app a PX 300
         APPEND app b
-        SET rng abc PX 60
+        SET rng abc PX 300
         SETRANGE rng 1 X
-        SET flt 1 PX 60
+        SET flt 1 PX 300
         INCRBYFLOAT flt 1.5
         SET gex v
-        GETEX gex PX 60
-        SET per v PX 60
+        GETEX gex PX 300
+        SET per v PX 300
         GETEX per PERSIST
-        SET ms v PX 60
+        SET ms v PX 300
         MSET ms v2
-        SET nx v PX 60
+        SET nx v PX 300
         SET nx v2 NX
     """)
-    time.sleep(0.07)
+    time.sleep(0.32)  # past every deadline (a TTL kept by mistake would fire)
     for key in ("px", "psx", "keep", "gs", "inc", "app", "rng", "flt", "gex", "per", "ms", "nx", "clear"):
         if key in ("clear", "gs", "per", "ms"):
             pair.check("GET", key)
