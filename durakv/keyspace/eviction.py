@@ -231,6 +231,7 @@ def install(node: Node) -> None:
 
         ctx.rng = random.Random()
     cfg = node.config
+    ctx.extras.setdefault("cron", []).append(memory.cron_exact_pass)
     cfg.watch("maxmemory", lambda v: _apply_maxmemory(ctx))
     cfg.watch("maxmemory-policy", lambda v: _apply_policy(ctx))
     _apply_policy(ctx)

@@ -9,11 +9,14 @@ Design (cheap on the write path, no per-key metadata):
   internal containers, elements sampled like Redis's MEMORY USAGE SAMPLES).
 * ``used_memory`` = a constant startup figure + the dict tables of every database
   (``sys.getsizeof`` of ``data``/``expires``/``access``, O(1)) + for each database its key
-  count times an average entry size (key + value), re-sampled when the key count moved
-  by more than 1/16 or every 100 ms + client buffers.  Changes in key counts (writes,
-  deletes, evictions) are therefore reflected immediately and exactly in proportion, value
-  growth within 100 ms.  Tracks the process's real RSS growth within a few percent for
-  uniform data (tests/keyspace/test_eviction.py checks it).
+  keys and values: databases of up to 2000 keys are measured exactly (at most every 10 ms);
+  bigger ones keep the last measurement and extrapolate it by the change in key count.
+  A measurement is the background exact pass (``cron_exact_pass``: every key, ~3 ms of
+  each cron tick) or, when the key count moved by more than 1/8 since the last one, a
+  stratified sample of 64 keys over the whole dict (one C-level pass).  Writes, deletes
+  and evictions are reflected at once through the key count; growth of existing values
+  at the next measurement.  Loading uniform data it tracks the process's RSS growth
+  within a few percent (tests/keyspace/test_eviction.py checks it).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+from collections import deque
 from typing import Any
 
 STARTUP_BYTES = 880_000  # what an empty node reports (Redis 7.0 reports ~870 KB)
@@ -61,7 +65,7 @@ def _generic(o: Any, samples: int, depth: int) -> int:
     size = sys.getsizeof(o)
     if depth > 4:
         return size
-    if t is dict:
+    if isinstance(o, dict):
         n = len(o)
         if n:
             it = itertools.islice(o.items(), samples if samples > 0 else n)
@@ -71,7 +75,7 @@ def _generic(o: Any, samples: int, depth: int) -> int:
                 cnt += 1
             size += tot * n // cnt
         return size
-    if t in (list, tuple, set, frozenset) or hasattr(o, "__iter__") and t.__module__ == "collections":
+    if isinstance(o, (list, tuple, set, frozenset, deque)):
         n = len(o)
         if n:
             tot = cnt = 0
@@ -106,52 +110,154 @@ def key_usage(db: Any, key: bytes, samples: int = 5) -> int | None:
 
 
 class _DbSample:
-    __slots__ = ("count", "avg", "t")
+    """Per-database accounting state."""
+
+    __slots__ = ("data", "csizes", "ctotal", "dirty", "stotal", "scount", "t", "pos", "ptotal",
+                 "pcount")
 
     def __init__(self) -> None:
-        self.count = -1
-        self.avg = 0
+        self.data: Any = None  # the dict measured (FLUSHDB replaces it)
+        self.csizes: dict[bytes, int] = {}  # container key -> measured entry size
+        self.ctotal = 0
+        self.dirty: set[bytes] = set()  # container keys changed since measured
+        self.stotal = 0  # string entries: bytes when last measured ...
+        self.scount = -1  # ... and their count then
         self.t = 0.0
+        self.pos = 0  # background exact pass over string entries
+        self.ptotal = 0
+        self.pcount = 0
 
 
-def _db_avg(srv: Any, db: Any, st: _DbSample, now: float) -> int:
-    n = len(db.data)
-    if n == 0:
-        st.count = 0
-        return 0
-    if st.count > 0 and now - st.t < 0.1 and abs(n - st.count) * 16 <= st.count:
-        return st.avg
+_SAMPLE = 64
+_SMALL_DB = 2000  # databases up to this size have their strings measured exactly
+_CRON_BUDGET_S = 0.003  # time per cron tick for the background exact pass
+
+
+def _entry_size(key: bytes, v: Any) -> int:
+    return bytes_size(len(key)) + value_size(v)
+
+
+def _str_entry(key: bytes, v: bytes) -> int:
+    return ((_BYTES_HDR + len(key) + 15) & ~15) + ((_BYTES_HDR + len(v) + 15) & ~15)
+
+
+def _sync(st: _DbSample, db: Any) -> None:
+    """Re-measure the containers changed since the last call."""
     data = db.data
-    k = 32
-    if n <= k:
-        it = iter(data.items())
-    else:
-        start = srv.rng.randrange(0, n - k) if srv.rng is not None else 0
-        start = min(start, 20_000)  # bounded skip cost
-        it = itertools.islice(data.items(), start, start + k)
-    tot = cnt = 0
-    for key, v in it:
-        tot += bytes_size(len(key)) + value_size(v)
-        cnt += 1
-    st.avg = tot // cnt if cnt else 0
-    st.count = n
-    st.t = now
-    return st.avg
+    if st.data is not data:
+        st.data = data
+        st.csizes = {}
+        st.ctotal = 0
+        st.dirty = {k for k, v in data.items() if type(v) is not bytes} if data else set()
+        st.scount = -1
+        st.pos = st.ptotal = st.pcount = 0
+    if st.dirty:
+        csizes = st.csizes
+        tot = st.ctotal
+        for key in st.dirty:
+            v = data.get(key)
+            old = csizes.pop(key, 0)
+            tot -= old
+            if v is not None and type(v) is not bytes:
+                n = _entry_size(key, v)
+                csizes[key] = n
+                tot += n
+        st.ctotal = tot
+        st.dirty = set()
+
+
+def _strings_bytes(srv: Any, db: Any, st: _DbSample, now: float) -> int:
+    data = db.data
+    nstr = len(data) - len(st.csizes)
+    if nstr <= 0:
+        return 0
+    if len(data) <= _SMALL_DB:
+        if st.scount != nstr or now - st.t > 0.01:
+            st.stotal = sum(_str_entry(k, v) for k, v in data.items() if type(v) is bytes)
+            st.scount = nstr
+            st.t = now
+        return st.stotal
+    if st.scount <= 0 or abs(nstr - st.scount) * 8 > st.scount:
+        # no usable measurement: a stratified sample over the whole dict (one C-level pass)
+        step = len(data) // _SAMPLE
+        start = srv.rng.randrange(step) if srv.rng is not None else 0
+        tot = cnt = 0
+        for k in itertools.islice(data, start, None, step):
+            v = data[k]
+            if type(v) is bytes:
+                tot += _str_entry(k, v)
+                cnt += 1
+        if not cnt:
+            return nstr * 96
+        st.stotal = tot * nstr // cnt
+        st.scount = nstr
+        st.t = now
+        return st.stotal
+    return st.stotal + (nstr - st.scount) * st.stotal // st.scount
+
+
+def _states(srv: Any) -> list[_DbSample]:
+    states = srv.extras.get("_mem_samples")
+    if states is None or len(states) != len(srv.ks.dbs):
+        states = srv.extras["_mem_samples"] = [_DbSample() for _ in srv.ks.dbs]
+        by_db = {id(db): st for db, st in zip(srv.ks.dbs, states)}
+
+        def on_size(db: Any, key: bytes) -> None:
+            st = by_db.get(id(db))
+            if st is not None and (type(db.data.get(key)) is not bytes or key in st.csizes):
+                st.dirty.add(key)
+
+        srv.ks.on_size = on_size
+    return states
+
+
+def cron_exact_pass(node: Any) -> None:
+    """Background correction of big databases' string figure: measure every string entry,
+    a few ms per cron tick; a completed pass replaces the extrapolated figure."""
+    srv = node.ctx
+    clock = srv.clock
+    deadline = clock.monotonic() + _CRON_BUDGET_S
+    for db, st in zip(srv.ks.dbs, _states(srv)):
+        data = db.data
+        n = len(data)
+        if n <= _SMALL_DB or st.data is not data:
+            st.pos = st.ptotal = st.pcount = 0
+            continue
+        while st.pos < n:
+            if clock.monotonic() >= deadline:
+                return
+            take = min(5000, n - st.pos)
+            tot = cnt = 0
+            for key in itertools.islice(data, st.pos, st.pos + take):
+                v = data[key]
+                if type(v) is bytes:
+                    tot += _str_entry(key, v)
+                    cnt += 1
+            st.ptotal += tot
+            st.pcount += cnt
+            st.pos += take
+        nstr = n - len(st.csizes)
+        if st.pcount and nstr > 0:
+            st.stotal = st.ptotal * nstr // st.pcount
+            st.scount = nstr
+            st.t = clock.monotonic()
+        st.pos = st.ptotal = st.pcount = 0
 
 
 def used_memory(srv: Any) -> int:
     """The node's memory figure for INFO and maxmemory (see the module docstring)."""
-    states = srv.extras.get("_mem_samples")
-    if states is None or len(states) != len(srv.ks.dbs):
-        states = srv.extras["_mem_samples"] = [_DbSample() for _ in srv.ks.dbs]
+    states = _states(srv)
     now = srv.clock.monotonic()
     total = STARTUP_BYTES
     getsize = sys.getsizeof
     for db, st in zip(srv.ks.dbs, states):
         data = db.data
         if not data:
+            if st.data is not data:
+                _sync(st, db)
             continue
-        total += getsize(data) + len(data) * _db_avg(srv, db, st, now)
+        _sync(st, db)
+        total += getsize(data) + st.ctotal + _strings_bytes(srv, db, st, now)
         if db.expires:
             total += getsize(db.expires) + len(db.expires) * 8
         if db.access:
