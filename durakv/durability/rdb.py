@@ -1114,15 +1114,71 @@ class Loader:
         if ver < 1 or ver > RDB_VERSION + 2:
             raise RdbError(f"{path}: can't handle RDB format version {ver}")
         self.version = ver
+        data = bytes(data)
+        ndata = len(data)
         r = Reader(data, path)
         r.pos = 9
         ks = self.ks
         dbs = ks.dbs
         db = dbs[0]
         expire: int | None = None
+        batch = 0
+        dd = db.data
+        loaded = self.keys_loaded
         while True:
-            self.pos = r.pos
-            op = r.byte()
+            p = r.pos
+            if p >= ndata:
+                raise r.fail("unexpected end of data")
+            op = data[p]
+            r.pos = p + 1
+            if op < OP_FUNCTION2:
+                p = r.pos
+                b = data[p] if p < ndata else 0xFF
+                if b < 0x80:  # the key has a plain 6/14-bit length: parse it inline (hot path)
+                    if b < 0x40:
+                        p += 1
+                        n = b
+                    else:
+                        n = ((b & 0x3F) << 8) | data[p + 1]
+                        p += 2
+                    key = data[p:p + n]
+                    p += n
+                    if op == T_STRING and p < ndata and data[p] < 0x80:
+                        b = data[p]
+                        if b < 0x40:
+                            p += 1
+                            n = b
+                        else:
+                            n = ((b & 0x3F) << 8) | data[p + 1]
+                            p += 2
+                        value = data[p:p + n]
+                        p += n
+                        if p > ndata:
+                            raise r.fail("unexpected end of data")
+                        r.pos = p
+                    else:
+                        if p > ndata:
+                            raise r.fail("unexpected end of data")
+                        r.pos = p
+                        value = decode_value(r, op, self.lim)
+                else:
+                    key = r.string()
+                    value = decode_value(r, op, self.lim)
+                if expire is not None and self.skip_expired and self.now_ms is not None and expire < self.now_ms:
+                    self.keys_expired += 1
+                else:
+                    dd[key] = value
+                    if expire is not None:
+                        db.set_expire(key, expire)
+                    loaded += 1
+                expire = None
+                batch += 1
+                if batch >= 1024:
+                    batch = 0
+                    self.pos = r.pos
+                    self.keys_loaded = loaded
+                    yield None
+                continue
             if op == OP_EOF:
                 break
             if op == OP_SELECTDB:
@@ -1130,6 +1186,7 @@ class Loader:
                 if dbid >= len(dbs):
                     raise r.fail(f"FATAL: Data file was created with a Redis server configured to handle more than {len(dbs)} databases")
                 db = dbs[dbid]
+                dd = db.data
                 continue
             if op == OP_RESIZEDB:
                 r.len()
@@ -1158,17 +1215,8 @@ class Loader:
                 raise r.fail("pre-release function format (7.0 rc) is not supported")
             if op == OP_MODULE_AUX:
                 raise r.fail("module auxiliary data is not supported")
-            key = r.string()
-            value = decode_value(r, op, self.lim)
-            if expire is not None and self.skip_expired and self.now_ms is not None and expire < self.now_ms:
-                self.keys_expired += 1
-            else:
-                db.data[key] = value
-                if expire is not None:
-                    db.set_expire(key, expire)
-                self.keys_loaded += 1
-            expire = None
-            yield None
+            raise r.fail(f"unknown opcode {op}")
+        self.keys_loaded = loaded
         if ver >= 5:
             end = r.pos
             tail = r.raw(8)
