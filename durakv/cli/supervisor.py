@@ -44,6 +44,9 @@ def nats_server_binary() -> str:
 
 
 def durakv_server_cmd() -> list[str]:
+    override = os.environ.get("DURAKV_SERVER_CMD")  # another build of the server (tests, dev)
+    if override:
+        return override.split()
     exe = shutil.which("durakv-server", path=os.path.dirname(sys.executable))
     if exe:
         return [exe]

@@ -355,12 +355,20 @@ class Replication:
             return
         log.warning("stepping down as primary of shard %d: %s", self.shard, self.ctx.write_refused)
         self.log.step_down()
+        self._fresh_tracker()
         self.state = REPLICA
         self.ctx.role = "slave"
         self.ctx.loading = True
         self.failover_state = "no-failover"
         self.fail_waiters()
         self._start_resync()
+
+    def _fresh_tracker(self) -> None:
+        """Forget the old term's pending batches: reads must not wait for records that
+        will never commit."""
+        node = self.node
+        if node.loop is not None:
+            node.attach_log(self.log, node.loop.call_soon)
 
     # -- planned failover ----------------------------------------------------------------
     def start_failover(self, target: str | None, timeout_ms: int, force: bool) -> None:
@@ -416,6 +424,7 @@ class Replication:
             sseq = await fut
             log.info("handed shard %d over to %s (epoch %d, record %d)", self.shard, pick[0], epoch, sseq)
             lg.step_down()
+            self._fresh_tracker()
             self.state = REPLICA
             self.epoch = epoch
             self.leader_id, self.leader_addr = pick

@@ -146,7 +146,7 @@ def server_cmd() -> list[str]:
 
 
 class Node:
-    """One durakv-server of the shard (restartable with the same id, port and dir)."""
+    """One durakv-server of the shard, started at once (restartable: same id, port, dir)."""
 
     def __init__(self, nats_url: str, node_id: str, lease_ms: int, workdir: str, *extra: str) -> None:
         self.id = node_id
@@ -195,15 +195,22 @@ class Shard:
         self.dir = tempfile.mkdtemp(prefix="durakv-repl-")
         self.nats = NatsCluster(os.path.join(self.dir, "nats"))
         self.lease_ms = lease_ms
-        self.nodes = [Node(self.nats.url, f"n{i}", lease_ms, self.dir, *extra) for i in range(n)]
+        self.n = n
+        self.extra = extra
+        self.nodes: list[Node] = []
 
     def start(self) -> None:
-        self.nats.start()
-        for nd in self.nodes:
-            nd.start()
-        for nd in self.nodes:
-            nd.wait_ready()
-        self.wait_primary()
+        try:
+            self.nats.start()
+            # Node() starts its process
+            self.nodes = [Node(self.nats.url, f"n{i}", self.lease_ms, self.dir, *self.extra)
+                          for i in range(self.n)]
+            for nd in self.nodes:
+                nd.wait_ready()
+            self.wait_primary()
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         for nd in self.nodes:
@@ -213,7 +220,8 @@ class Shard:
                 pass
             nd.stop()
         self.nats.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if os.environ.get("DURAKV_KEEP_TEST_DIRS") is None:
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def primary(self) -> Node | None:
         for nd in self.nodes:
