@@ -235,6 +235,19 @@ class FileLog(Log):
                     os.fsync(f.fileno())
             segs.append(Segment(name, fseq, last, end))
         self.segments = segs
+        if had_manifest:
+            # segments a truncation dropped from the manifest but did not get to delete
+            listed = {s.name for s in segs}
+            first_listed = segs[0].first if segs else first
+            for n in os.listdir(self.dir):
+                if n.startswith("log-") and n.endswith(".seg") and n not in listed:
+                    try:
+                        stale = int(n[4:-4]) < first_listed
+                    except ValueError:
+                        continue
+                    if stale:
+                        log.info("removing log segment %s (covered by a snapshot)", n)
+                        os.unlink(self._path(n))
         if segs:
             self._last = segs[-1].last
             if self._first < segs[0].first:

@@ -910,11 +910,18 @@ def decode_value(r: Reader, t: int, lim: Limits) -> Any:
         return List(items)
     if t == T_LIST:
         n = r.len()
+        if not n:
+            raise r.fail("empty list")
         return List([r.string() for _ in range(n)])
     if t == T_LIST_ZIPLIST:
-        return List(ziplist_parse(r.string()))
+        items = ziplist_parse(r.string())
+        if not items:
+            raise r.fail("empty list")
+        return List(items)
     if t == T_SET:
         n = r.len()
+        if not n:
+            raise r.fail("empty set")
         members = [r.string() for _ in range(n)]
         s = Set(members)
         from ..types.set import is_int_member
@@ -923,6 +930,8 @@ def decode_value(r: Reader, t: int, lim: Limits) -> Any:
         return s
     if t == T_SET_INTSET:
         vals = intset_parse(r.string())
+        if not vals:
+            raise r.fail("empty intset")
         s = Set(b"%d" % v for v in vals)
         s.intset = len(vals) <= lim.intset
         return s
@@ -944,6 +953,8 @@ def decode_value(r: Reader, t: int, lim: Limits) -> Any:
         return Hash.from_pairs(pairs, lim.hash_entries, lim.hash_value)
     if t in (T_ZSET, T_ZSET_2):
         n = r.len()
+        if not n:
+            raise r.fail("empty zset")
         zitems = []
         for _ in range(n):
             m = r.string()

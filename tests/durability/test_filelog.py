@@ -233,3 +233,22 @@ def test_write_error_fails_the_log(tmp_path):
     lg2 = FileLog(d)  # the partial record was cut; the log is whole
     assert lg2.last_seq() == 1 and lg2.torn_cut is None
     lg2.close()
+
+
+def test_segments_left_by_an_interrupted_truncation_are_removed(tmp_path):
+    d = str(tmp_path)
+    lg = FileLog(d, policy="no")
+    lg.append(b"a")
+    lg.rotate()
+    lg.append(b"b")
+    lg.close()
+    old = os.path.join(d, seg_name(1))
+    data = open(old, "rb").read()
+    lg = FileLog(d, policy="no")
+    lg.truncate_before(2)
+    lg.close()
+    with open(old, "wb") as f:  # as if the crash came between manifest write and unlink
+        f.write(data)
+    lg = FileLog(d)
+    assert not os.path.exists(old) and lg.first_seq() == 2 and list(lg.read(1)) == [(2, b"b")]
+    lg.close()

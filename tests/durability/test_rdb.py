@@ -195,6 +195,11 @@ def test_restore_errors_match_redis(pair):
     body = b"\x63\x03bar" + struct.pack("<H", 10)
     bad = body + struct.pack("<Q", crcmod.crc64(body))
     pair.check("RESTORE", "foo3", "0", bad)
+    for empty in (b"\x02\x00", b"\x01\x00", b"\x05\x00", b"\x04\x00", b"\x12\x00"):
+        body = empty + struct.pack("<H", 10)
+        pair.check("RESTORE", "empty", "0", body + struct.pack("<Q", crcmod.crc64(body)))
+    body = b"\x00\x03bar" + struct.pack("<H", 11)  # a newer RDB version
+    pair.check("RESTORE", "newer", "0", body + struct.pack("<Q", crcmod.crc64(body)))
     pair.check("RESTORE", "foo", "0", good, "REPLACE", "IDLETIME", "10")
     pair.check("GET", "foo")
     pair.check("RESTORE", "foo4", "0", good, "FREQ", "5", "ABSTTL")
