@@ -93,8 +93,20 @@ class Evictor:
                     self.evict(db, key)
                     return True
             return False
-        samples = self.cfg["maxmemory-samples"]
         kind = policy.split("-", 1)[1]
+        if kind == "ttl":
+            # exact: the key whose expiry is the soonest (the keyspace keeps a heap)
+            best = None
+            for db in dbs:
+                when = db.next_expiry() if db.expires else None
+                if when is not None and (best is None or when < best[0]):
+                    best = (when, db)
+            if best is None:
+                return False
+            db = best[1]
+            self.evict(db, db._heap[0][1])  # noqa: SLF001
+            return True
+        samples = self.cfg["maxmemory-samples"]
         now = ctx.clock.now_ms()
         pool = self.pool
         for db in dbs:
