@@ -197,51 +197,6 @@ def test_reset(pair):
     pair.check("RESET", "x")
 
 
-def test_output_buffer_limit_disconnects(durakv_proc):
-    ctl = redis.Redis(port=durakv_proc.port)
-    ctl.config_set("client-output-buffer-limit", "normal 100kb 50kb 1")
-    try:
-        ctl.set("big", "x" * 200_000)
-        s = socket.create_connection(("127.0.0.1", durakv_proc.port))
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        before = ctl.info("stats")["client_output_buffer_limit_disconnections"]
-        s.sendall(encode("GET", "big") * 50)
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            if ctl.info("stats")["client_output_buffer_limit_disconnections"] > before:
-                break
-            time.sleep(0.02)
-        assert ctl.info("stats")["client_output_buffer_limit_disconnections"] > before
-        s.close()
-    finally:
-        ctl.config_set("client-output-buffer-limit", "normal 0 0 0")
-        ctl.delete("big")
-
-
-def test_idle_timeout_closes_client():
-    p = start_durakv("--timeout", "1", "--hz", "50")
-    try:
-        c = Raw(p.port)
-        assert c.call("PING") == b"+PONG\r\n"
-        assert c.read_until_closed(timeout=5) == b""
-    finally:
-        p.stop()
-
-
-def test_maxclients_error():
-    p = start_durakv("--maxclients", "1")
-    try:
-        a = Raw(p.port)
-        assert a.call("PING") == b"+PONG\r\n"
-        s = socket.create_connection(("127.0.0.1", p.port))
-        s.settimeout(5)
-        assert s.recv(100) == b"-ERR max number of clients reached\r\n"
-        s.close()
-        a.close()
-    finally:
-        p.stop()
-
-
 def test_concurrent_pause_release_order(durakv_proc):
     """Writes held by CLIENT PAUSE WRITE leave in order once unpaused."""
     a, b = Raw(durakv_proc.port), Raw(durakv_proc.port)
