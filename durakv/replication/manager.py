@@ -154,7 +154,7 @@ class Replication:
             try:
                 await ensure_stream(self.nc, self.shard)
                 if self.kv is None:
-                    js = self.nc.jetstream(timeout=3)
+                    js = self.nc.jetstream(timeout=1.5)
                     try:
                         self.kv = await js.key_value(KV_BUCKET)
                     except Exception:  # noqa: BLE001 - not created yet
@@ -324,6 +324,8 @@ class Replication:
         fut.add_done_callback(lambda f: f.exception() if not f.cancelled() else None)
 
     async def _campaign(self) -> None:
+        log.info("no log record for %.2fs: campaigning for epoch %d", time.monotonic() - self.last_record,
+                 self.epoch + 1)
         self.state = CANDIDATE
         expected = self.applied_sseq
         epoch = self.epoch + 1

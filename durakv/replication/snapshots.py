@@ -52,7 +52,7 @@ class ObjectSnapshots:
 
     async def store(self) -> Any:
         if self.obs is None:
-            js = self.rep.nc.jetstream(timeout=5)
+            js = self.rep.nc.jetstream(timeout=1.5)
             try:
                 self.obs = await js.object_store(BUCKET)
             except Exception:  # noqa: BLE001 - not created yet

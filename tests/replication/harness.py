@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from durakv.cli.supervisor import nats_config, nats_server_binary
 from tests.support.procs import Proc, durakv_cmd, wait_port
@@ -178,7 +180,9 @@ class Node:
         os.kill(self.proc.pid, signal.SIGCONT)
 
     def client(self, **kw: Any) -> redis.Redis:
-        return redis.Redis(port=self.port, socket_timeout=kw.pop("socket_timeout", 5), **kw)
+        """A client that never retries on its own (a retry could apply a write twice)."""
+        return redis.Redis(port=self.port, socket_timeout=kw.pop("socket_timeout", 5),
+                           retry=Retry(NoBackoff(), 0), **kw)
 
     def role(self) -> list[Any] | None:
         try:
@@ -286,8 +290,7 @@ class Writers:
         for nd in self.shard.nodes:
             r = nd.role()
             if r and r[0] == b"master":
-                return redis.Redis(port=nd.port, socket_timeout=3, socket_connect_timeout=1,
-                                   retry_on_timeout=False, retry=None)
+                return nd.client(socket_timeout=3, socket_connect_timeout=1)
         return None
 
     def _run(self, i: int) -> None:
