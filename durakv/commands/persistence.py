@@ -55,11 +55,7 @@ def bgsave(c: Session, argv: list[bytes]) -> bytes:
             snaps.scheduled_bgsave = True
             return b"+Background saving scheduled\r\n"
         raise CommandError(_CHILD_ACTIVE)
-    try:
-        snaps.start("bgsave")
-    except Exception as e:
-        log.error("BGSAVE failed to start: %s", e)
-        raise CommandError("ERR") from None
+    snaps.start_soon("bgsave")
     return b"+Background saving started\r\n"
 
 
@@ -72,11 +68,7 @@ def bgrewriteaof(c: Session, argv: list[bytes]) -> bytes:
     if kind is not None:
         snaps.scheduled_rewrite = True
         return b"+Background append only file rewriting scheduled\r\n"
-    try:
-        snaps.start("rewrite")
-    except Exception as e:
-        log.error("BGREWRITEAOF failed to start: %s", e)
-        raise CommandError("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.") from None
+    snaps.start_soon("rewrite")
     return b"+Background append only file rewriting started\r\n"
 
 

@@ -184,6 +184,24 @@ class SnapshotManager:
         self._covered(seq, nbytes, dirty)
 
     # -- background ----------------------------------------------------------------------
+    def start_soon(self, kind: str) -> None:
+        """BGSAVE/BGREWRITEAOF from a handler: start at the end of this event-loop pass.
+
+        Closing the log segment appends the open batch; doing that in the middle of a
+        MULTI/EXEC or a script would split its effects over two records.
+        """
+        self.job = {"kind": kind, "start": time.time(), "pending": True}
+        loop = self.node.loop
+        if loop is None:
+            self._deferred(kind)
+        else:
+            loop.call_soon(self._deferred, kind)
+
+    def _deferred(self, kind: str) -> None:
+        if self.job is not None and self.job.get("pending"):
+            self.job = None
+        self._start_safely(kind)
+
     def start(self, kind: str) -> None:
         """Start a background snapshot (kind: bgsave | rewrite | auto)."""
         node = self.node

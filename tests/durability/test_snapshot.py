@@ -164,3 +164,25 @@ def test_debug_reload(pair):
     pair.check("LRANGE", "l", "0", "-1")
     pair.check("DEBUG", "RELOAD", "NOSAVE")
     pair.check("LRANGE", "l", "0", "-1")
+
+
+def test_bgsave_inside_multi_does_not_split_the_transaction(tmp_path):
+    from tests.durability.inproc import InProcNode
+
+    n = InProcNode(str(tmp_path))
+    try:
+        records: list[bytes] = []
+        n.call(lambda: setattr(n.node.ctx.tracker, "on_record", lambda seq, payload: records.append(payload)))
+        c = n.client()
+        tx = c.pipeline(transaction=True)
+        tx.set("a", "1")
+        tx.bgsave()
+        tx.set("b", "2")
+        res = tx.execute()
+        assert res[0] is True and res[2] is True
+        with_a = [p for p in records if b"$1\r\na\r\n" in p]
+        assert len(with_a) == 1 and b"$1\r\nb\r\n" in with_a[0]
+        _wait_idle(c)
+        assert c.info("persistence")["rdb_last_bgsave_status"] == "ok"
+    finally:
+        n.stop()
