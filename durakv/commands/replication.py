@@ -90,10 +90,10 @@ def wait(c: Session, argv: list[bytes]) -> bytes:
     srv = c.srv
     if srv.role != "master" and (srv.replication is None or srv.replication.state != "primary"):
         raise CommandError(WAIT_ON_REPLICA)
+    num = parse_int(argv[1])
     timeout = parse_int(argv[2], TIMEOUT_NOT_INT)
     if timeout < 0:
         raise CommandError(errors.TIMEOUT_NEGATIVE)
-    num = parse_int(argv[1])
     rep = srv.replication
     tracker = srv.tracker
     target = tracker.wait_all() if tracker is not None else 0
