@@ -92,6 +92,9 @@ def _clients(srv: Any) -> list[tuple[str, Any]]:
     clients = list(srv.clients.values())
     blocked = sum(1 for s in clients if s.blocked is not None)
     tracking = sum(1 for s in clients if s.tracking)
+    pubsub = srv.pubsub
+    if pubsub is not None and isinstance(getattr(pubsub, "tracking_clients", None), int):
+        tracking = pubsub.tracking_clients
     return [
         ("connected_clients", len(clients)),
         ("cluster_connections", 0),
@@ -237,9 +240,9 @@ def _stats(srv: Any) -> list[tuple[str, Any]]:
         ("current_eviction_exceeded_time", 0),
         ("keyspace_hits", ks.stat_hits),
         ("keyspace_misses", ks.stat_misses),
-        ("pubsub_channels", _count(ps, "channel_count")),
-        ("pubsub_patterns", _count(ps, "pattern_count")),
-        ("pubsubshard_channels", _count(ps, "shard_channel_count")),
+        ("pubsub_channels", _count(ps, "channels")),
+        ("pubsub_patterns", _count(ps, "patterns")),
+        ("pubsubshard_channels", _count(ps, "shard_channels")),
         ("latest_fork_usec", 0),
         ("total_forks", 0),
         ("migrate_cached_sockets", 0),
@@ -250,9 +253,9 @@ def _stats(srv: Any) -> list[tuple[str, Any]]:
         ("active_defrag_key_misses", 0),
         ("total_active_defrag_time", 0),
         ("current_active_defrag_time", 0),
-        ("tracking_total_keys", _count(ps, "tracking_total_keys")),
-        ("tracking_total_items", _count(ps, "tracking_total_items")),
-        ("tracking_total_prefixes", _count(ps, "tracking_total_prefixes")),
+        ("tracking_total_keys", _count(ps, "table")),
+        ("tracking_total_items", sum(len(v) for v in ps.table.values()) if ps is not None and hasattr(ps, "table") else 0),
+        ("tracking_total_prefixes", _count(ps, "prefix_clients")),
         ("unexpected_error_replies", st.unexpected_error_replies),
         ("total_error_replies", st.total_error_replies),
         ("dump_payload_sanitizations", 0),
@@ -273,6 +276,8 @@ def _count(obj: Any, attr: str) -> int:
     v = getattr(obj, attr, 0)
     if callable(v):
         v = v()
+    if isinstance(v, (dict, set, list)):
+        return len(v)
     return int(v)
 
 

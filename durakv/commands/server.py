@@ -1277,7 +1277,7 @@ def debug(c: Session, argv: list[bytes]) -> bytes:
         fn = srv.extras.get("debug_reload")
         if fn is None:
             raise CommandError("ERR DEBUG RELOAD is not supported by this node (no snapshot subsystem)")
-        res = fn(c, [a.lower() for a in argv[2:]]) if _takes_args(fn) else fn()
+        res = fn(c, [a.lower() for a in argv[2:]])
         if isinstance(res, bytes):
             return res
         return resp.OK
@@ -1290,15 +1290,6 @@ def debug(c: Session, argv: list[bytes]) -> bytes:
         return resp.OK
     raise CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP."
                        % errors.fmt_arg(argv[1]))
-
-
-def _takes_args(fn: Any) -> bool:
-    import inspect
-
-    try:
-        return len(inspect.signature(fn).parameters) >= 2
-    except (TypeError, ValueError):
-        return False
 
 
 # --------------------------------------------------------------------------- SHUTDOWN
@@ -1520,3 +1511,17 @@ def install(node: Any) -> None:
         node.config.watch(name, lambda v: sl.update())
     ctx.extras["monitor_feed"] = monitor_feed
     ctx.extras.setdefault("resetstat", [])
+    samples: list[int] = []
+    last = [time.monotonic(), 0]
+
+    def ops_cron(node: Any) -> None:  # Redis's trackInstantaneousMetric (16 samples)
+        now = time.monotonic()
+        if now - last[0] < 0.1:
+            return
+        total = ctx.stats.total_commands_processed
+        samples.append(int((total - last[1]) / (now - last[0])) if total >= last[1] else 0)
+        del samples[:-16]
+        last[0], last[1] = now, total
+
+    ctx.extras.setdefault("cron", []).append(ops_cron)
+    ctx.extras["ops_per_sec"] = lambda: sum(samples) // len(samples) if samples else 0
