@@ -260,8 +260,9 @@ class Replication:
                 and rec.sseq > self.sync_target and self.state != PRIMARY):
             self._promote(rec.epoch, rec.sseq, time.monotonic() - self.lease / 10)
         if not self._pos_scheduled:
+            # at most one position report per 5 ms (WAIT, ROLE on the primary)
             self._pos_scheduled = True
-            asyncio.get_running_loop().call_soon(self._send_pos)
+            asyncio.get_running_loop().call_later(0.005, self._send_pos)
 
     def _send_pos(self) -> None:
         self._pos_scheduled = False
@@ -416,9 +417,13 @@ class Replication:
                 pick = self.pick_target()
             if pick is None:
                 raise LogError("no replica to hand over to")
-            # wait (bounded) for the target to apply everything: the handover is then instant
-            while (time.monotonic() < deadline and self.replicas.get(pick[0], [0, 0, 0])[2] < lg.data_last
-                   and not force):
+            # wait for the target to apply everything (Redis: the replica reaches the offset);
+            # after TIMEOUT the failover is aborted, unless FORCE
+            while self.replicas.get(pick[0], [0, 0, 0])[2] < lg.data_last:
+                if time.monotonic() >= deadline:
+                    if not force:
+                        raise LogError("the target did not catch up before the timeout")
+                    break
                 await asyncio.sleep(0.005)
             self.failover_state = "failover-in-progress"
             epoch = self.epoch + 1
