@@ -94,18 +94,15 @@ def geoadd(c: Session, argv: list[bytes]) -> bytes:
     db = c.db
     key = argv[1]
     z = _zset(c, key)
+    cfg = c.srv.config.values
+    max_entries = cfg["zset-max-listpack-entries"]
+    max_value = cfg["zset-max-listpack-value"]
     if z is None:
         if xx:
             return resp.ZERO
-        cfg = c.srv.config
-        max_entries = cfg["zset-max-listpack-entries"]
-        max_value = cfg["zset-max-listpack-value"]
         compact = len(pairs) <= max_entries and max(len(m) for m, _ in pairs) <= max_value
         z = ZSet(compact)
         db.add(key, z)
-    cfg = c.srv.config
-    max_entries = cfg["zset-max-listpack-entries"]
-    max_value = cfg["zset-max-listpack-value"]
     added = updated = 0
     for member, score in pairs:
         old = z.score(member)

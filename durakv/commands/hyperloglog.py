@@ -37,12 +37,17 @@ def pfadd(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
     v = _get_hll(c, key)
     updated = 0
+    if v is not None and len(argv) == 3 and v[4] == hll.HLL_DENSE:
+        # fast path: one element, dense: copy the 12 KB value only when a register grows
+        index, count = hll.pat_len(argv[2])
+        if count <= hll.dense_get(v, index):
+            return resp.ZERO
     if v is None:
         b = hll.new_sparse()
         updated = 1
     else:
         b = bytearray(v)
-    max_bytes = c.srv.config["hll-sparse-max-bytes"]
+    max_bytes = c.srv.config.values["hll-sparse-max-bytes"]
     for ele in argv[2:]:
         b, r = hll.add(b, ele, max_bytes)
         if r == 1:

@@ -330,7 +330,7 @@ def xadd(c: Session, argv: list[bytes]) -> bytes:
             sid = last + 1
         if sid <= last:
             raise CommandError(XADD_SMALLER)
-    cfg = c.srv.config
+    cfg = c.srv.config.values
     fields = argv[idpos + 1:]
     s.append(sid, fields, cfg["stream-node-max-entries"], cfg["stream-node-max-bytes"])
     if new:

@@ -34,8 +34,7 @@ def rad_deg(a: float) -> float:
     return a / D_R
 
 
-def _spread(v: int) -> int:
-    """Interleave a 32-bit value with zeros (bit i -> bit 2i)."""
+def _spread_slow(v: int) -> int:
     v &= 0xFFFFFFFF
     v = (v | (v << 16)) & 0x0000FFFF0000FFFF
     v = (v | (v << 8)) & 0x00FF00FF00FF00FF
@@ -43,6 +42,15 @@ def _spread(v: int) -> int:
     v = (v | (v << 2)) & 0x3333333333333333
     v = (v | (v << 1)) & 0x5555555555555555
     return v
+
+
+_SPREAD8 = [_spread_slow(i) for i in range(256)]
+
+
+def _spread(v: int) -> int:
+    """Interleave a 32-bit value with zeros (bit i -> bit 2i)."""
+    t = _SPREAD8
+    return t[v & 255] | (t[(v >> 8) & 255] << 16) | (t[(v >> 16) & 255] << 32) | (t[(v >> 24) & 255] << 48)
 
 
 def _squash(v: int) -> int:
