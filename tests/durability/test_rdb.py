@@ -287,3 +287,117 @@ def test_redis_loads_a_durakv_rdb(source, tmp_path):
                 assert abs(a.pttl(key) - b.pttl(key)) < 5000, key
     finally:
         p2.stop()
+
+
+def test_restore_sets_lru_idle_time(r):
+    r.set("foo", "bar")
+    encoded = r.dump("foo")
+    r.delete("foo")
+    r.config_set("maxmemory-policy", "allkeys-lru")
+    try:
+        assert r.restore("foo", 0, encoded, idletime=1000)
+        idle = r.object("idletime", "foo")
+        assert 1000 <= idle <= 1010
+        assert r.get("foo") == b"bar"
+    finally:
+        r.config_set("maxmemory-policy", "noeviction")
+
+
+def test_restore_sets_lfu_frequency(r):
+    r.set("foo", "bar")
+    encoded = r.dump("foo")
+    r.delete("foo")
+    r.config_set("maxmemory-policy", "allkeys-lfu")
+    try:
+        assert r.restore("foo", 0, encoded, frequency=100)
+        assert r.object("freq", "foo") == 100
+        assert r.get("foo") == b"bar"
+    finally:
+        r.config_set("maxmemory-policy", "noeviction")
+
+
+# -- encodings older Redis versions write (ziplists, quicklist v1, string scores) --------
+
+
+def _zl_entry(prev: int, v: bytes | int) -> bytes:
+    import struct
+
+    pre = bytes((prev,)) if prev < 254 else b"\xfe" + struct.pack("<I", prev)
+    if isinstance(v, bytes):
+        if len(v) < 64:
+            enc = bytes((len(v),))
+        else:
+            enc = bytes((0x40 | (len(v) >> 8), len(v) & 0xFF))
+        return pre + enc + v
+    if 0 <= v <= 12:
+        return pre + bytes((0xF1 + v,))
+    if -128 <= v <= 127:
+        return pre + b"\xfe" + struct.pack("<b", v)
+    if -32768 <= v <= 32767:
+        return pre + b"\xc0" + struct.pack("<h", v)
+    if -(1 << 23) <= v < (1 << 23):
+        return pre + b"\xf0" + (v & 0xFFFFFF).to_bytes(3, "little")
+    if -(1 << 31) <= v < (1 << 31):
+        return pre + b"\xd0" + struct.pack("<i", v)
+    return pre + b"\xe0" + struct.pack("<q", v)
+
+
+def _ziplist(items: list) -> bytes:
+    import struct
+
+    body = b""
+    prev = 0
+    for it in items:
+        e = _zl_entry(prev, it)
+        body += e
+        prev = len(e)
+    return struct.pack("<IIH", 11 + len(body), 10, len(items)) + body + b"\xff"
+
+
+def _decode(t: int, body: bytes):
+    r = rdb.Reader(body)
+    v = rdb.decode_value(r, t, rdb.Limits())
+    assert r.pos == len(body)
+    return v
+
+
+def test_old_encodings_decode():
+    items = [b"abc", b"x" * 300, 0, 12, 13, -5, 1000, -70000, 2**30, 2**40]
+    want = [b"abc", b"x" * 300, b"0", b"12", b"13", b"-5", b"1000", b"-70000", b"%d" % 2**30, b"%d" % 2**40]
+    zl = _ziplist(items)
+    assert list(_decode(rdb.T_LIST_ZIPLIST, rdb.enc_string(zl))) == want
+    quick = rdb.enc_len(2) + rdb.enc_string(zl) + rdb.enc_string(_ziplist([b"tail"]))
+    assert list(_decode(rdb.T_LIST_QUICKLIST, quick)) == want + [b"tail"]
+    linked = rdb.enc_len(2) + rdb.enc_string(b"a") + rdb.enc_string(b"12")
+    assert list(_decode(rdb.T_LIST, linked)) == [b"a", b"12"]
+    h = _decode(rdb.T_HASH_ZIPLIST, rdb.enc_string(_ziplist([b"f", 1, b"g", b"v"])))
+    assert h.items() == [(b"f", b"1"), (b"g", b"v")] and h.encoding() == "listpack"
+    z = _decode(rdb.T_ZSET_ZIPLIST, rdb.enc_string(_ziplist([b"a", 1, b"b", b"2.5"])))
+    assert z.items() == [(b"a", 1.0), (b"b", 2.5)]
+    zs = rdb.enc_len(3) + rdb.enc_string(b"m") + b"\x031.5" + rdb.enc_string(b"i") + b"\xfe" \
+        + rdb.enc_string(b"n") + b"\xff"
+    assert _decode(rdb.T_ZSET, zs).items() == [(b"n", float("-inf")), (b"m", 1.5), (b"i", float("inf"))]
+
+
+def test_rdb_file_with_second_expiry_and_lzf(tmp_path):
+    import struct
+
+    from durakv.keyspace import Keyspace
+
+    long_value = b"compress me " * 20
+    body = b"REDIS0009" + bytes((rdb.OP_AUX,)) + rdb.enc_string(b"redis-ver") + rdb.enc_string(b"6.2.0")
+    body += bytes((rdb.OP_SELECTDB,)) + rdb.enc_len(1)
+    body += bytes((rdb.OP_EXPIRETIME,)) + struct.pack("<i", 2000000000) + b"\x00" + rdb.enc_string(b"k")
+    body += rdb.enc_string(b"v")
+    body += bytes((rdb.OP_IDLE,)) + rdb.enc_len(5) + b"\x00" + rdb.enc_string(b"big") + rdb.enc_string(long_value)
+    body += bytes((rdb.OP_EOF,))
+    body += struct.pack("<Q", crcmod.crc64(body))
+    assert b"\xc3" in body  # the long value really is LZF-compressed
+    ks = Keyspace(16)
+    ld = rdb.Loader(ks, now_ms=0)
+    ld.load(body)
+    assert ks.dbs[1].data == {b"k": b"v", b"big": long_value}
+    assert ks.dbs[1].expires[b"k"] == 2000000000000
+    bad = body[:-1] + bytes((body[-1] ^ 1,))
+    with pytest.raises(rdb.RdbError, match="checksum"):
+        rdb.Loader(Keyspace(16), now_ms=0).load(bad)
