@@ -67,6 +67,8 @@ class Param:
             v: Any = int(text)
         elif k == "memory" or k == "percent":
             if k == "percent" and text.endswith("%") and _is_ll(text[:-1]) and int(text[:-1]) >= 0:
+                if int(text[:-1]) > 100:
+                    raise ValueError("percentage argument must be less or equal to 100")
                 return text
             try:
                 v = parse_memory(text)
@@ -206,7 +208,7 @@ def _parse_percentiles(text: str) -> str:
         except ValueError:
             raise ValueError("Invalid latency-tracking-info-percentiles parameters") from None
         if not 0.0 <= f <= 100.0:
-            raise ValueError("Invalid latency-tracking-info-percentiles parameters")
+            raise ValueError("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
         out.append(("%f" % f).rstrip("0").rstrip("."))
     return " ".join(out)
 
