@@ -186,3 +186,9 @@ def test_bgsave_inside_multi_does_not_split_the_transaction(tmp_path):
         assert c.info("persistence")["rdb_last_bgsave_status"] == "ok"
     finally:
         n.stop()
+
+
+def test_command_info_and_docs_match_redis(pair):
+    for c in ("dump", "restore", "save", "bgsave", "bgrewriteaof", "lastsave"):
+        pair.check("COMMAND", "INFO", c)
+        pair.check("COMMAND", "DOCS", c)
