@@ -24,6 +24,12 @@ container("client", -2, "@slow")
 # --------------------------------------------------------------------------- CLIENT LIST/INFO
 
 
+def subcommand_syntax(argv: list[bytes]) -> str:
+    """Redis's addReplySubcommandSyntaxError."""
+    return "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP." % (
+        errors.fmt_arg(argv[1]), argv[0].decode("latin-1").upper())
+
+
 def _flags(s: Session) -> str:
     f = ""
     if s.kind == "replica":
@@ -278,7 +284,7 @@ def client_pause(c: Session, argv: list[bytes]) -> bytes:
         elif m != b"all":
             raise CommandError("ERR CLIENT PAUSE mode must be WRITE or ALL")
     elif len(argv) > 4:
-        raise CommandError(errors.SYNTAX)
+        raise CommandError(subcommand_syntax(argv))
     pause(c.srv, ms, writes_only)
     return resp.OK
 
@@ -433,7 +439,7 @@ def client_unblock(c: Session, argv: list[bytes]) -> bytes:
         elif m != b"timeout":
             raise CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
     elif len(argv) > 4:
-        raise CommandError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+        raise CommandError(subcommand_syntax(argv))
     target = c.srv.clients.get(cid)
     blocking = c.srv.blocking
     if target is None or target.blocked is None or blocking is None:

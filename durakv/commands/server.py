@@ -291,10 +291,12 @@ def keys_with_specs(s: CommandSpec, args: list[bytes]) -> tuple[list[tuple[int, 
     kss = ref.get("key_specs", [])
     has_var = any("variable_flags" in k.get("flags", []) or "incomplete" in k.get("flags", []) for k in kss)
     has_key = any("not_key" not in k.get("flags", []) for k in kss)
-    if kss and has_key and not has_var and s.keys_fn is None:
+    if kss and has_key and not has_var:
         got = _keys_using_specs(kss, args)
         if got is not None:
             return got, True
+        if any(k["find_keys"]["type"] == "keynum" for k in kss):
+            return [], False  # Redis's getkeys procs refuse a bad numkeys too
     # the declaration's own key positions (Redis's getkeys_proc)
     flags_all: list[str] = []
     for k in kss:
@@ -308,6 +310,8 @@ def keys_with_specs(s: CommandSpec, args: list[bytes]) -> tuple[list[tuple[int, 
     if len(kss) == 1:
         fl = kss[0].get("flags", [])
         return [(i, fl) for i in pos], bool(pos)
+    if s.name == "sort" and pos:  # sortGetKeys: the key, then the STORE destination
+        return [(pos[0], ["RO", "access"])] + [(i, ["OW", "update"]) for i in pos[1:]], True
     # map positions onto specs when the specs can place them
     spec_keys = _keys_using_specs(kss, args, partial=True) or []
     by_pos = {i: f for i, f in spec_keys}
@@ -391,7 +395,10 @@ def _getkeys(c: Session, argv: list[bytes], with_flags: bool) -> bytes:
     if s is None or (s.subcommands and len(args) >= 2):
         raise CommandError("ERR Invalid command specified")
     ref = spec.reference(s.name)
-    if not ref.get("key_specs") and s.keys_fn is None and s.first_key == 0:
+    kss = ref.get("key_specs")
+    has_keys = any("not_key" not in k.get("flags", []) for k in kss) if kss else (
+        s.keys_fn is not None or s.first_key > 0)
+    if not has_keys:
         raise CommandError("ERR The command has no key arguments")
     n = len(args)
     if (s.arity > 0 and s.arity != n) or n < -s.arity:

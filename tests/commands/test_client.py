@@ -58,7 +58,9 @@ def test_client_errors(pair):
         ("CLIENT", "NO-EVICT", "on"), ("CLIENT", "NO-EVICT", "off"), ("CLIENT", "UNBLOCK", "abc"),
         ("CLIENT", "UNBLOCK", "9999", "foo"), ("CLIENT", "UNBLOCK", "9999"), ("CLIENT", "UNBLOCK", "9999", "error"),
         ("CLIENT", "ID", "x"), ("CLIENT", "KILL"), ("CLIENT", "INFO", "x"), ("CLIENT", "HELP"),
-        ("CLIENT", "NOSUCH"), ("CLIENT",), ("CLIENT", "UNPAUSE"),
+        ("CLIENT", "NOSUCH"), ("CLIENT",), ("CLIENT", "UNPAUSE"), ("CLIENT", "PAUSE", "10", "WRITE", "x"),
+        ("CLIENT", "UNBLOCK", "1", "timeout", "x"), ("CLIENT", "KILL", "ID", "1", "ID"),
+        ("CLIENT", "LIST", "TYPE", "normal", "x"), ("CLIENT", "KILL", "TYPE", "master"),
     ]:
         pair.check(*args)
 
