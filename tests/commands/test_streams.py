@@ -475,3 +475,78 @@ def test_blocking_xreadgroup(redis_proc, durakv_proc, proto: int) -> None:
         results.append((got,))
         a.close()
     assert results[3:] == results[:3]
+
+
+def pending_ext(pair: Any, *args: str) -> None:
+    """Extended XPENDING with the idle times (which differ by a few ms) masked."""
+    a = pair.redis.parsed(*args)
+    b = pair.durakv.parsed(*args)
+    assert [x[:2] + x[3:] for x in b] == [x[:2] + x[3:] for x in a]
+    assert all(abs(x[2] - y[2]) < 1000 for x, y in zip(a, b, strict=True))
+
+
+def test_edge_cases_lag_on_empty_and_setid(pair) -> None:
+    pair.check("XADD", "s", "1-1", "a", "1")
+    pair.check("XDEL", "s", "1-1")
+    pair.check("XGROUP", "CREATE", "s", "g", "0")
+    pair.check("XGROUP", "CREATE", "s", "g2", "0", "ENTRIESREAD", "5")
+    pair.check("XINFO", "GROUPS", "s")
+    pair.check("XINFO", "STREAM", "s", "FULL")
+    pair.check("XADD", "s", "2-1", "a", "1")
+    pair.check("XINFO", "GROUPS", "s")
+    pair.check("XGROUP", "SETID", "s", "g", "$", "ENTRIESREAD", "1")
+    pair.check("XGROUP", "SETID", "s", "g2", "0-1", "ENTRIESREAD", "0")
+    pair.check("XINFO", "GROUPS", "s")
+    pair.check("XSETID", "s", "1-1")
+    pair.check("XSETID", "s", "3-1")
+    pair.check("XINFO", "GROUPS", "s")
+    pair.check("XADD", "s", "0-*", "a", "1")
+    pair.check("XADD", "s", "3-*", "a", "1")
+    pair.check("XADD", "s", "4-*", "a", "1")
+    pair.check("XADD", "new", "0-*", "a", "1")
+    pair.check("EXISTS", "new")
+    pair.check("XADD", "s", "MAXLEN", "~", "0", "5-1", "a", "1")
+    pair.check("XADD", "s", "MINID", "~", "9", "LIMIT", "0", "6-1", "a", "1")
+    pair.check("XADD", "s", "MINID", "9", "7-1", "a", "1")
+    pair.check("XINFO", "STREAM", "s")
+    pair.check("XTRIM", "s", "MINID", "~", "9", "LIMIT", "1")
+
+
+def test_xreadgroup_history_and_deleted(pair) -> None:
+    fill(pair, n=4)
+    pair.check("XGROUP", "CREATE", "s", "g", "0")
+    pair.check("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "s", ">", ">")
+    pair.check("XDEL", "s", "2-1")
+    pair.check("XREADGROUP", "GROUP", "g", "c", "COUNT", "0", "STREAMS", "s", "0")
+    pair.check("XREADGROUP", "GROUP", "g", "c", "COUNT", "2", "STREAMS", "s", "(1-1")
+    pair.check("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "1")
+    pair.check("XREADGROUP", "GROUP", "g", "other", "STREAMS", "s", "0")
+    pair.check("XREADGROUP", "GROUP", "g", "other", "STREAMS", "s", ">")
+    pending_ext(pair, "XPENDING", "s", "g", "-", "+", "10", "c")
+    pending_ext(pair, "XPENDING", "s", "g", "(1-1", "(4-1", "10")
+    pending_ext(pair, "XPENDING", "s", "g", "IDLE", "100000", "-", "+", "10")
+    pending_ext(pair, "XPENDING", "s", "g", "IDLE", "0", "-", "+", "2", "c")
+    pending_ext(pair, "XPENDING", "s", "g", "IDLE", "-5", "-", "+", "2", "nobody")
+    pair.check("XPENDING", "s", "g", "(18446744073709551615-18446744073709551615", "+", "10")
+    pair.check("XAUTOCLAIM", "s", "g", "d", "0", "0", "COUNT", "1")
+    pair.check("XAUTOCLAIM", "s", "g", "d", "0", "0", "COUNT", "1")
+    pair.check("XAUTOCLAIM", "s", "g", "d", "0", "0")
+    pair.check("XPENDING", "s", "g")
+    pair.check("XGROUP", "DELCONSUMER", "s", "g", "d")
+    pair.check("XPENDING", "s", "g")
+    pair.check("XINFO", "GROUPS", "s")
+
+
+def test_multi_and_type_changes(pair) -> None:
+    fill(pair, n=2)
+    pair.check("MULTI")
+    pair.check("XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+    pair.check("XREAD", "BLOCK", "0", "STREAMS", "s", "0")
+    pair.check("XADD", "s", "9-1", "a", "b")
+    pair.check("EXEC")
+    pair.check("TYPE", "s")
+    pair.check("OBJECT", "ENCODING", "s")
+    pair.check("XGROUP", "CREATE", "s", "g", "$")
+    pair.check("MULTI")
+    pair.check("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
+    pair.check("EXEC")
