@@ -167,6 +167,17 @@ class FileLog(Log):
     def _os_sync_dir(self) -> None:
         fsync_dir(self.dir)
 
+    @staticmethod
+    def wipe(directory: str) -> None:
+        """Delete a log directory's manifest and segments (a snapshot covers them)."""
+        try:
+            names = os.listdir(directory)
+        except FileNotFoundError:
+            return
+        for n in names:
+            if n == MANIFEST or (n.startswith("log-") and n.endswith(".seg")):
+                os.unlink(os.path.join(directory, n))
+
     # -- opening -----------------------------------------------------------------------------
     def _path(self, name: str) -> str:
         return os.path.join(self.dir, name)
@@ -393,6 +404,10 @@ class FileLog(Log):
         """Make the next record get ``seq + 1`` (a snapshot covers more than the log kept)."""
         if seq <= self._last:
             return
+        self.reset_to(seq)
+
+    def reset_to(self, seq: int) -> None:
+        """Drop every stored record and continue at ``seq + 1`` (a snapshot covers them)."""
         with self._io_lock:
             if self._fd >= 0:
                 os.close(self._fd)

@@ -53,6 +53,43 @@ def _set_policy(node: Node, value: Any) -> None:
         node.log.set_policy(str(value))
 
 
+def _set_appendonly(node: Node, value: Any) -> None:
+    """CONFIG SET appendonly: swap the log under the commit tracker.
+
+    Turning it on snapshots memory first (like Redis's AOF rewrite on ``appendonly yes``)
+    so that the new FileLog only has to hold what follows; turning it off keeps the last
+    snapshot and stops logging.
+    """
+    ctx = node.ctx
+    tracker = ctx.tracker
+    old = node.log
+    if tracker is None or old is None or bool(value) == (not isinstance(old, NullLog)):
+        return
+    if ctx.snapshots is not None:
+        # on: the new log only holds what follows; off: nothing written so far is lost
+        try:
+            ctx.snapshots.save()
+        except Exception:
+            recovery.log.exception("snapshot while switching appendonly failed")
+    tracker.flush()
+    seq = tracker.appended
+    if value:
+        d = log_dir(node.config)
+        FileLog.wipe(d)  # whatever is there predates the snapshot just taken
+        flog = FileLog(d, policy=node.config["appendfsync"], loop=node.loop)
+        flog.reset_to(seq)
+        new: Log = flog
+    else:
+        null = NullLog()
+        null.base = seq + 1
+        new = null
+    new.on_durable = tracker._on_durable
+    new.on_failure = tracker._on_failure
+    tracker.log = new
+    node.log = new
+    old.close()
+
+
 def _cron(node: Node) -> None:
     lg = node.log
     tick = getattr(lg, "tick", None)
@@ -145,6 +182,7 @@ def install(node: Node) -> None:
     ex.setdefault("cron", []).append(_cron)
     ex.setdefault("info", {})["persistence"] = lambda: persistence_info(node)
     node.config.watch("appendfsync", lambda v: _set_policy(node, v))
+    node.config.watch("appendonly", lambda v: _set_appendonly(node, v))
     from .snapshot import SnapshotManager
 
     ctx.snapshots = SnapshotManager(node)

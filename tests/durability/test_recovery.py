@@ -206,3 +206,50 @@ def test_port_answers_loading_not_refused(tmp_path):
             assert s.recv(100) == b"+PONG\r\n"
     finally:
         p.stop()
+
+
+def test_config_set_appendonly_switches_the_log(tmp_path):
+    d = str(tmp_path)
+    p = start_durakv("--appendonly", "no", workdir=d)
+    try:
+        r = redis.Redis(port=p.port)
+        r.set("before", "1")
+        assert r.config_set("appendonly", "yes")
+        assert r.info("persistence")["aof_enabled"] == 1
+        r.set("after", "2")
+        assert os.path.exists(os.path.join(d, "appendonlydir", "MANIFEST"))
+        p.kill9()
+        p.start()  # the command line still says appendonly no: dump.rdb only ...
+        r = redis.Redis(port=p.port)
+        assert r.get("before") == b"1"
+        assert r.config_set("appendonly", "yes")
+        r.set("third", "3")
+        assert r.config_set("appendonly", "no")  # ... turning it off snapshots first
+        p.kill9()
+        p.start()
+        r = redis.Redis(port=p.port)
+        assert r.mget("before", "third") == [b"1", b"3"]
+    finally:
+        p.stop()
+    p = start_durakv(workdir=d)  # appendonly yes: snapshot + log
+    try:
+        r = redis.Redis(port=p.port)
+        assert r.mget("before", "third") == [b"1", b"3"]
+    finally:
+        p.stop()
+
+
+def test_everysec_and_no_survive_a_process_kill(tmp_path):
+    d = str(tmp_path)
+    p = start_durakv("--appendfsync", "everysec", workdir=d)
+    try:
+        r = redis.Redis(port=p.port)
+        r.set("a", "1")
+        assert r.config_set("appendfsync", "no")
+        r.set("b", "2")
+        assert r.config_get("appendfsync") == {"appendfsync": "no"}
+        p.kill9()  # written to the page cache before the reply: a process kill keeps it
+        p.start()
+        assert redis.Redis(port=p.port).mget("a", "b") == [b"1", b"2"]
+    finally:
+        p.stop()
