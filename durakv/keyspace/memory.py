@@ -200,11 +200,10 @@ def _states(srv: Any) -> list[_DbSample]:
     states = srv.extras.get("_mem_samples")
     if states is None or len(states) != len(srv.ks.dbs):
         states = srv.extras["_mem_samples"] = [_DbSample() for _ in srv.ks.dbs]
-        by_db = {id(db): st for db, st in zip(srv.ks.dbs, states)}
 
         def on_size(db: Any, key: bytes) -> None:
-            st = by_db.get(id(db))
-            if st is not None and (type(db.data.get(key)) is not bytes or key in st.csizes):
+            st = states[db.id]
+            if type(db.data.get(key)) is not bytes or (st.csizes and key in st.csizes):
                 st.dirty.add(key)
 
         srv.ks.on_size = on_size
