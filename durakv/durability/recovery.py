@@ -208,7 +208,9 @@ async def load_into(node: Node, st: LoadState) -> None:
     if os.path.exists(path):
         from . import rdb
 
-        loader = rdb.Loader(ctx.ks, now_ms=ctx.clock.now_ms())
+        # keys whose TTL passed are kept, as Redis does for an AOF preamble: a record after
+        # the snapshot (PERSIST, a new EXPIRE ...) may refer to them; expiry runs after loading
+        loader = rdb.Loader(ctx.ks, now_ms=ctx.clock.now_ms(), config=node.config, skip_expired=False)
         n = 0
         with open(path, "rb") as f:
             data = f.read()

@@ -253,3 +253,20 @@ def test_everysec_and_no_survive_a_process_kill(tmp_path):
         assert redis.Redis(port=p.port).mget("a", "b") == [b"1", b"2"]
     finally:
         p.stop()
+
+
+def test_key_expired_in_the_snapshot_but_persisted_later_survives(tmp_path):
+    d = str(tmp_path)
+    p = start_durakv(workdir=d)
+    try:
+        r = redis.Redis(port=p.port)
+        r.set("k", "v", px=300)
+        assert r.save()  # the snapshot has k with its TTL
+        assert r.persist("k")  # the log after it makes k permanent
+        p.kill9()
+        time.sleep(0.35)  # by the restart the snapshot's TTL has passed
+        p.start()
+        r = redis.Redis(port=p.port)
+        assert r.get("k") == b"v" and r.ttl("k") == -1
+    finally:
+        p.stop()
