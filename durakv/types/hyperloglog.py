@@ -204,25 +204,31 @@ def sparse_set(b: bytearray, index: int, count: int, max_bytes: int) -> tuple[by
     if count > HLL_SPARSE_VAL_MAX_VALUE:
         return _promote(b, index, count)
     end = len(b)
-    p = HLL_HDR_SIZE
-    first = 0
-    prev = -1
-    span = 0
-    while p < end:
-        op = b[p]
-        oplen = 1
-        if op & 0x80:
-            span = (op & 3) + 1
-        elif op & 0x40:
-            span = (((op & 0x3F) << 8) | (b[p + 1] if p + 1 < end else 0)) + 1
-            oplen = 2
-        else:
-            span = (op & 0x3F) + 1
-        if index <= first + span - 1:
-            break
-        prev = p
-        p += oplen
-        first += span
+    if end > 256:
+        loc = _locate_np(b, index)
+        if loc is None:
+            return b, -1
+        p, first, span, prev = loc
+    else:
+        p = HLL_HDR_SIZE
+        first = 0
+        prev = -1
+        span = 0
+        while p < end:
+            op = b[p]
+            oplen = 1
+            if op & 0x80:
+                span = (op & 3) + 1
+            elif op & 0x40:
+                span = (((op & 0x3F) << 8) | (b[p + 1] if p + 1 < end else 0)) + 1
+                oplen = 2
+            else:
+                span = (op & 0x3F) + 1
+            if index <= first + span - 1:
+                break
+            prev = p
+            p += oplen
+            first += span
     if span == 0 or p >= end:
         return b, -1
     op = b[p]
@@ -264,6 +270,40 @@ def sparse_set(b: bytearray, index: int, count: int, max_bytes: int) -> tuple[by
         return _promote(b, index, count)
     b[p:p + oldlen] = seq
     return _merge(b, prev, len(b)), 1
+
+
+def _locate_np(b: bytearray, index: int) -> tuple[int, int, int, int] | None:
+    """The opcode covering register ``index``: (offset, first register, span, previous
+    opcode offset or -1) — the scan of hllSparseSet, vectorized for long sparse values."""
+    a = np.frombuffer(b, dtype=np.uint8, offset=HLL_HDR_SIZE)
+    n = a.shape[0]
+    data = np.zeros(n + 1, dtype=bool)
+    skip = -1
+    for q in np.flatnonzero((a & 0xC0) == 0x40).tolist():
+        if q == skip:
+            continue
+        data[q + 1] = True
+        skip = q + 1
+    data = data[:n]
+    a32 = a.astype(np.int32)
+    nxt = np.empty(n, dtype=np.int32)
+    nxt[:-1] = a32[1:]
+    nxt[-1] = 0
+    span = np.where(a32 & 0x80, (a32 & 3) + 1, np.where(a32 & 0x40, (((a32 & 0x3F) << 8) | nxt) + 1, (a32 & 0x3F) + 1))
+    span[data] = 0
+    cum = np.cumsum(span)
+    p = int(np.searchsorted(cum, index, side="right"))
+    if p >= n:
+        return None
+    sp = int(span[p])
+    first = int(cum[p]) - sp
+    if p == 0:
+        prev = -1
+    elif data[p - 1]:
+        prev = p - 2
+    else:
+        prev = p - 1
+    return p + HLL_HDR_SIZE, first, sp, (prev + HLL_HDR_SIZE if prev >= 0 else -1)
 
 
 def _zero_op(seq: bytearray, ln: int) -> None:
