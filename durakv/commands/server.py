@@ -1330,6 +1330,76 @@ def shutdown(c: Session, argv: list[bytes]) -> bytes:
     return b""
 
 
+# --------------------------------------------------------------------------- MODULE, LOLWUT
+
+_MODULE_NOT_ALLOWED = (
+    "ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run "
+    "it from a local connection, otherwise you need to set this option in the configuration file, and then "
+    "restart the server."
+)
+
+container("module", -2, "@slow")
+
+
+@command("module|list", 2, "admin noscript", "@admin @slow @dangerous")
+def module_list(c: Session, argv: list[bytes]) -> bytes:
+    return resp.EMPTY_ARRAY
+
+
+def _module_refused(c: Session) -> None:
+    if c.srv.config["enable-module-command"] == "no" or (
+        c.srv.config["enable-module-command"] == "local" and not c.addr.startswith(("127.", "::1"))
+    ):
+        raise CommandError(_MODULE_NOT_ALLOWED)
+
+
+@command("module|load", -3, "admin noscript no_async_loading", "@admin @slow @dangerous")
+def module_load(c: Session, argv: list[bytes]) -> bytes:
+    _module_refused(c)
+    raise CommandError("ERR Error loading the extension. Please check the server logs.")
+
+
+@command("module|loadex", -3, "admin noscript no_async_loading", "@admin @slow @dangerous")
+def module_loadex(c: Session, argv: list[bytes]) -> bytes:
+    _module_refused(c)
+    raise CommandError("ERR Error loading the extension. Please check the server logs.")
+
+
+@command("module|unload", 3, "admin noscript no_async_loading", "@admin @slow @dangerous")
+def module_unload(c: Session, argv: list[bytes]) -> bytes:
+    _module_refused(c)
+    raise CommandError("ERR Error unloading module: no such module with that name")
+
+
+@command("module|help", 2, "loading stale", "@slow")
+def module_help(c: Session, argv: list[bytes]) -> bytes:
+    return help_reply(argv[0], (
+        "LIST",
+        "    Return a list of loaded modules.",
+        "LOAD <path> [<arg> ...]",
+        "    Load a module library from <path>, passing to it any optional arguments.",
+        "LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]",
+        "    Load a module library from <path>, while passing it module configurations and optional arguments.",
+        "UNLOAD <name>",
+        "    Unload a module.",
+    ))
+
+
+@command("lolwut", -1, "readonly fast", "@read @fast")
+def lolwut(c: Session, argv: list[bytes]) -> bytes:
+    version = 7
+    if len(argv) >= 3 and argv[1].lower() == b"version":
+        version = parse_int(argv[2])
+    if version == 5:
+        text = "\u280b\n\nGeorg Nees - schotter, plotter on paper, 1968. Redis ver. 7.0.15\n"
+    elif version == 6:
+        text = ("\n\nDedicated to the 8 bit game developers of past and present.\n"
+                "Original 8 bit image from Plaguemon by hikikomori. Redis ver. 7.0.15\n")
+    else:
+        text = "Redis ver. 7.0.15\n"
+    return c.r.verbatim(text.encode())
+
+
 # --------------------------------------------------------------------------- help texts (Redis 7.0.15)
 
 _HELP_COMMAND = (

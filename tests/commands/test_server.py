@@ -482,3 +482,10 @@ def test_shutdown_stops_server():
         assert p.proc.wait(10) == 0
     finally:
         p.stop()
+
+
+def test_module_and_lolwut(pair):
+    for args in [("MODULE", "LIST"), ("MODULE", "LOAD", "/x"), ("MODULE", "LOADEX", "/x"), ("MODULE", "UNLOAD", "x"),
+                 ("MODULE", "HELP"), ("MODULE",), ("LOLWUT",), ("LOLWUT", "VERSION", "x"), ("LOLWUT", "VERSION", "1"),
+                 ("LOLWUT", "foo")]:
+        pair.check(*args)
