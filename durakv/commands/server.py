@@ -1248,12 +1248,22 @@ def debug(c: Session, argv: list[bytes]) -> bytes:
         extra = ""
         if type(v) is not bytes and v.type_name == "list":
             fill = srv.config["list-max-listpack-size"]
-            per = 128 if fill < 0 else max(1, fill)
-            nodes = max(1, (len(v) + per - 1) // per)
+            try:
+                from ..durability import rdb
+
+                blobs = rdb._list_nodes(list(v), fill)  # noqa: SLF001  (Redis's quicklist fill)
+            except Exception:
+                blobs = [b""]
+            nodes = max(1, len(blobs))
             extra = " ql_nodes:%d ql_avg_node:%.2f ql_listpack_max:%d ql_compressed:%d ql_uncompressed_size:%d" % (
-                nodes, len(v) / nodes, fill, 0, _serialized_length(c, v))
-        text = "Value at:0x%x refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s" % (
-            id(v), _encoding(c, v), _serialized_length(c, v), lru, idle, extra)
+                nodes, len(v) / nodes, fill, 0, sum(len(b) for b in blobs))
+        refcount = 1
+        if type(v) is bytes and _is_int_str(v) and 0 <= int(v) < 10000:
+            policy = srv.config["maxmemory-policy"]
+            if srv.config["maxmemory"] == 0 or not ("lru" in policy or "lfu" in policy):
+                refcount = 2147483647  # a shared integer object
+        text = "Value at:0x%x refcount:%d encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s" % (
+            id(v), refcount, _encoding(c, v), _serialized_length(c, v), lru, idle, extra)
         return resp.simple(text)
     if sub == b"digest" and n == 2:
         return resp.simple(dataset_digest(srv).hex())

@@ -460,9 +460,24 @@ def test_debug_misc(pair):
                  ("DEBUG", "SET-ACTIVE-EXPIRE", "1"), ("DEBUG", "JMAP"), ("DEBUG", "RELOAD", "x"),
                  ("DEBUG", "HELP")]:
         pair.check(*args)
-    a, b = pair.both("DEBUG", "OBJECT", "foo")
-    strip = lambda x: re.sub(rb"Value at:0x[0-9a-f]+ | lru:\d+", b"", x)  # noqa: E731
-    assert strip(a) == strip(b)
+    strip = lambda x: re.sub(rb"Value at:0x[0-9a-f]+ | lru:\d+| lru_seconds_idle:\d+", b"", x)  # noqa: E731
+    for setup in [("SET", "n", "123"), ("SET", "n", "x" * 100), ("RPUSH", "l", "a", "b", "c"), ("HSET", "h", "f", "v"),
+                  ("SADD", "s", "1", "2"), ("ZADD", "z", "1", "a"), ("XADD", "st", "1-1", "f", "v")]:
+        pair.both(*setup)
+        a, b = pair.both("DEBUG", "OBJECT", setup[1])
+        assert strip(a) == strip(b), (setup, a, b)
+
+
+def test_debug_set_active_expire(pair):
+    try:
+        pair.check("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+        pair.check("SET", "e", "1", "PX", "30")
+        time.sleep(0.3)
+        pair.check("DBSIZE")  # not expired actively
+        pair.check("GET", "e")  # lazily
+        pair.check("DBSIZE")
+    finally:
+        pair.both("DEBUG", "SET-ACTIVE-EXPIRE", "1")
 
 
 def test_shutdown_errors(pair):
