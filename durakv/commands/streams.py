@@ -817,14 +817,7 @@ def _xread_serve(c: Session, rq: ReadRequest, count: int) -> bytes | None:
                 serve = True
                 gt = g.last_id
             if not serve:
-                now = c.srv.clock.now_ms()
-                if rq.consumer not in g.consumers:
-                    _lookup_consumer(c, g, key, rq.consumer, now)
-                    c.propagate([b"XGROUP", b"CREATECONSUMER", key, rq.group, rq.consumer])
-                    db.ks.signal_modified(db, key, count=False)
-                else:
-                    g.consumers[rq.consumer].seen = now
-                continue
+                continue  # the consumer is created only when served (Redis 7.0)
             created = rq.consumer not in g.consumers
             if created:
                 c.propagate([b"XGROUP", b"CREATECONSUMER", key, rq.group, rq.consumer])

@@ -16,6 +16,7 @@ from durakv.durability.log import MemoryLog
 from durakv.durability.tracker import CommitTracker
 from durakv.session import Session
 from durakv.types.stream import Stream, fmt_id
+from tests.support.procs import start_durakv, start_redis
 from tests.support.raw import Raw, encode
 
 
@@ -308,6 +309,8 @@ def test_xclaim_and_xautoclaim(pair) -> None:
 
 
 def _strip_times(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _strip_times(x) for k, x in v.items()}
     if isinstance(v, list):
         return [_strip_times(x) for x in v]
     if isinstance(v, int) and v > 10**12:
@@ -550,3 +553,58 @@ def test_multi_and_type_changes(pair) -> None:
     pair.check("MULTI")
     pair.check("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")
     pair.check("EXEC")
+
+
+# -- keyspace notifications --------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def notify_servers():
+    a = start_redis("--notify-keyspace-events", "KEA")
+    b = start_durakv("--notify-keyspace-events", "KEA")
+    yield a.port, b.port
+    a.stop()
+    b.stop()
+
+
+def events(port: int, cmds: list[tuple]) -> list:
+    """Replies to cmds and every keyspace/keyevent message they caused, in order."""
+    w = Raw(port, 2)
+    w.call("FLUSHALL")
+    sub = Raw(port, 2)
+    sub.send(encode("PSUBSCRIBE", "__key*__:*", "marker"))
+    sub.read_raw(2)
+    replies = [w.call(*c) for c in cmds]
+    w.call("PUBLISH", "marker", "END")
+    reader = hiredis.Reader()
+    msgs: list = []
+    sub.sock.settimeout(5)
+    while True:
+        msg = reader.gets()
+        if msg is False:
+            data = sub.sock.recv(1 << 16)
+            assert data, "subscriber connection closed"
+            reader.feed(data)
+            continue
+        if msg[-1] == b"END":
+            break
+        msgs.append(msg)
+    w.close()
+    sub.close()
+    return [replies, msgs]
+
+
+_STREAM_EVENTS = [
+    ("XADD", "s", "1-1", "a", "1"), ("XADD", "s", "MAXLEN", "1", "2-1", "a", "1"), ("XADD", "s", "3-1", "a", "1"),
+    ("XADD", "s", "NOMKSTREAM", "4-1", "a", "1"), ("XADD", "n", "NOMKSTREAM", "4-1", "a", "1"),
+    ("XDEL", "s", "3-1"), ("XDEL", "s", "3-1"), ("XTRIM", "s", "MAXLEN", "0"), ("XTRIM", "s", "MAXLEN", "0"),
+    ("XSETID", "s", "9-9"), ("XGROUP", "CREATE", "s", "g", "0"), ("XGROUP", "CREATE", "m", "g", "$", "MKSTREAM"),
+    ("XGROUP", "CREATECONSUMER", "s", "g", "c"), ("XGROUP", "CREATECONSUMER", "s", "g", "c"),
+    ("XADD", "s", "10-1", "a", "1"), ("XREADGROUP", "GROUP", "g", "c2", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g", "c3", "STREAMS", "s", ">"), ("XCLAIM", "s", "g", "c4", "0", "10-1"),
+    ("XAUTOCLAIM", "s", "g", "c5", "0", "0"), ("XACK", "s", "g", "10-1"), ("XGROUP", "SETID", "s", "g", "0"),
+    ("XGROUP", "DELCONSUMER", "s", "g", "c"), ("XGROUP", "DELCONSUMER", "s", "g", "c5"),
+    ("XGROUP", "DESTROY", "s", "g"), ("XGROUP", "DESTROY", "s", "g"),
+]
+
+
+def test_stream_keyspace_events(notify_servers) -> None:
+    assert events(notify_servers[1], _STREAM_EVENTS) == events(notify_servers[0], _STREAM_EVENTS)
