@@ -120,7 +120,7 @@ def test_save_then_restart(tmp_path):
         p.start()
         r = redis.Redis(port=p.port)
         assert r.mget("a", "b") == [b"1", b"2"]
-        assert 590000 < r.pttl("a") <= 600000
+        assert 570000 < r.pttl("a") <= 600000
     finally:
         p.stop()
 
