@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from tests.commands.test_streams import events, notify_servers  # noqa: F401  (shared fixture)
+
 PLACES = [
     ("13.361389", "38.115556", "Palermo"), ("15.087269", "37.502669", "Catania"),
     ("12.758489", "38.788135", "edge1"), ("17.241510", "38.222216", "edge2"),
@@ -153,3 +155,19 @@ def test_random_points_match_redis(pair) -> None:
         pair.check("GEORADIUS", "r", lon, lat, rad, "km", "COUNT", "5")
     pair.check("GEOPOS", "r", *[f"p{i}" for i in range(0, 400, 7)])
     pair.check("GEOHASH", "r", *[f"p{i}" for i in range(0, 400, 7)])
+
+
+_GEO_EVENTS = [
+    ("GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"),
+    ("GEOADD", "g", "NX", "13.361389", "38.115556", "Palermo"),
+    ("GEORADIUS", "g", "15", "37", "200", "km", "STORE", "d1"),
+    ("GEORADIUS", "g", "15", "37", "1", "m", "STORE", "d1"),
+    ("GEOSEARCHSTORE", "d2", "g", "FROMMEMBER", "Palermo", "BYRADIUS", "500", "km"),
+    ("GEOSEARCHSTORE", "d2", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"),
+    ("GEORADIUS", "nokey", "15", "37", "1", "m", "STORE", "g"),
+]
+
+
+def test_geo_keyspace_events(request) -> None:
+    ports = request.getfixturevalue("notify_servers")
+    assert events(ports[1], _GEO_EVENTS) == events(ports[0], _GEO_EVENTS)

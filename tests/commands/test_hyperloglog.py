@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.commands.test_streams import events, notify_servers  # noqa: F401  (shared fixture)
+
 
 def _add_many(pair: Any, key: str, elems: list[str], chunk: int = 200) -> None:
     for i in range(0, len(elems), chunk):
@@ -112,3 +114,14 @@ def test_hll_value_from_redis_works_in_durakv(pair) -> None:
         back = pair.durakv.parsed("GET", f"copy{i}")
         pair.redis.call("SET", "back", back)
         assert pair.redis.parsed("PFCOUNT", "back") == pair.durakv.parsed("PFCOUNT", f"copy{i}")
+
+
+_HLL_EVENTS = [
+    ("PFADD", "h", "a"), ("PFADD", "h", "a"), ("PFADD", "h2"), ("PFCOUNT", "h"), ("PFMERGE", "m", "h", "h2"),
+    ("PFDEBUG", "TODENSE", "h"), ("PFCOUNT", "h", "m"),
+]
+
+
+def test_hll_keyspace_events(request) -> None:
+    ports = request.getfixturevalue("notify_servers")
+    assert events(ports[1], _HLL_EVENTS) == events(ports[0], _HLL_EVENTS)
