@@ -955,6 +955,14 @@ def _sds_hdr(n: int) -> int:
     return 17
 
 
+def _sds_size(b: bytes) -> int:
+    """sdsZmallocSize of an sds created with exactly len(b) bytes."""
+    hdr = _sds_hdr(len(b))
+    if hdr == 1 and not b:
+        hdr = 3
+    return je_size(hdr + len(b) + 1)
+
+
 def _is_int_str(v: bytes) -> bool:
     if not v or len(v) > 20:
         return False
@@ -974,6 +982,60 @@ def string_usage(v: bytes) -> int:
     return je_size(_sds_hdr(len(v)) + len(v) + 1) + 16
 
 
+def _redis_value_usage(v: Any, config: Any, samples: int) -> int | None:
+    """Redis's objectComputeSize for the compact encodings (listpack, intset, quicklist),
+    computed from the same byte layouts; None for the others."""
+    try:
+        from ..durability import rdb
+
+        tn = v.type_name
+        enc = v.encoding(config)
+        if tn == "hash" and enc == "listpack":
+            flat: list[bytes] = []
+            for f, x in v:
+                flat += (f, x)
+            return 16 + je_size(len(rdb.lp_pack(flat)))
+        if tn == "zset" and enc == "listpack":
+            flat = []
+            for m, score in v.items():
+                flat += (m, _fmt_score(score) if score != int(score) or abs(score) >= 1e17 else b"%d" % score)
+            return 16 + je_size(len(rdb.lp_pack(flat)))
+        if tn == "set" and enc == "intset":
+            return 16 + je_size(len(rdb.intset_pack([int(x) for x in v])))
+        if tn == "list" and enc == "quicklist":
+            nodes = rdb._list_nodes(list(v), config["list-max-listpack-size"])  # noqa: SLF001
+            if not nodes:
+                return 16 + 40
+            k = len(nodes) if samples == 0 else min(samples, len(nodes))
+            ele = sum(40 + je_size(len(b)) for b in nodes[:k])
+            return 16 + 40 + int(ele / k * len(nodes))
+        if enc == "hashtable" and tn in ("hash", "set"):
+            n = len(v)
+            slots = 4
+            while slots < n:
+                slots *= 2
+            size = 16 + 56 + 8 * slots
+            it = iter(v)
+            k = 0
+            ele = 0
+            while samples == 0 or k < samples:
+                try:
+                    x = next(it)
+                except StopIteration:
+                    break
+                if tn == "hash":
+                    ele += _sds_size(x[0]) + _sds_size(x[1]) + 24
+                else:
+                    ele += _sds_size(x) + 24
+                k += 1
+            if k:
+                size += int(ele / k * n)
+            return size
+    except Exception:
+        return None
+    return None
+
+
 def key_memory_usage(db: Any, key: bytes, samples: int) -> int | None:
     from ..keyspace import memory
 
@@ -986,7 +1048,8 @@ def key_memory_usage(db: Any, key: bytes, samples: int) -> int | None:
     base = je_size(hdr + len(key) + 1) + 24
     if type(v) is bytes:
         return base + string_usage(v)
-    return base + memory.value_size(v, samples)
+    exact = _redis_value_usage(v, db.ks.config if hasattr(db.ks, "config") else None, samples)
+    return base + (exact if exact is not None else memory.value_size(v, samples))
 
 
 container("memory", -2, "@slow")
@@ -1007,8 +1070,22 @@ def memory_usage(c: Session, argv: list[bytes]) -> bytes:
     db = c.db
     if db.lookup_nottl(argv[2]) is None:
         return c.r.null
-    n = key_memory_usage(db, argv[2], samples)
+    n = _key_usage(c, db, argv[2], samples)
     return resp.integer(n or 0)
+
+
+def _key_usage(c: Session, db: Any, key: bytes, samples: int) -> int | None:
+    from ..keyspace import memory
+
+    v = db.data.get(key)
+    if v is None:
+        return None
+    hdr = _sds_hdr(len(key))
+    base = je_size(hdr + len(key) + 1) + 24
+    if type(v) is bytes:
+        return base + string_usage(v)
+    exact = _redis_value_usage(v, c.srv.config, samples)
+    return base + (exact if exact is not None else memory.value_size(v, samples))
 
 
 @command("memory|stats", 2, "", "@slow")
