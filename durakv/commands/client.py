@@ -343,6 +343,8 @@ def unpause(srv: Any) -> None:
     for conn in conns:
         if conn.closing:
             continue
+        if conn.session is not None and conn.session.blocked is not None:
+            continue  # still blocked (BLPOP ...): the blocking layer resumes the rest
         rest = conn.blocked_cmds or []
         conn.blocked_cmds = None
         conn.run(rest, None)
