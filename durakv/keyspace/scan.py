@@ -23,9 +23,9 @@ returned", plus a snapshot slot::
 
     cursor = ((H + 1) << 16) | slot          (0 = start / iteration finished)
 
-* ``cursor 0`` takes a *snapshot* of the collection's members sorted by hash (a list of
-  members and an ``array('I')`` of their hashes) and remembers it under a fresh slot in a
-  small bounded cache (:class:`Scanner`).  Each step bisects the snapshot at ``H``, returns
+* ``cursor 0`` takes a *snapshot* of the collection's members (a list, plus numpy arrays
+  of their positions in hash order and of the sorted hashes) and remembers it under a
+  fresh slot in a small bounded cache (:class:`Scanner`).  Each step bisects the snapshot at ``H``, returns
   up to ``count`` members that are still present, and extends the step to the end of a
   run of equal hashes so that ``H`` always falls on a hash boundary.
 * If the slot is no longer cached (evicted, another process, a cursor from a replica
@@ -38,8 +38,8 @@ returned", plus a snapshot slot::
 * Collections of fewer than ``count`` members are returned whole with cursor 0, as Redis
   does for small tables.
 
-Costs: a snapshot is O(n log n) once per iteration (C-level sort) and 12 bytes per member;
-each step is O(log n + count).  The cache keeps at most ``MAX_SNAPSHOTS`` snapshots and
+Costs: a snapshot is one C-level pass and sort (numpy: ~0.3 s for a million members)
+once per iteration, about 20 bytes per member; each step is O(log n + count).  The cache keeps at most ``MAX_SNAPSHOTS`` snapshots and
 ``MAX_ITEMS`` members overall, oldest evicted first.
 
 API (see :func:`scan_step`, :func:`parse_cursor`, :func:`parse_options`, :func:`matcher`,
@@ -55,19 +55,19 @@ API (see :func:`scan_step`, :func:`parse_cursor`, :func:`parse_options`, :func:`
 from __future__ import annotations
 
 import re
-from array import array
-from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable
 from functools import lru_cache
 from zlib import crc32
+
+import numpy as np
 
 from .. import errors
 from ..errors import CommandError
 
 ULONG_MAX = 2**64 - 1
 MAX_SNAPSHOTS = 64
-MAX_ITEMS = 8_000_000
+MAX_ITEMS = 4_000_000
 _SLOT_BITS = 16
 _SLOT_MASK = (1 << _SLOT_BITS) - 1
 
@@ -264,12 +264,16 @@ def reply(cursor: int, items: list[bytes]) -> bytes:
 
 
 class _Snapshot:
-    __slots__ = ("owner", "members", "hashes")
+    """Members in the collection's order, plus their positions sorted by hash."""
 
-    def __init__(self, owner: object, members: list[bytes], hashes: array) -> None:
+    __slots__ = ("owner", "members", "order", "hashes")
+
+    def __init__(self, owner: object, members: list[bytes]) -> None:
         self.owner = owner
         self.members = members
-        self.hashes = hashes
+        h = np.fromiter(map(crc32, members), dtype=np.uint32, count=len(members))
+        self.order = np.argsort(h)  # positions in hash order (C-level sort: fast on millions)
+        self.hashes = h[self.order]  # sorted hashes, for searchsorted
 
 
 class Scanner:
@@ -287,9 +291,7 @@ class Scanner:
         self._items = 0
 
     def _snapshot(self, owner: object, members: Iterable[bytes]) -> tuple[int, _Snapshot]:
-        keys = list(members)
-        keys.sort(key=crc32)
-        snap = _Snapshot(owner, keys, array("I", map(crc32, keys)))
+        snap = _Snapshot(owner, list(members))
         self._gen = (self._gen + 1) & _SLOT_MASK
         slot = self._gen
         cache = self._cache
@@ -297,7 +299,7 @@ class Scanner:
         if old is not None:
             self._items -= len(old.members)
         cache[slot] = snap
-        self._items += len(keys)
+        self._items += len(snap.members)
         while len(cache) > 1 and (len(cache) > self.max_snapshots or self._items > self.max_items):
             _, ev = cache.popitem(last=False)
             self._items -= len(ev.members)
@@ -331,20 +333,23 @@ class Scanner:
             if threshold > 0xFFFFFFFF:
                 self._drop(slot, snap)
                 return 0, []
-            idx = bisect_left(snap.hashes, threshold)
+            # a uint32 needle: a Python int would make numpy convert the whole array
+            idx = int(snap.hashes.searchsorted(np.uint32(max(threshold, 0)), "left"))
         keys = snap.members
         hashes = snap.hashes
         n = len(keys)
         out: list[bytes] = []
         i = idx
-        limit = idx + 10 * count  # bound the work spent skipping removed members
-        while i < n and len(out) < count and i < limit:
-            k = keys[i]
+        # look at no more than 10*count positions (bounds the work spent on removed members)
+        for pos in snap.order[idx : idx + 10 * count].tolist():
             i += 1
+            k = keys[pos]
             if k in members:
                 out.append(k)
-        while 0 < i < n and hashes[i] == hashes[i - 1]:
-            k = keys[i]
+                if len(out) >= count:
+                    break
+        while 0 < i < n and hashes[i] == hashes[i - 1]:  # never split a run of equal hashes
+            k = keys[int(snap.order[i])]
             i += 1
             if k in members:
                 out.append(k)
@@ -353,7 +358,7 @@ class Scanner:
             return 0, out
         if slot in self._cache:
             self._cache.move_to_end(slot)
-        return ((hashes[i] + 1) << _SLOT_BITS) | slot, out
+        return ((int(hashes[i]) + 1) << _SLOT_BITS) | slot, out
 
 
 SCANNER = Scanner()
