@@ -1292,6 +1292,12 @@ def debug(c: Session, argv: list[bytes]) -> bytes:
     sub = argv[1].lower()
     n = len(argv)
     srv = c.srv
+    allowed = srv.config["enable-debug-command"]
+    if allowed == "no" or (allowed == "local" and not c.addr.startswith(("127.", "::1", "["))):
+        raise CommandError(
+            "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can "
+            "run it from a local connection, otherwise you need to set this option in the configuration file, "
+            "and then restart the server.")
     if sub == b"help" and n == 2:
         return help_reply(argv[0], _HELP_DEBUG)
     if sub == b"sleep" and n == 3:
