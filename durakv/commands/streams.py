@@ -866,10 +866,11 @@ def _serve_blocked(c: Session, rq: ReadRequest, key: bytes, k: int, count: int) 
     db = c.db
     s = db.lookup(key)
     if rq.group is not None:
-        g = s.groups.get(rq.group) if type(s) is Stream and s.groups else None
+        if type(s) is not Stream:
+            raise CommandError("UNBLOCKED the stream key no longer exists")
+        g = s.groups.get(rq.group) if s.groups else None
         if g is None:
             raise CommandError("NOGROUP the consumer group this client was blocked on no longer exists")
-        assert type(s) is Stream
         if not s.last_id > g.last_id:
             return None
         if rq.consumer not in g.consumers:

@@ -608,3 +608,24 @@ _STREAM_EVENTS = [
 
 def test_stream_keyspace_events(notify_servers) -> None:
     assert events(notify_servers[1], _STREAM_EVENTS) == events(notify_servers[0], _STREAM_EVENTS)
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_blocked_readers_and_key_deletion(redis_proc, durakv_proc, proto: int) -> None:
+    results = []
+    for proc in (redis_proc, durakv_proc):
+        a = Raw(proc.port)
+        a.call("FLUSHALL")
+        a.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        got = _blocked_read(proc, ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"),
+                            [("DEL", "s")], proto)
+        results.append(got)
+        a.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        got = _blocked_read(proc, ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"),
+                            [("SET", "s", "x")], proto)
+        results.append(got)
+        got = _blocked_read(proc, ("XREAD", "BLOCK", "0", "STREAMS", "s", "$"),
+                            [("DEL", "s"), ("SET", "s", "x"), ("DEL", "s"), ("XADD", "s", "1-1", "a", "b")], proto)
+        results.append(got)
+        a.close()
+    assert results[3:] == results[:3]
