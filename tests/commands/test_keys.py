@@ -108,8 +108,7 @@ def _full_scan(conn: Raw, *opts: object) -> tuple[list[bytes], int]:
 
 
 def test_scan_full_iteration(pair):
-    for i in range(300):
-        pair.check("SET", f"key:{i}", "v")
+    pair.check("MSET", *[x for i in range(300) for x in (f"key:{i}", "v")])
     for i in range(40):
         pair.check("RPUSH", f"lst:{i}", "v")
     for opts in [(), ("COUNT", "7"), ("MATCH", "key:1*"), ("COUNT", "50", "MATCH", "*:3?"),
@@ -125,10 +124,8 @@ def test_scan_full_iteration(pair):
 def test_scan_guarantee_under_changes(pair):
     """Keys present for the whole iteration are returned, while others come and go."""
     d = pair.durakv
-    for i in range(500):
-        d.call("SET", f"stable:{i}", "v")
-    for i in range(200):
-        d.call("SET", f"churn:{i}", "v")
+    d.call("MSET", *[x for i in range(500) for x in (f"stable:{i}", "v")])
+    d.call("MSET", *[x for i in range(200) for x in (f"churn:{i}", "v")])
     cursor = b"0"
     seen: set[bytes] = set()
     step = 0
@@ -148,8 +145,7 @@ def test_scan_guarantee_under_changes(pair):
 def test_scan_cursor_survives_cache_loss(pair):
     """A cursor whose snapshot is gone (e.g. after FLUSHALL in another DB) still completes."""
     d = pair.durakv
-    for i in range(100):
-        d.call("SET", f"k{i}", "v")
+    d.call("MSET", *[x for i in range(100) for x in (f"k{i}", "v")])
     cursor, first = d.parsed("SCAN", "0", "COUNT", "10")
     other = Raw(d.port, d.proto)
     try:
@@ -157,8 +153,7 @@ def test_scan_cursor_survives_cache_loss(pair):
         other.call("FLUSHALL")  # drops every cached snapshot
     finally:
         other.close()
-    for i in range(100):
-        d.call("SET", f"k{i}", "v")
+    d.call("MSET", *[x for i in range(100) for x in (f"k{i}", "v")])
     seen = set(first)
     while cursor != b"0":
         cursor, keys = d.parsed("SCAN", cursor, "COUNT", "10")
