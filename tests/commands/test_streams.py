@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from typing import Any
 
@@ -629,3 +630,31 @@ def test_blocked_readers_and_key_deletion(redis_proc, durakv_proc, proto: int) -
         results.append(got)
         a.close()
     assert results[3:] == results[:3]
+
+
+def test_node_model_matches_redis_random(pair) -> None:
+    rng = random.Random(11)
+    cmds = []
+    ms = 1
+    for i in range(1500):
+        ms += rng.choice([0, 0, 1, 5, 1000, 70000])
+        nf = rng.choice([1, 1, 2, 3])
+        args: list[str] = ["XADD", "s", f"{ms}-*"]
+        for _j in range(nf):
+            f = rng.choice(["a", "b", "field", "123", "-7", str(rng.randrange(10**12)), "x" * rng.randrange(1, 300)])
+            v = rng.choice(["1", "-1", "0", "007", str(rng.randrange(-10**15, 10**15)), "v" * rng.randrange(0, 900),
+                            "9223372036854775808", "-9223372036854775808"])
+            args += [f, v]
+        cmds.append(args)
+        if i % 97 == 0:
+            cmds.append(["XTRIM", "s", "MAXLEN", "~", str(rng.randrange(0, 400))])
+        if i % 89 == 0:
+            cmds.append(["XDEL", "s", f"{ms}-0"])
+    for srv in (pair.redis, pair.durakv):
+        srv.send(b"".join(encode(*c) for c in cmds))
+    a = pair.redis.read_raw(len(cmds))
+    b = pair.durakv.read_raw(len(cmds))
+    assert a == b
+    pair.check("XINFO", "STREAM", "s")
+    pair.check("XTRIM", "s", "MINID", "~", f"{ms // 2}-0")
+    pair.check("XINFO", "STREAM", "s")
