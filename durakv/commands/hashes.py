@@ -64,8 +64,11 @@ def hset(c: Session, argv: list[bytes]) -> bytes:
         # fast path: big hash, no TTLs to check
         d = h.d
         n = len(d)
-        for i in range(2, len(argv), 2):
-            d[argv[i]] = argv[i + 1]
+        if len(argv) == 4:
+            d[argv[2]] = argv[3]
+        else:
+            for i in range(2, len(argv), 2):
+                d[argv[i]] = argv[i + 1]
         added = len(d) - n
         if db.ks.track_access:
             db.ks.touch_access(db, key)

@@ -270,6 +270,35 @@ def _zadd(c: Session, argv: list[bytes], incr: bool) -> bytes:
 
 @command("zadd", -4, "write denyoom fast", "@write @sortedset @fast", keys=(1, 1, 1))
 def zadd(c: Session, argv: list[bytes]) -> bytes:
+    if len(argv) == 4:
+        # fast path: one pair, integer score, existing big zset, no TTLs to check
+        sb = argv[2]
+        db = c.db
+        z = db.data.get(argv[1])
+        if type(z) is ZSet and z.d is not None and sb.isdigit() and len(sb) < 16 and not db.expires:
+            key = argv[1]
+            m = argv[3]
+            score = float(sb)
+            d = z.d
+            cur = d.get(m)
+            if cur is None:
+                d[m] = score
+                z.sl.add((score, m))  # type: ignore[union-attr]
+                ret = resp.ONE
+            elif cur != score:
+                sl = z.sl
+                sl.remove((cur, m))  # type: ignore[union-attr]
+                sl.add((score, m))  # type: ignore[union-attr]
+                d[m] = score
+                ret = resp.ZERO
+            else:
+                return resp.ZERO
+            ks = db.ks
+            if ks.track_access:
+                ks.touch_access(db, key)
+            ks.signal_modified(db, key)
+            ks.notify("z", "zadd", key, db.id)
+            return ret
     return _zadd(c, argv, False)
 
 
