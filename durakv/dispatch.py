@@ -120,6 +120,11 @@ def _gated(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
     if c.multi is not None and spec.name not in _MULTI_IMMEDIATE:
         if "no_multi" in spec.flags:
             return reject(c, errors.COMMAND_NOT_ALLOWED_IN_MULTI, spec)
+        # Redis: queueing inside MULTI may use unbounded memory, so over maxmemory every
+        # queued command is refused (EXEC checks the denyoom commands it runs itself)
+        if srv.evictor is not None and "denyoom" not in spec.flags and not c.replaying:
+            if not srv.evictor.make_room():
+                return reject(c, errors.OOM, spec)
     if spec.is_write or "denyoom" in spec.flags:
         err = write_gate(c, spec)
         if err is not None:
