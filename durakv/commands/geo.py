@@ -305,11 +305,12 @@ def _georadius(c: Session, argv: list[bytes], src: int, flags: int) -> bytes:
     found = gh.search(s, range_fn, count if any_ else 0)
     if not found and storekey is None:
         return resp.EMPTY_ARRAY
-    if sort == 1:
-        found.sort(key=lambda t: t[0])
-    elif sort == 2:
-        found.sort(key=lambda t: -t[0])
     returned = len(found) if not count or len(found) < count else count
+    if sort:
+        if returned == len(found):  # glibc qsort: a stable merge sort
+            found.sort(key=lambda t: t[0], reverse=sort == 2)
+        else:
+            gh.pqsort(found, _cmp_asc if sort == 1 else _cmp_desc, 0, returned - 1)
     found = found[:returned]
     conv = s.conversion
     if storekey is None:
@@ -341,6 +342,14 @@ def _georadius(c: Session, argv: list[bytes], src: int, flags: int) -> bytes:
         db.ks.signal_modified(db, storekey)
         db.ks.notify("g", "del", storekey, db.id)
     return resp.integer(returned)
+
+
+def _cmp_asc(a: tuple, b: tuple) -> int:
+    return 1 if a[0] > b[0] else (0 if a[0] == b[0] else -1)
+
+
+def _cmp_desc(a: tuple, b: tuple) -> int:
+    return -1 if a[0] > b[0] else (0 if a[0] == b[0] else 1)
 
 
 def _store_keys(base: int) -> object:

@@ -325,3 +325,86 @@ def search(s: Shape, range_fn: Callable[[int, int], list[tuple[bytes, float]]], 
                     break
         last = i
     return out
+
+
+# -- Redis's pqsort (partial quicksort, pqsort.c): the order of equal distances with COUNT ---
+def pqsort(arr: list, cmp: Callable[[object, object], int], lrange: int, rrange: int) -> None:
+    """Sort ``arr`` in place so that positions lrange..rrange hold what a full sort would,
+    exactly as Redis's (unstable) pqsort leaves them."""
+    _pqsort(arr, 0, len(arr), cmp, lrange, rrange)
+
+
+def _pqsort(arr: list, lo: int, n: int, cmp: Callable[[object, object], int], lr: int, rr: int) -> None:
+    def swap(i: int, j: int) -> None:
+        arr[i], arr[j] = arr[j], arr[i]
+
+    def med3(a: int, b: int, c: int) -> int:
+        if cmp(arr[a], arr[b]) < 0:
+            return b if cmp(arr[b], arr[c]) < 0 else (c if cmp(arr[a], arr[c]) < 0 else a)
+        return b if cmp(arr[b], arr[c]) > 0 else (a if cmp(arr[a], arr[c]) < 0 else c)
+
+    def vecswap(a: int, b: int, k: int) -> None:
+        for i in range(k):
+            swap(a + i, b + i)
+
+    while True:
+        if n < 7:
+            for pm in range(lo + 1, lo + n):
+                pl = pm
+                while pl > lo and cmp(arr[pl - 1], arr[pl]) > 0:
+                    swap(pl, pl - 1)
+                    pl -= 1
+            return
+        pm = lo + n // 2
+        if n > 7:
+            pl = lo
+            pn = lo + n - 1
+            if n > 40:
+                d = n // 8
+                pl = med3(pl, pl + d, pl + 2 * d)
+                pm = med3(pm - d, pm, pm + d)
+                pn = med3(pn - 2 * d, pn - d, pn)
+            pm = med3(pl, pm, pn)
+        swap(lo, pm)
+        pa = pb = lo + 1
+        pc = pd = lo + n - 1
+        while True:
+            while pb <= pc:
+                r = cmp(arr[pb], arr[lo])
+                if r > 0:
+                    break
+                if r == 0:
+                    swap(pa, pb)
+                    pa += 1
+                pb += 1
+            while pb <= pc:
+                r = cmp(arr[pc], arr[lo])
+                if r < 0:
+                    break
+                if r == 0:
+                    swap(pc, pd)
+                    pd -= 1
+                pc -= 1
+            if pb > pc:
+                break
+            swap(pb, pc)
+            pb += 1
+            pc -= 1
+        pn = lo + n
+        k = min(pa - lo, pb - pa)
+        vecswap(lo, pb - k, k)
+        k = min(pd - pc, pn - pd - 1)
+        vecswap(pb, pn - k, k)
+        k = pb - pa
+        if k > 1:
+            sl, sr = lo, lo + k - 1
+            if not ((lr < sl and rr < sl) or (lr > sr and rr > sr)):
+                _pqsort(arr, lo, k, cmp, lr, rr)
+        k = pd - pc
+        if k > 1:
+            lo = pn - k
+            n = k
+            sl, sr = lo, lo + k - 1
+            if not ((lr < sl and rr < sl) or (lr > sr and rr > sr)):
+                continue
+        return

@@ -171,3 +171,15 @@ _GEO_EVENTS = [
 def test_geo_keyspace_events(request) -> None:
     ports = request.getfixturevalue("notify_servers")
     assert events(ports[1], _GEO_EVENTS) == events(ports[0], _GEO_EVENTS)
+
+
+def test_equal_distances_order_like_redis(pair) -> None:
+    args = []
+    for i in range(60):
+        args += ["10", "10", f"m{i}"]
+    args += ["10.001", "10", "far", "10.002", "10", "far2"]
+    pair.check("GEOADD", "t", *args)
+    for extra in [("ASC",), ("DESC",), ("COUNT", "3"), ("COUNT", "5", "DESC"), ("COUNT", "45", "DESC"),
+                  ("COUNT", "61", "ASC"), ("COUNT", "8"), ()]:
+        pair.check("GEORADIUS", "t", "10", "10", "100", "km", *extra)
+        pair.check("GEOSEARCH", "t", "FROMMEMBER", "far", "BYBOX", "100", "100", "km", "WITHDIST", *extra)
