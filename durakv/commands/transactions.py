@@ -110,6 +110,11 @@ def exec_(c: Session, argv: list[bytes]) -> bytes:
     queue = c.multi
     if queue is None:
         raise CommandError(errors.EXEC_WITHOUT_MULTI)
+    # Redis runs these gates in processCommand, before execCommand looks at the flags
+    err = _exec_gate(c, queue)
+    if err is not None:
+        discard_transaction(c)
+        raise CommandError(_EXECABORT_BECAUSE + err)
     ks = c.srv.ks
     if c.watched and ks.watched_key_expired(c):
         c.dirty_cas = True
@@ -119,10 +124,6 @@ def exec_(c: Session, argv: list[bytes]) -> bytes:
         if aborted:
             raise CommandError(errors.EXECABORT)
         return c.r.null_array
-    err = _exec_gate(c, queue)
-    if err is not None:
-        discard_transaction(c)
-        raise CommandError(_EXECABORT_BECAUSE + err)
     if c.watched:
         ks.unwatch_all(c)
     acl = c.srv.acl

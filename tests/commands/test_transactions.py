@@ -277,3 +277,24 @@ def test_blocking_command_inside_exec_does_not_block(pair):
     pair.check("RPUSH", "l", "a")
     pair.check("BLPOP", "l", "0")
     pair.check("EXEC")
+
+
+def test_oom_inside_multi(pair):
+    script = [
+        ("SET", "x", "1"), ("CONFIG", "SET", "maxmemory", "1"),
+        ("MULTI",), ("SET", "a", "b"), ("GET", "x"), ("EXEC",),
+        ("MULTI",), ("GET", "x"), ("DISCARD",),
+        ("CONFIG", "SET", "maxmemory", "0"),
+        ("MULTI",), ("SET", "a", "b"), ("GET", "x"), ("CONFIG", "SET", "maxmemory", "1"), ("EXEC",),
+        ("CONFIG", "SET", "maxmemory", "0"),
+        ("MULTI",), ("SET", "a", "b"), ("NOSUCH",), ("CONFIG", "SET", "maxmemory", "1"), ("EXEC",),
+        ("CONFIG", "SET", "maxmemory", "0"),
+        ("MULTI",), ("GET", "x"), ("EXEC",),
+    ]
+    try:
+        for args in script:
+            pair.check(*args)
+    finally:
+        for conn in (pair.redis, pair.durakv):
+            conn.call("DISCARD")
+            conn.call("CONFIG", "SET", "maxmemory", "0")
