@@ -183,3 +183,26 @@ def test_equal_distances_order_like_redis(pair) -> None:
                   ("COUNT", "61", "ASC"), ("COUNT", "8"), ()]:
         pair.check("GEORADIUS", "t", "10", "10", "100", "km", *extra)
         pair.check("GEOSEARCH", "t", "FROMMEMBER", "far", "BYBOX", "100", "100", "km", "WITHDIST", *extra)
+
+
+def test_random_global_searches(pair) -> None:
+    rng = random.Random(99)
+    args = []
+    for i in range(500):
+        lon = rng.choice([rng.uniform(-180, 180), rng.uniform(175, 180), rng.uniform(-180, -175)])
+        lat = rng.choice([rng.uniform(-85, 85), rng.uniform(70, 85.05), rng.uniform(-85.05, -70)])
+        args += ["%.7f" % lon, "%.7f" % lat, f"p{i}"]
+    pair.check("GEOADD", "w", *args)
+    pair.check("OBJECT", "ENCODING", "w")
+    for _ in range(25):
+        lon = "%.4f" % rng.choice([rng.uniform(-180, 180), rng.uniform(178, 180), rng.uniform(-180, -178)])
+        lat = "%.4f" % rng.choice([rng.uniform(-85, 85), rng.uniform(75, 85), rng.uniform(-85, -75)])
+        unit = rng.choice(["m", "km", "mi", "ft"])
+        rad = "%.2f" % rng.choice([rng.uniform(0, 50), rng.uniform(50, 2000), rng.uniform(2000, 20000)])
+        pair.check("GEORADIUS", "w", lon, lat, rad, unit, "WITHDIST", "WITHHASH", "ASC")
+        pair.check("GEOSEARCH", "w", "FROMLONLAT", lon, lat, "BYBOX", rad, "%.2f" % (float(rad) * 1.7), unit,
+                   "WITHCOORD", "DESC")
+        pair.check("GEOSEARCH", "w", "FROMMEMBER", f"p{rng.randrange(500)}", "BYRADIUS", rad, unit, "COUNT", "7",
+                   "WITHDIST")
+    pair.check("GEOADD", "long", "1", "1", "m" * 100)
+    pair.check("OBJECT", "ENCODING", "long")
