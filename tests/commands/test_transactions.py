@@ -298,3 +298,22 @@ def test_oom_inside_multi(pair):
         for conn in (pair.redis, pair.durakv):
             conn.call("DISCARD")
             conn.call("CONFIG", "SET", "maxmemory", "0")
+
+
+def test_exec_wakes_blocked_clients_after_the_transaction(pair):
+    replies = []
+    for conn in (pair.redis, pair.durakv):
+        waiter = Raw(conn.port, pair.proto)
+        actor = Raw(conn.port, pair.proto)
+        try:
+            waiter.send(b"*3\r\n$5\r\nBLPOP\r\n$1\r\nl\r\n$1\r\n5\r\n")
+            time.sleep(0.05)
+            for args in [("MULTI",), ("RPUSH", "l", "a"), ("RPUSH", "l", "b"), ("LLEN", "l"), ("EXEC",)]:
+                replies.append(actor.call(*args))
+            replies.append(waiter.read_raw(1))
+            replies.append(actor.call("LRANGE", "l", "0", "-1"))
+        finally:
+            waiter.close()
+            actor.close()
+    half = len(replies) // 2
+    assert replies[half:] == replies[:half]
