@@ -1317,3 +1317,4 @@ def xinfo_help(c: Session, argv: list[bytes]) -> bytes:
 
 
 __all__ = ["BLOCKED", "parse_id"]
+
