@@ -12,7 +12,7 @@ from __future__ import annotations
 from .. import errors
 from ..errors import CommandError
 from ..protocol import resp
-from ..session import BLOCKED, Session
+from ..session import Session
 from ..spec import command, container
 from ..types.stream import (
     INVALID_ENTRIES_READ,
@@ -1315,6 +1315,4 @@ def xinfo_stream(c: Session, argv: list[bytes]) -> bytes:
 def xinfo_help(c: Session, argv: list[bytes]) -> bytes:
     return _help(_XINFO_HELP)
 
-
-__all__ = ["BLOCKED", "parse_id"]
 
