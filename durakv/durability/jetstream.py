@@ -308,6 +308,11 @@ class JetStreamLog(Log):
             code = err.get("err_code", 0)
             if code == DUPLICATE_IN_PROCESS:
                 return  # the first copy is still being stored: its ack comes
+            p = self._by_sseq[sseq]
+            if code == WRONG_LAST_SEQ and p.sent != p.first_sent:
+                # a record we sent again (lost ack): its first copy may be the one stored
+                asyncio.ensure_future(self._verify(p, err))
+                return
             self._fail(LogError("append refused: %s" % err.get("description", err)), code)
             return
         got = int(ack.get("seq", 0))
@@ -321,6 +326,24 @@ class JetStreamLog(Log):
             self._fail(LogError("lease expired: record %d acknowledged too late" % sseq), 0)
             return
         self._committed(sseq)
+
+    async def _verify(self, p: _Pending, err: dict[str, Any]) -> None:
+        """Is the record stored at ``p.sseq`` ours (same message id)?  Then it committed."""
+        assert self.nc is not None
+        try:
+            m = await self.nc.jetstream(timeout=self.ack_timeout).get_msg(self.stream, p.sseq, direct=True)
+            ours = bool(m.headers) and m.headers.get(MSG_ID) == p.headers[MSG_ID]
+        except Exception as e:  # noqa: BLE001 - cannot tell: treat as refused
+            log.warning("cannot check record %d: %s", p.sseq, e)
+            ours = False
+        if self._failed or p.sseq <= self.stream_committed:
+            return
+        if not ours:
+            self._fail(LogError("append refused: %s" % err.get("description", err)), WRONG_LAST_SEQ)
+        elif time.monotonic() - p.first_sent > self.ack_timeout:
+            self._fail(LogError("lease expired: record %d acknowledged too late" % p.sseq), 0)
+        else:
+            self._committed(p.sseq)
 
     def _committed(self, sseq: int) -> None:
         if sseq <= self.stream_committed:

@@ -88,14 +88,28 @@ class Follower:
             if gen == self._gen:
                 await self._on_msg(msg)
 
-        self._sub = await self.nc.subscribe(inbox, cb=cb, pending_msgs_limit=1 << 20, pending_bytes_limit=1 << 30)
+        sub = await self.nc.subscribe(inbox, cb=cb, pending_msgs_limit=1 << 20, pending_bytes_limit=1 << 30)
+        self._sub = sub
         cfg = ConsumerConfig(
             deliver_subject=inbox, deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
             opt_start_seq=self.applied + 1, ack_policy=AckPolicy.NONE, flow_control=True,
             idle_heartbeat=1.0, mem_storage=True, num_replicas=1, inactive_threshold=10.0,
             filter_subject=self.subject, max_deliver=1,
         )
-        info = await self.nc.jetstream(timeout=3).add_consumer(self.stream, config=cfg)
+        try:
+            info = await self.nc.jetstream(timeout=3).add_consumer(self.stream, config=cfg)
+        except BaseException:
+            # the server may still create the consumer after our timeout: make sure nothing
+            # it delivers is ever used (another consumer replaces it)
+            if self._gen == gen:
+                self._gen += 1
+            try:
+                await sub.unsubscribe()
+            except Exception:  # noqa: BLE001 - connection gone
+                pass
+            if self._sub is sub:
+                self._sub = None
+            raise
         self._consumer = info.name
         self.last_activity = time.monotonic()
 
@@ -113,6 +127,8 @@ class Follower:
             self._restarting = False
 
     async def _on_msg(self, msg: Msg) -> None:
+        if not self.running:
+            return
         self.last_activity = time.monotonic()
         hdrs = msg.headers
         if hdrs and "Status" in hdrs:  # heartbeat or flow control

@@ -207,7 +207,12 @@ class Replication:
                     self._set_caught_up()
                 fol = Follower(self.nc, self.shard, self._on_record, self._on_gap)
                 self.follower = fol
-                await fol.start(self.applied_sseq + 1)
+                try:
+                    await fol.start(self.applied_sseq + 1)
+                except BaseException:
+                    await fol.stop()
+                    self.follower = None
+                    raise
                 break
             except Exception as e:  # noqa: BLE001 - retry until the log is readable
                 log.warning("resync failed: %s; retrying", e)
@@ -237,6 +242,15 @@ class Replication:
     # -- replica: applying records -------------------------------------------------------
     def _on_record(self, rec: Record, pending: int) -> None:
         if self.state == PRIMARY:
+            return
+        if rec.sseq != self.applied_sseq + 1:
+            # never apply a record twice or out of order, whatever a consumer delivers
+            if rec.sseq > self.applied_sseq + 1:
+                log.warning("record %d arrived after %d: restarting the consumer", rec.sseq, self.applied_sseq)
+                fol = self.follower
+                if fol is not None:
+                    fol.applied = self.applied_sseq
+                    asyncio.ensure_future(fol.restart())
             return
         if rec.kind == DATA:
             if self.applied_dseq and rec.seq != self.applied_dseq + 1:
@@ -489,6 +503,9 @@ class Replication:
                 del self.replicas[nid]
         elif self.state == REPLICA and not self.ctx.loading:
             fol = self.follower
+            if fol is None:
+                self._start_resync()
+                return
             if fol is not None and now - fol.last_activity > 3.0:
                 fol.last_activity = now
                 if self.link_down_since == 0.0:
