@@ -17,6 +17,7 @@ malformed.  After an error the connection must reply and close.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import hiredis
@@ -24,6 +25,9 @@ import hiredis
 from .. import errors
 
 INLINE_MAX = 64 * 1024
+# multibulk counts of 1M+ elements or bulk lengths of 100MB+ take the exact parser, which
+# checks them against Redis's limits before buffering anything
+_HUGE_HEADER = re.compile(rb"\*-?\d{7}|\$-?\d{9}").search
 INT_MAX = 2**31 - 1
 
 Command = list[bytes]
@@ -257,7 +261,9 @@ class RequestParser:
             return self._feed_exact(data)
         if not data:
             return [], None
-        if data[0] != 0x2A or self._auth_required():
+        if data[0] != 0x2A or self._auth_required() or _HUGE_HEADER(data) is not None:
+            # inline input, unauthenticated limits, or a header hiredis would trust
+            # blindly (it allocates an array of any announced size up front)
             return self._feed_exact(data)
         reader = self._reader
         reader.feed(data)
