@@ -613,13 +613,16 @@ def _object_lookup(c: Session, key: bytes) -> Any:
     return v
 
 
-@command("object|encoding", 3, "readonly", "@keyspace @read @slow", keys=(2, 2, 1))
-def object_encoding(c: Session, argv: list[bytes]) -> bytes:
-    v = _object_lookup(c, argv[2])
-    if v is None:
+# declared in the order Redis lists them in COMMAND INFO / COMMAND DOCS
+@command("object|idletime", 3, "readonly", "@keyspace @read @slow", keys=(2, 2, 1))
+def object_idletime(c: Session, argv: list[bytes]) -> bytes:
+    db = c.db
+    key = argv[2]
+    if _object_lookup(c, key) is None:
         return c.r.null
-    enc = string_encoding(v) if type(v) is bytes else v.encoding(c.srv.config)
-    return resp.bulk(enc.encode())
+    if _lfu_policy(c):
+        raise CommandError(_LFU_SELECTED)
+    return resp.integer(eviction.idle_ms(c.srv, db, key) // 1000)
 
 
 @command("object|refcount", 3, "readonly", "@keyspace @read @slow", keys=(2, 2, 1))
@@ -637,17 +640,6 @@ def object_refcount(c: Session, argv: list[bytes]) -> bytes:
     return resp.ONE
 
 
-@command("object|idletime", 3, "readonly", "@keyspace @read @slow", keys=(2, 2, 1))
-def object_idletime(c: Session, argv: list[bytes]) -> bytes:
-    db = c.db
-    key = argv[2]
-    if _object_lookup(c, key) is None:
-        return c.r.null
-    if _lfu_policy(c):
-        raise CommandError(_LFU_SELECTED)
-    return resp.integer(eviction.idle_ms(c.srv, db, key) // 1000)
-
-
 @command("object|freq", 3, "readonly", "@keyspace @read @slow", keys=(2, 2, 1))
 def object_freq(c: Session, argv: list[bytes]) -> bytes:
     db = c.db
@@ -657,6 +649,15 @@ def object_freq(c: Session, argv: list[bytes]) -> bytes:
     if not _lfu_policy(c):
         raise CommandError(_LFU_NOT_SELECTED)
     return resp.integer(eviction.lfu_freq(c.srv, db, key))
+
+
+@command("object|encoding", 3, "readonly", "@keyspace @read @slow", keys=(2, 2, 1))
+def object_encoding(c: Session, argv: list[bytes]) -> bytes:
+    v = _object_lookup(c, argv[2])
+    if v is None:
+        return c.r.null
+    enc = string_encoding(v) if type(v) is bytes else v.encoding(c.srv.config)
+    return resp.bulk(enc.encode())
 
 
 @command("object|help", 2, "loading stale", "@keyspace @slow")
