@@ -54,7 +54,7 @@ def _db_by_index(c: Session, idx: int) -> Database:
     return dbs[idx]
 
 
-def _carry_access(src: Database, skey: bytes, dst: Database, dkey: bytes, access: Any) -> None:
+def _carry_access(dst: Database, dkey: bytes, access: Any) -> None:
     """Keep a moved object's LRU/LFU data (Redis moves the object, with its lru field)."""
     if access is not None:
         dst.access[dkey] = access
@@ -326,7 +326,7 @@ def _rename(c: Session, argv: list[bytes], nx: bool) -> bytes:
     db.add(dst, v)
     if expire is not None:
         db.set_expire(dst, expire)
-    _carry_access(db, src, db, dst, access)
+    _carry_access(db, dst, access)
     ks.signal_modified(db, src, count=False)
     ks.signal_modified(db, dst)
     ks.notify("g", "rename_from", src, db.id)
@@ -406,7 +406,7 @@ def move(c: Session, argv: list[bytes]) -> bytes:
     dst.add(key, v)
     if expire is not None:
         dst.set_expire(key, expire)
-    _carry_access(src, key, dst, key, access)
+    _carry_access(dst, key, access)
     src.delete(key)
     ks = src.ks
     ks.signal_modified(src, key, count=False)
