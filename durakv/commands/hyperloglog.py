@@ -42,6 +42,14 @@ def pfadd(c: Session, argv: list[bytes]) -> bytes:
         index, count = hll.pat_len(argv[2])
         if count <= hll.dense_get(v, index):
             return resp.ZERO
+        b = bytearray(v)
+        hll.dense_set(b, index, count)
+        b[15] |= 0x80
+        db.set(key, bytes(b), keep_ttl=True)
+        ks = db.ks
+        ks.signal_modified(db, key)
+        ks.notify("$", "pfadd", key, db.id)
+        return resp.ONE
     if v is None:
         b = hll.new_sparse()
         updated = 1

@@ -161,6 +161,20 @@ def _entries(items: list[tuple[int, list[bytes]]]) -> bytes:
     return b"*%d\r\n%s" % (len(items), b"".join([_entry(i, f) for i, f in items]))
 
 
+def _entries_cached(s: Stream, items: list[tuple[int, list[bytes]]]) -> bytes:
+    """Like :func:`_entries`, reusing (and filling) the stream's encoded-entry cache."""
+    enc = s.enc
+    if len(enc) > 4096:
+        enc = s.enc = {}
+    parts = []
+    for sid, f in items:
+        e = enc.get(sid)
+        if e is None:
+            e = enc[sid] = _entry(sid, f)
+        parts.append(e)
+    return b"*%d\r\n%s" % (len(parts), b"".join(parts))
+
+
 def _bulk_id(sid: int) -> bytes:
     return resp.bulk(fmt_id(sid))
 
@@ -402,7 +416,7 @@ def _xrange(c: Session, argv: list[bytes], rev: bool) -> bytes:
         return resp.EMPTY_ARRAY
     if count == 0:
         return c.r.null_array
-    return _entries(s.range(start, end, max(count, 0), rev))
+    return _entries_cached(s, s.range(start, end, max(count, 0), rev))
 
 
 @command("xrange", -4, "readonly", "@read @stream @slow", keys=(1, 1, 1))
@@ -827,7 +841,7 @@ def _xread_serve(c: Session, rq: ReadRequest, count: int) -> bytes | None:
             pairs.append((resp.bulk(key), body))
         else:
             if s.ids and s.ids[-1] > gt:
-                pairs.append((resp.bulk(key), _entries(s.after(gt, count))))
+                pairs.append((resp.bulk(key), _entries_cached(s, s.after(gt, count))))
     if not pairs:
         return None
     if c.resp == 2:
@@ -881,7 +895,7 @@ def _serve_blocked(c: Session, rq: ReadRequest, key: bytes, k: int, count: int) 
     else:
         if type(s) is not Stream or not s.last_id > rq.ids[k]:
             return None
-        body = _entries(s.after(rq.ids[k], count))
+        body = _entries_cached(s, s.after(rq.ids[k], count))
         tracker = c.srv.tracker
         if tracker is not None:
             seq = tracker.dirty.get((db.id, key))

@@ -160,7 +160,7 @@ class Group:
 
 class Stream:
     type_name = "stream"
-    __slots__ = ("ids", "vals", "nodes", "last_id", "entries_added", "max_deleted", "groups")
+    __slots__ = ("ids", "vals", "nodes", "last_id", "entries_added", "max_deleted", "groups", "enc")
 
     def __init__(self) -> None:
         self.ids: list[int] = []
@@ -170,6 +170,9 @@ class Stream:
         self.entries_added = 0
         self.max_deleted = 0
         self.groups: dict[bytes, Group] | None = None
+        # reply-encoding cache of entries (ID -> RESP bytes), filled by readers; entries
+        # never change, and it is dropped whenever entries are removed
+        self.enc: dict[int, bytes] = {}
 
     def encoding(self, config: object = None) -> str:
         return "stream"
@@ -238,6 +241,8 @@ class Stream:
             return False
         del ids[i]
         del self.vals[i]
+        if self.enc:
+            self.enc = {}
         nodes = self.nodes
         j = bisect_right(nodes, sid, key=_master) - 1
         node = nodes[j]
@@ -253,6 +258,8 @@ class Stream:
         ids = self.ids
         nodes = self.nodes
         deleted = 0
+        if self.enc:
+            self.enc = {}
         while nodes:
             length = len(ids)
             if not minid and length <= threshold:

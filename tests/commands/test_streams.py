@@ -658,3 +658,15 @@ def test_node_model_matches_redis_random(pair) -> None:
     pair.check("XINFO", "STREAM", "s")
     pair.check("XTRIM", "s", "MINID", "~", f"{ms // 2}-0")
     pair.check("XINFO", "STREAM", "s")
+
+
+def test_reply_cache_never_serves_removed_entries(pair) -> None:
+    pair.check("XADD", "s", "5-1", "a", "1")
+    pair.check("XRANGE", "s", "-", "+")
+    pair.check("XREAD", "STREAMS", "s", "0")
+    pair.check("XTRIM", "s", "MAXLEN", "0")
+    pair.check("XSETID", "s", "1-1")
+    pair.check("XADD", "s", "5-1", "b", "2")
+    pair.check("XRANGE", "s", "-", "+")
+    pair.check("XREAD", "STREAMS", "s", "0")
+    pair.check("XREVRANGE", "s", "+", "-", "COUNT", "1")
