@@ -142,6 +142,9 @@ class Blocking:
         for k in modified:
             if k in keys:
                 self.ready[k] = None  # type: ignore[index]
+            elif k[1] is None:  # FLUSHALL / SWAPDB ...: any waited key may have changed
+                for wk in keys:
+                    self.ready[wk] = None
 
     def signal(self, dbid: int, key: bytes) -> None:
         k = (dbid, key)

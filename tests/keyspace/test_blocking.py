@@ -240,3 +240,16 @@ def test_effects_replay_after_crash(tmp_path):
         assert len(before[0]) == 26 and before[8] == [b"3", b"1"]
     finally:
         p.stop()
+
+
+def test_swapdb_wakes_waiters(redis_proc, durakv_proc):
+    def sc(new):
+        a, c = new(), new()
+        a.send_cmd("BLPOP", "k", "0")
+        a.pending(0.02)
+        out = [c.call("SELECT", "1"), c.call("RPUSH", "k", "v"), c.call("SWAPDB", "0", "1")]
+        out.append(a.read_raw())
+        out.append(c.call("EXISTS", "k"))
+        return out
+
+    both(redis_proc, durakv_proc, sc)
