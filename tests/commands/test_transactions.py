@@ -317,3 +317,25 @@ def test_exec_wakes_blocked_clients_after_the_transaction(pair):
             actor.close()
     half = len(replies) // 2
     assert replies[half:] == replies[:half]
+
+
+def test_watch_expired_keys_without_active_expiry(pair):
+    """With active expiry off, the WATCH-time expiry rules are deterministic on both servers."""
+    for conn in (pair.redis, pair.durakv):
+        conn.call("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+    try:
+        cases = [
+            ([], "*1"), ([(1, "GET", "k")], "*1"), ([(1, "SET", "k", "new")], "*-1"),
+            ([(1, "EXISTS", "k"), (1, "SET", "k", "new")], "*-1"), ([(1, "FLUSHDB",)], "*1"),
+            ([(1, "SET", "other", "x")], "*1"), ([(1, "SWAPDB", "0", "1")], "*1"),
+        ]
+        for between, _ in cases:
+            steps = [(0, "FLUSHALL"), (0, "SET", "k", "v", "PX", "5"), ("sleep", 0.02), (0, "WATCH", "k")]
+            steps += between + [(0, "MULTI"), (0, "PING"), (0, "EXEC")]
+            scenario(pair, steps)
+        # a key that expires after WATCH aborts even if nobody reclaimed it
+        scenario(pair, [(0, "FLUSHALL"), (0, "SET", "k", "v", "PX", "20"), (0, "WATCH", "k"), ("sleep", 0.04),
+                        (0, "MULTI"), (0, "PING"), (0, "EXEC"), (0, "DBSIZE")])
+    finally:
+        for conn in (pair.redis, pair.durakv):
+            conn.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")

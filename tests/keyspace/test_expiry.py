@@ -230,3 +230,33 @@ def test_replica_hides_expired_keys_until_primary_del(h: Harness) -> None:
     assert b"k" in h.ks.dbs[0].data
     h.node.apply_payload(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*2\r\n$3\r\nDEL\r\n$1\r\nk\r\n")
     assert b"k" not in h.ks.dbs[0].data
+
+
+@pytest.mark.parametrize("between,aborts", [
+    ([], False),  # still there, logically expired: not a change since WATCH
+    ([("GET", "k")], False),  # lazily deleted: no logical change
+    ([("SET", "k", "new")], True),  # recreated
+    ([("GET", "k"), ("SET", "k", "new")], True),
+    ([("FLUSHDB",)], False),
+    ([("SET", "other", "x")], False),
+])
+def test_watch_key_already_expired_at_watch_time(h: Harness, between: list, aborts: bool) -> None:
+    c2 = Session(h.ctx, 2, h.ks.dbs[0])
+    h.run("SET", "k", "v", "PX", "10")
+    h.clock.advance(20)
+    h.run("WATCH", "k", c=c2)  # the key is expired but not reclaimed yet
+    for args in between:
+        h.run(*args)
+    h.run("MULTI", c=c2)
+    h.run("PING", c=c2)
+    assert h.run("EXEC", c=c2) == (b"*-1\r\n" if aborts else b"*1\r\n+PONG\r\n")
+
+
+def test_watch_key_expiring_after_watch_aborts(h: Harness) -> None:
+    c2 = Session(h.ctx, 2, h.ks.dbs[0])
+    h.run("SET", "k", "v", "PX", "10")
+    h.run("WATCH", "k", c=c2)
+    h.clock.advance(20)  # expired, not reclaimed: EXEC still sees it (isWatchedKeyExpired)
+    h.run("MULTI", c=c2)
+    h.run("PING", c=c2)
+    assert h.run("EXEC", c=c2) == b"*-1\r\n"
