@@ -340,7 +340,7 @@ def xadd(c: Session, argv: list[bytes]) -> bytes:
         gen = not a.seq_given
         if gen and sid >> 64 == last >> 64:
             if last & MAX64 == MAX64:
-                raise CommandError(XADD_SMALLER)
+                raise CommandError("ERR Elements are too large to be stored")  # sic, as Redis 7.0
             sid = last + 1
         if sid <= last:
             raise CommandError(XADD_SMALLER)
