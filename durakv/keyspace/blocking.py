@@ -73,7 +73,7 @@ class Blocking:
             q.append(w)
         self.waiters.add(w)
         c.blocked = w
-        if timeout > 0:
+        if 0 < timeout < 1e9:  # longer than ~31 years: no timer at all
             loop = asyncio.get_running_loop()
             w.timer = loop.call_later(timeout, self._timed_out, w)
         return BLOCKED
