@@ -694,3 +694,54 @@ def test_more_group_edges(pair) -> None:
     pair.check("XGROUP", "DESTROY", "nokey", "g")
     pair.check("XGROUP", "SETID", "nokey", "g", "0")
     pair.check("XINFO", "GROUPS", "t")
+
+
+# -- durability: acknowledged stream and consumer-group state survives kill -9 ------------------
+def _snapshot_state(port: int) -> list:
+    c = Raw(port, 2)
+    out = [
+        _strip_times(c.parsed("XINFO", "STREAM", "s", "FULL", "COUNT", "0")),
+        c.parsed("XRANGE", "s", "-", "+"),
+        c.parsed("XPENDING", "s", "g"),
+        [x[:2] + x[3:] for x in c.parsed("XPENDING", "s", "g", "-", "+", "100")],
+        c.parsed("XINFO", "GROUPS", "s"),
+        c.parsed("PFCOUNT", "h"),
+        c.parsed("GET", "h"),
+        c.parsed("GEOPOS", "geo", "a", "b"),
+    ]
+    full = c.parsed("XINFO", "STREAM", "s", "FULL", "COUNT", "0")
+    groups = dict(zip(full[::2], full[1::2], strict=True))[b"groups"]
+    # delivery times and counts of every pending entry, exactly
+    out.append([dict(zip(g[::2], g[1::2], strict=True))[b"pending"] for g in groups])
+    c.close()
+    return out
+
+
+def test_stream_group_state_survives_kill9() -> None:
+    p = start_durakv("--appendfsync", "always")
+    try:
+        c = Raw(p.port, 2)
+        for i in range(1, 40):
+            c.call("XADD", "s", "MAXLEN", "~", "30", "*", "f", str(i))
+        c.call("XGROUP", "CREATE", "s", "g", "0")
+        c.call("XGROUP", "CREATE", "s", "g2", "$", "ENTRIESREAD", "7")
+        c.call("XREADGROUP", "GROUP", "g", "c1", "COUNT", "5", "STREAMS", "s", ">")
+        c.call("XREADGROUP", "GROUP", "g", "c2", "COUNT", "3", "STREAMS", "s", ">")
+        c.call("XREADGROUP", "GROUP", "g", "c1", "STREAMS", "s", "0")
+        c.call("XREADGROUP", "GROUP", "g2", "c9", "NOACK", "STREAMS", "s", ">")
+        first = c.parsed("XRANGE", "s", "-", "+", "COUNT", "2")
+        c.call("XACK", "s", "g", first[0][0])
+        c.call("XCLAIM", "s", "g", "c3", "0", first[1][0], "IDLE", "5000")
+        c.call("XAUTOCLAIM", "s", "g", "c4", "0", "0", "COUNT", "2")
+        c.call("XDEL", "s", first[1][0])
+        c.call("PFADD", "h", *[str(i) for i in range(200)])
+        c.call("PFCOUNT", "h")
+        c.call("GEOADD", "geo", "13.361389", "38.115556", "a", "15.087269", "37.502669", "b")
+        c.close()
+        before = _snapshot_state(p.port)
+        p.kill9()
+        p.start()
+        after = _snapshot_state(p.port)
+        assert after == before
+    finally:
+        p.stop()
