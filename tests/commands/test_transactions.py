@@ -339,3 +339,29 @@ def test_watch_expired_keys_without_active_expiry(pair):
     finally:
         for conn in (pair.redis, pair.durakv):
             conn.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+def _other_command(rnd, keys: list[str]) -> list[str]:
+    k, k2 = rnd.choice(keys), rnd.choice(keys)
+    return rnd.choice([
+        ["SET", k, "1"], ["SET", k, "1", "NX"], ["GET", k], ["DEL", k], ["INCR", k], ["APPEND", k, "x"],
+        ["RPUSH", k, "x"], ["LPOP", k], ["LREM", k, "0", "zz"], ["LMOVE", k, k2, "LEFT", "RIGHT"],
+        ["SADD", k, "m"], ["SREM", k, "m"], ["SREM", k, "nomember"], ["SMOVE", k, k2, "m"],
+        ["HSET", k, "f", "v"], ["HDEL", k, "nofield"], ["HINCRBY", k, "n", "1"], ["HSETNX", k, "f", "v"],
+        ["ZADD", k, "1", "m"], ["ZADD", k, "NX", "1", "m"], ["ZREM", k, "m"], ["ZINCRBY", k, "1", "m"],
+        ["EXPIRE", k, "100"], ["PERSIST", k], ["RENAME", k, k2], ["COPY", k, k2], ["SUNIONSTORE", k, k2],
+        ["SETRANGE", k, "0", "z"], ["GETDEL", k], ["MSETNX", k, "1"], ["XADD", k, "*", "f", "v"], ["DEL", "nokey"],
+    ])
+
+
+def test_watch_fuzz_across_command_groups(pair):
+    """Random writes (or no-op writes) by another client between WATCH and EXEC."""
+    import random
+
+    rnd = random.Random(20261127 + pair.proto)
+    keys = ["a", "b", "c"]
+    for _ in range(60):
+        steps: list[Step] = [(0, "WATCH", *rnd.sample(keys, rnd.randint(1, 2)))]
+        steps += [(1, *_other_command(rnd, keys)) for _ in range(rnd.randint(0, 2))]
+        steps += [(0, "MULTI"), (0, "SET", "done", "1"), (0, "EXEC")]
+        scenario(pair, steps)
