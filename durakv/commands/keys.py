@@ -592,10 +592,16 @@ def _int_value(v: bytes) -> int | None:
 
 
 def string_encoding(v: bytes) -> str:
-    """OBJECT ENCODING of a string value as Redis's tryObjectEncoding decides it."""
+    """OBJECT ENCODING of a string value as Redis's tryObjectEncoding decides it.
+
+    Values are plain bytes, so strings Redis builds in place (APPEND to an existing key,
+    SETRANGE, SETBIT, BITOP, BITFIELD: always "raw") are judged by content like a SET
+    would be; HyperLogLogs (a "HYLL" header) are recognised and reported "raw"."""
     if _int_value(v) is not None:
         return "int"
-    return "embstr" if len(v) <= EMBSTR_SIZE_LIMIT else "raw"
+    if len(v) > EMBSTR_SIZE_LIMIT or (len(v) >= 16 and v[:4] == b"HYLL" and v[4] < 2 and v[5:8] == b"\0\0\0"):
+        return "raw"
+    return "embstr"
 
 
 def _lfu_policy(c: Session) -> bool:
