@@ -425,9 +425,18 @@ class ZSet:
         (a scan from the head — or the tail for ``reverse`` — in the compact form)."""
         if lex_empty(mn, mx):
             return 0, 0
+        n = len(self)
+        if not n:
+            return 0, 0
+        # Redis's zslIsInLexRange: the tail must be >= min and the head <= max
         if self.lp is not None:
             ms = self.members()
-            n = len(ms)
+            first, last = ms[0], ms[-1]
+        else:
+            first, last = self.sl.first()[1], self.sl.last()[1]  # type: ignore[union-attr]
+        if not lex_gte_min(last, mn) or not lex_lte_max(first, mx):
+            return 0, 0
+        if self.lp is not None:
             if not reverse:
                 i = 0
                 while i < n and not lex_gte_min(ms[i], mn):

@@ -446,3 +446,107 @@ def test_encoding_thresholds(pair):
     finally:
         pair.check("CONFIG", "SET", "zset-max-listpack-entries", "128")
         pair.check("CONFIG", "SET", "zset-max-listpack-value", "64")
+
+
+def test_lex_range_on_mixed_scores(pair):
+    run(pair, """
+        ZADD z 2 b 0 x 0 y
+        ZRANGEBYLEX z [x [x
+        ZLEXCOUNT z [x +
+        ZREMRANGEBYLEX z [x [x
+        ZREVRANGEBYLEX z + [x
+        ZRANGE z 0 -1
+    """)
+
+
+EVENT_SCRIPT = """
+hset h a 1
+hsetnx h b 2
+hincrby h c 1
+hincrbyfloat h d 1.5
+hdel h a b c d
+lpush l a b
+rpush l c
+linsert l before a x
+lset l 0 y
+lpop l
+rpop l 2
+lmove l l2 left right
+rpoplpush l2 l
+ltrim l 0 0
+lrem l 0 y
+rpush l a
+lmpop 1 l left
+sadd s a b c
+srem s a
+smove s s2 b
+spop s
+sadd s 1 2 3
+sinterstore d s s
+sunionstore d s s2
+sdiffstore d s s
+zadd z 1 a 2 b 3 c
+zincrby z 1 a
+zadd z incr 1 a
+zrem z a
+zremrangebyscore z 0 2
+zadd z 1 a 2 b
+zremrangebyrank z 0 0
+zadd z 0 x 0 y
+zremrangebylex z [x [x
+zpopmin z
+zpopmax z
+zadd z 1 a 2 b
+zunionstore z2 1 z
+zinterstore z2 1 z
+zdiffstore z2 1 z
+zrangestore z3 z 0 -1
+zmpop 1 z min count 5
+rpush sl 3 2 1
+sort sl store sorted
+"""
+
+
+def _events(port: int) -> list:
+    import time
+
+    import hiredis
+
+    from tests.support.raw import Raw
+
+    a = Raw(port)
+    a.call("FLUSHALL")
+    a.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+    s = Raw(port)
+    s.call("PSUBSCRIBE", "__keyevent*__:*")
+    try:
+        for line in EVENT_SCRIPT.strip().splitlines():
+            a.call(*_split(line))
+        a.call("PING")
+        time.sleep(0.1)
+        s.sock.settimeout(0.2)
+        data = b""
+        try:
+            while True:
+                chunk = s.sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except TimeoutError:
+            pass
+        reader = hiredis.Reader()
+        reader.feed(data)
+        out = []
+        while (m := reader.gets()) is not False:
+            out.append((m[2], m[3]))
+        return out
+    finally:
+        a.call("CONFIG", "SET", "notify-keyspace-events", "")
+        a.close()
+        s.close()
+
+
+def test_keyspace_events_all_types(redis_proc, durakv_proc):
+    want = _events(redis_proc.port)
+    assert len(want) > 40
+    assert _events(durakv_proc.port) == want
