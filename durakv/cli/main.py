@@ -127,7 +127,14 @@ def cmd_failover(args: argparse.Namespace) -> int:
     fargs = ["FAILOVER"]
     if args.timeout:
         fargs += ["TIMEOUT", str(args.timeout)]
-    r = _call(prim["host"], prim["port"], *fargs)
+    deadline = time.monotonic() + args.wait
+    while True:
+        r = _call(prim["host"], prim["port"], *fargs)
+        # a primary elected a moment ago learns its replicas from their first reports
+        if not (isinstance(r, Exception) and "requires connected replicas" in str(r)
+                and time.monotonic() < deadline):
+            break
+        time.sleep(0.2)
     if isinstance(r, Exception):
         print(f"{prim['id']}: {r}", file=sys.stderr)
         return 1

@@ -146,8 +146,8 @@ class Replication:
             self.snapshots = ObjectSnapshots(self)
         except ImportError:
             self.snapshots = None
-        await self._resync()
         self._schedule_tick()
+        await self._resync()
 
     async def _ensure(self) -> None:
         while True:
@@ -191,7 +191,7 @@ class Replication:
                 ks.modified.clear()
                 self.applied_sseq = self.applied_dseq = 0
                 if self.snapshots is not None:
-                    meta = await self.snapshots.load_newest()
+                    meta = await asyncio.wait_for(self.snapshots.load_newest(), 30)
                     if meta is not None:
                         self.applied_sseq = meta["sseq"]
                         self.applied_dseq = meta["dseq"]
@@ -501,16 +501,20 @@ class Replication:
                 tracker.bytes_since_snapshot = 0
             for nid in [n for n, e in self.replicas.items() if now - e[3] > 10 * self.lease + 5]:
                 del self.replicas[nid]
-        elif self.state == REPLICA and not self.ctx.loading:
+        elif self.state == REPLICA:
             fol = self.follower
             if fol is None:
-                self._start_resync()
+                if not self.ctx.loading:
+                    self._start_resync()
                 return
-            if fol is not None and now - fol.last_activity > 3.0:
+            if now - fol.last_activity > 3.0:
+                # no record and no heartbeat for 3 s: the consumer is gone (NATS server lost)
                 fol.last_activity = now
-                if self.link_down_since == 0.0:
+                if self.link_down_since == 0.0 and not self.ctx.loading:
                     self.link_down_since = now
                 asyncio.ensure_future(fol.restart())
+            if self.ctx.loading:
+                return
             if (self.caught_up and now - self.last_record > self.backoff
                     and self.node.config["replica-priority"] != 0 and self.nc is not None):
                 self._campaign_task = asyncio.ensure_future(self._campaign())
