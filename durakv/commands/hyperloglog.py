@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import errors
 from ..errors import CommandError
+from ..keyspace import Database
 from ..protocol import resp
 from ..session import Session
 from ..spec import command
@@ -18,6 +19,13 @@ from ..types import hyperloglog as hll
 
 INVALID_HLL = "WRONGTYPE Key is not a valid HyperLogLog string value."
 CORRUPTED = "INVALIDOBJ Corrupted HLL object detected"
+
+
+def _changed(db: Database, key: bytes) -> None:
+    """PFDEBUG's encoding change: logged (server.dirty++) but, as in Redis, no
+    signalModifiedKey (WATCH and client-side caching are not invalidated)."""
+    db.ks.dirty += 1
+    db.ks.modified.append((db.id, key))
 
 
 def _get_hll(c: Session, key: bytes, write: bool = False) -> bytes | None:
@@ -166,7 +174,7 @@ def pfdebug(c: Session, argv: list[bytes]) -> bytes:
                 raise CommandError(CORRUPTED)
             v = bytes(d)
             db.set(key, v, keep_ttl=True)
-            db.ks.signal_modified(db, key)
+            _changed(db, key)
         regs = hll.dense_registers(v).tolist()
         return b"*%d\r\n%s" % (len(regs), b"".join([resp.integer(x) for x in regs]))
     if sub == b"decode":
@@ -181,7 +189,7 @@ def pfdebug(c: Session, argv: list[bytes]) -> bytes:
             if d is None:
                 raise CommandError(CORRUPTED)
             db.set(key, bytes(d), keep_ttl=True)
-            db.ks.signal_modified(db, key)
+            _changed(db, key)
             return resp.ONE
         return resp.ZERO
     raise CommandError(errors.sanitize("ERR Unknown PFDEBUG subcommand '%s'" % errors.fmt_arg(argv[1], 1 << 30)))

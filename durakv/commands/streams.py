@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .. import errors
 from ..errors import CommandError
+from ..keyspace import Database
 from ..protocol import resp
 from ..session import Session
 from ..spec import command, container
@@ -177,6 +178,14 @@ def _entries_cached(s: Stream, items: list[tuple[int, list[bytes]]]) -> bytes:
 
 def _bulk_id(sid: int) -> bytes:
     return resp.bulk(fmt_id(sid))
+
+
+def _changed(db: Database, key: bytes, count: int = 1) -> None:
+    """A change Redis 7.0 makes without signalModifiedKey (consumer-group state, XSETID):
+    counted and logged, but WATCH and client-side caching are not invalidated."""
+    ks = db.ks
+    ks.dirty += count
+    ks.modified.append((db.id, key))
 
 
 def _get_stream(c: Session, key: bytes) -> Stream | None:
@@ -487,7 +496,7 @@ def xsetid(c: Session, argv: list[bytes]) -> bytes:
     if max_xdel:
         s.max_deleted = max_xdel
     db = c.db
-    db.ks.signal_modified(db, key)
+    _changed(db, key)
     db.ks.notify("t", "xsetid", key, db.id)
     return resp.OK
 
@@ -581,7 +590,7 @@ def xgroup_create(c: Session, argv: list[bytes]) -> bytes:
     if name in s.groups:
         raise CommandError("BUSYGROUP Consumer Group name already exists")
     s.groups[name] = Group(name, sid, entries_read)
-    db.ks.signal_modified(db, key)
+    _changed(db, key)
     db.ks.notify("t", "xgroup-create", key, db.id)
     return resp.OK
 
@@ -597,7 +606,7 @@ def xgroup_setid(c: Session, argv: list[bytes]) -> bytes:
     g.last_id = sid
     g.entries_read = entries_read
     db = c.db
-    db.ks.signal_modified(db, argv[2])
+    _changed(db, argv[2])
     db.ks.notify("t", "xgroup-setid", argv[2], db.id)
     return resp.OK
 
@@ -610,7 +619,7 @@ def xgroup_destroy(c: Session, argv: list[bytes]) -> bytes:
         return resp.ZERO
     del s.groups[argv[3]]
     db = c.db
-    db.ks.signal_modified(db, argv[2])
+    _changed(db, argv[2])
     db.ks.notify("t", "xgroup-destroy", argv[2], db.id)
     return resp.ONE
 
@@ -622,7 +631,7 @@ def xgroup_createconsumer(c: Session, argv: list[bytes]) -> bytes:
     if argv[4] in g.consumers:
         return resp.ZERO
     _create_consumer(c, g, argv[2], argv[4], c.srv.clock.now_ms())
-    c.db.ks.signal_modified(c.db, argv[2], count=False)
+    _changed(c.db, argv[2], 0)
     return resp.ONE
 
 
@@ -636,7 +645,7 @@ def xgroup_delconsumer(c: Session, argv: list[bytes]) -> bytes:
     for sid in cons.pel:
         g.pel.pop(sid, None)
     db = c.db
-    db.ks.signal_modified(db, argv[2])
+    _changed(db, argv[2])
     db.ks.notify("t", "xgroup-delconsumer", argv[2], db.id)
     return resp.integer(len(cons.pel))
 
@@ -837,7 +846,7 @@ def _xread_serve(c: Session, rq: ReadRequest, count: int) -> bytes | None:
                 c.propagate([b"XGROUP", b"CREATECONSUMER", key, rq.group, rq.consumer])
             body = _serve_group(c, s, key, rq, gt, history, count)
             if c.effects:
-                db.ks.signal_modified(db, key)
+                _changed(db, key)
             pairs.append((resp.bulk(key), body))
         else:
             if s.ids and s.ids[-1] > gt:
@@ -891,7 +900,7 @@ def _serve_blocked(c: Session, rq: ReadRequest, key: bytes, k: int, count: int) 
             c.propagate([b"XGROUP", b"CREATECONSUMER", key, rq.group, rq.consumer])
         body = _serve_group(c, s, key, rq, g.last_id, False, count)
         if c.effects:
-            db.ks.signal_modified(db, key)
+            _changed(db, key)
     else:
         if type(s) is not Stream or not s.last_id > rq.ids[k]:
             return None
@@ -936,7 +945,7 @@ def xack(c: Session, argv: list[bytes]) -> bytes:
     if n:
         db = c.db
         db.ks.dirty += n - 1
-        db.ks.signal_modified(db, key)
+        _changed(db, key)
     return resp.integer(n)
 
 
@@ -1112,7 +1121,7 @@ def xclaim(c: Session, argv: list[bytes]) -> bytes:
     if propagate_last:
         c.propagate(_setid_effect(key, gname, g))
     if changed:
-        c.db.ks.signal_modified(c.db, key)
+        _changed(c.db, key)
     return resp.array(out)
 
 
@@ -1192,7 +1201,7 @@ def xautoclaim(c: Session, argv: list[bytes]) -> bytes:
         changed = True
     cursor = keys[pos] if pos < len(keys) else 0
     if changed:
-        c.db.ks.signal_modified(c.db, key)
+        _changed(c.db, key)
     return b"*3\r\n%s%s%s" % (_bulk_id(cursor), resp.array(out), resp.array([_bulk_id(x) for x in deleted]))
 
 

@@ -745,3 +745,36 @@ def test_stream_group_state_survives_kill9() -> None:
         assert after == before
     finally:
         p.stop()
+
+
+_WATCH_CASES = [
+    ("XADD", "s", "9-1", "a", "1"), ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"),
+    ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0"), ("XACK", "s", "g", "1-1"),
+    ("XCLAIM", "s", "g", "d", "0", "1-1"), ("XAUTOCLAIM", "s", "g", "e", "0", "0"),
+    ("XGROUP", "CREATE", "s", "g2", "0"), ("XGROUP", "SETID", "s", "g", "0"),
+    ("XGROUP", "CREATECONSUMER", "s", "g", "z"), ("XGROUP", "DELCONSUMER", "s", "g", "c"),
+    ("XGROUP", "DESTROY", "s", "g"), ("XDEL", "s", "1-1"), ("XTRIM", "s", "MAXLEN", "0"), ("XSETID", "s", "99-1"),
+    ("XREAD", "STREAMS", "s", "0"), ("XGROUP", "CREATE", "new", "g", "$", "MKSTREAM"),
+    ("PFCOUNT", "h"), ("PFADD", "h", "zzz"), ("PFDEBUG", "GETREG", "h"), ("PFDEBUG", "TODENSE", "h"),
+    ("PFMERGE", "h", "h"), ("GEOADD", "geo", "1", "1", "m"), ("GEOADD", "geo", "1", "1", "new"),
+    ("GEORADIUS", "geo", "1", "1", "10", "km", "STORE", "geo"),
+]
+
+
+@pytest.mark.parametrize("cmd", _WATCH_CASES, ids=lambda c: " ".join(c[:2]))
+def test_which_commands_invalidate_watch(pair, cmd: tuple) -> None:
+    key = "h" if cmd[0].startswith("PF") else "geo" if cmd[0].startswith("GEO") else "new" if "new" in cmd else "s"
+    for srv in (pair.redis, pair.durakv):
+        srv.call("XADD", "s", "1-1", "a", "1")
+        srv.call("XGROUP", "CREATE", "s", "g", "0")
+        srv.call("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
+        srv.call("PFADD", "h", "a", "b")
+        srv.call("GEOADD", "geo", "1", "1", "m")
+    other_r, other_d = Raw(pair.redis.port), Raw(pair.durakv.port)
+    pair.check("WATCH", key)
+    assert other_r.call(*cmd) == other_d.call(*cmd)
+    pair.check("MULTI")
+    pair.check("PING")
+    pair.check("EXEC")
+    other_r.close()
+    other_d.close()
