@@ -191,7 +191,7 @@ class Replication:
                 ks.modified.clear()
                 self.applied_sseq = self.applied_dseq = 0
                 if self.snapshots is not None:
-                    meta = await asyncio.wait_for(self.snapshots.load_newest(), 30)
+                    meta = await asyncio.wait_for(self.snapshots.load_newest(), 120)
                     if meta is not None:
                         self.applied_sseq = meta["sseq"]
                         self.applied_dseq = meta["dseq"]

@@ -4,7 +4,8 @@ Format: the RDB codec of :mod:`durakv.durability.rdb` (a real Redis loads the fi
 AUX fields ``durakv-seq`` (data sequence), ``durakv-sseq`` (stream sequence) and
 ``durakv-epoch`` naming the log position the snapshot covers.  Objects live in bucket
 ``durakv_snapshots`` as ``s<shard>-<stream seq, 12 digits>.rdb``; the object description
-is JSON ``{"sseq", "dseq", "epoch", "leader", "addr"}``.
+is JSON ``{"sseq", "dseq", "epoch", "leader", "addr"}``, and the cluster KV bucket key
+``shard.<n>.snapshots`` lists the kept snapshots (the index a starting node reads).
 
 Snapshots are built off the serving node: one replica (the one with the smallest node id
 among the live replicas) serialises its state, which is exactly the log applied up to
@@ -63,37 +64,35 @@ class ObjectSnapshots:
                     self.obs = await js.object_store(BUCKET)
         return self.obs
 
+    def _key(self) -> str:
+        return f"shard.{self.rep.shard}.snapshots"
+
     async def list(self) -> list[tuple[int, str, dict[str, Any]]]:
-        obs = await self.store()
+        """The stored snapshots, oldest first, from the index in the cluster KV bucket
+        (a direct get: no consumer to set up, unlike listing the object store)."""
+        kv = self.rep.kv
+        if kv is None:
+            return []
         try:
-            entries = await obs.list(ignore_deletes=True)
-        except Exception as e:  # noqa: BLE001 - NotFoundError when empty
-            if type(e).__name__ == "NotFoundError":
+            entry = await kv.get(self._key())
+        except Exception as e:  # noqa: BLE001 - KeyNotFoundError when there is none yet
+            if type(e).__name__ in ("KeyNotFoundError", "NotFoundError", "KeyDeletedError"):
                 return []
             raise
-        out = []
-        for e in entries:
-            if e.deleted or not e.name.startswith(self.prefix()):
-                continue
-            try:
-                meta = json.loads(e.description or "{}")
-                out.append((int(meta["sseq"]), e.name, meta))
-            except (ValueError, KeyError):
-                continue
-        out.sort()
-        return out
+        metas = json.loads(entry.value or b"[]")
+        return sorted((int(m["sseq"]), m["name"], m) for m in metas)
 
     async def load_newest(self) -> dict[str, Any] | None:
         """Load the newest snapshot that verifies into the (empty) keyspace; its metadata."""
         rep = self.rep
         ks = rep.ctx.ks
         for sseq, name, meta in reversed(await self.list()):
-            obs = await self.store()
             try:
-                res = await obs.get(name)
+                obs = await self.store()
+                res = await asyncio.wait_for(obs.get(name), 60)
                 loader = rdb.Loader(ks, now_ms=None, config=rep.node.config, skip_expired=False)
                 loader.load(res.data, name)
-            except Exception as e:  # noqa: BLE001 - damaged: try an older one
+            except Exception as e:  # noqa: BLE001 - damaged or unreadable: try an older one
                 log.error("snapshot %s cannot be loaded: %s", name, e)
                 for db in ks.dbs:
                     db.clear()
@@ -130,16 +129,24 @@ class ObjectSnapshots:
             name = f"{self.prefix()}{sseq:012d}.rdb"
             obs = await self.store()
             await obs.put(name, data, meta=ObjectMeta(name=name, description=json.dumps(meta)))
+            meta["name"] = name
+            known = await self.list()
+            keep = [m for _s, _n, m in known if _s < sseq][-(KEEP - 1):] + [meta]
+            if rep.kv is not None:
+                await rep.kv.put(self._key(), json.dumps(keep).encode())
             self.saves += 1
             self.last_save_time = time.time()
             self.last_sseq = sseq
+            # only now is the log before the snapshot no longer needed
             js = rep.nc.jetstream(timeout=5)
             await js.purge_stream(stream_name(rep.shard), seq=sseq + 1)
-            for _s, old, _m in (await self.list())[:-KEEP]:
-                try:
-                    await obs.delete(old)
-                except Exception:  # noqa: BLE001 - retried with the next snapshot
-                    pass
+            names = {m["name"] for m in keep}
+            for _s, old, _m in known:
+                if old not in names:
+                    try:
+                        await obs.delete(old)
+                    except Exception:  # noqa: BLE001 - an orphan object, harmless
+                        pass
             log.info("snapshot %s stored (%d bytes); log purged before record %d", name, len(data), sseq + 1)
             return name
         finally:
