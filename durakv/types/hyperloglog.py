@@ -40,24 +40,21 @@ def murmur64a(data: bytes, seed: int = _SEED) -> int:
     """MurmurHash64A as Redis compiles it (little-endian 8-byte blocks)."""
     n = len(data)
     m = _MUR_M
-    h = (seed ^ (n * m)) & _M64
-    nblocks = n >> 3
-    if nblocks:
-        for k in memoryview(data)[: nblocks * 8].cast("Q"):
-            k = (k * m) & _M64
-            k ^= k >> 47
-            k = (k * m) & _M64
-            h ^= k
-            h = (h * m) & _M64
-    rem = n & 7
-    if rem:
-        tail = int.from_bytes(data[nblocks * 8:], "little")
-        h ^= tail
-        h = (h * m) & _M64
+    M = _M64
+    h = (seed ^ (n * m)) & M
+    end = n & ~7
+    fb = int.from_bytes
+    i = 0
+    while i < end:
+        k = (fb(data[i:i + 8], "little") * m) & M
+        k ^= k >> 47
+        h = ((h ^ ((k * m) & M)) * m) & M
+        i += 8
+    if n & 7:
+        h = ((h ^ fb(data[end:], "little")) * m) & M
     h ^= h >> 47
-    h = (h * m) & _M64
-    h ^= h >> 47
-    return h
+    h = (h * m) & M
+    return h ^ (h >> 47)
 
 
 def pat_len(ele: bytes) -> tuple[int, int]:
