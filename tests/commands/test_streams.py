@@ -778,3 +778,17 @@ def test_which_commands_invalidate_watch(pair, cmd: tuple) -> None:
     pair.check("EXEC")
     other_r.close()
     other_d.close()
+
+
+def test_entriesread_beyond_added(pair) -> None:
+    fill(pair, n=3)
+    pair.check("XGROUP", "CREATE", "s", "g", "0", "ENTRIESREAD", "100")
+    pair.check("XGROUP", "CREATE", "s", "g2", "2-1", "ENTRIESREAD", "0")
+    pair.check("XINFO", "GROUPS", "s")
+    pair.check("XGROUP", "SETID", "s", "g", "$", "ENTRIESREAD", "100")
+    pair.check("XGROUP", "SETID", "s", "g2", "1-1", "ENTRIESREAD", "-1")
+    pair.check("XINFO", "GROUPS", "s")
+    pair.check("XREADGROUP", "GROUP", "g2", "c", "STREAMS", "s", ">")
+    pair.check("XINFO", "GROUPS", "s")
+    pair.check("XADD", "s", "9-9", "a", "b")
+    pair.check("XINFO", "GROUPS", "s")
