@@ -125,3 +125,30 @@ _HLL_EVENTS = [
 def test_hll_keyspace_events(request) -> None:
     ports = request.getfixturevalue("notify_servers")
     assert events(ports[1], _HLL_EVENTS) == events(ports[0], _HLL_EVENTS)
+
+
+def test_ttl_kept_and_config_and_big_registers(pair) -> None:
+    pair.check("PFADD", "h", "a")
+    pair.check("PEXPIRE", "h", "100000")
+    pair.check("PFADD", "h", "b", "c")
+    pair.check("PFCOUNT", "h")
+    pair.check("PFMERGE", "h", "h")
+    assert pair.redis.parsed("PTTL", "h") > 0 and pair.durakv.parsed("PTTL", "h") > 0
+    regs = bytearray(12288)
+    regs[3] = 40  # register 4 = 40 (above the sparse VAL maximum of 32)
+    dense = b"HYLL\x00\x00\x00\x00" + b"\x00" * 7 + b"\x80" + bytes(regs)
+    pair.check("SET", "big", dense)
+    pair.check("PFCOUNT", "big")
+    pair.check("PFADD", "sp", "x", "y")
+    pair.check("PFMERGE", "sp", "big")
+    pair.check("GET", "sp")
+    pair.check("PFDEBUG", "ENCODING", "sp")
+    try:
+        pair.check("CONFIG", "SET", "hll-sparse-max-bytes", "60")
+        pair.check("PFADD", "small", *[f"e{i}" for i in range(10)])
+        pair.check("PFDEBUG", "ENCODING", "small")
+        pair.check("PFADD", "small", *[f"f{i}" for i in range(30)])
+        pair.check("PFDEBUG", "ENCODING", "small")
+        pair.check("GET", "small")
+    finally:
+        pair.check("CONFIG", "SET", "hll-sparse-max-bytes", "3000")
