@@ -253,3 +253,25 @@ def test_swapdb_wakes_waiters(redis_proc, durakv_proc):
         return out
 
     both(redis_proc, durakv_proc, sc)
+
+
+@PROTOS
+def test_client_unblock(redis_proc, durakv_proc, proto):
+    def sc(new):
+        a, c = new(), new()
+        cid = a.parsed("CLIENT", "ID")
+        a.send_cmd("BLPOP", "k", "0")
+        a.pending(0.02)
+        out = [c.call("CLIENT", "UNBLOCK", str(cid)), a.read_raw()]
+        a.send_cmd("BZPOPMIN", "z", "0")
+        a.pending(0.02)
+        out += [c.call("CLIENT", "UNBLOCK", str(cid), "ERROR"), a.read_raw()]
+        out.append(c.call("CLIENT", "UNBLOCK", str(cid)))
+        a.send_cmd("BLMOVE", "s", "d", "LEFT", "LEFT", "0")
+        a.pending(0.02)
+        out += [c.call("CLIENT", "UNBLOCK", str(cid), "TIMEOUT"), a.read_raw()]
+        out.append(c.call("RPUSH", "k", "x"))
+        out.append(c.call("LLEN", "k"))
+        return out
+
+    both(redis_proc, durakv_proc, sc, proto)
