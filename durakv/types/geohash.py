@@ -99,9 +99,21 @@ def decode_area(bits: int, step: int, lon_min: float = GEO_LONG_MIN, lon_max: fl
     )
 
 
+def _to_u64(x: float) -> int:
+    """C's ``(uint64_t)x`` as gcc compiles it on x86-64 (scores that are not geohashes)."""
+    if x != x or x < -9223372036854775808.0:
+        return 1 << 63
+    if x >= 9223372036854775808.0:
+        y = x - 9223372036854775808.0
+        if y >= 9223372036854775808.0:
+            return 0
+        return int(y) ^ (1 << 63)
+    return int(x) & _M64
+
+
 def decode_score(score: float) -> tuple[float, float]:
     """decodeGeohash: the (longitude, latitude) centre of a 52-bit score's cell."""
-    bits = int(score) & _M64 if score >= 0 else 0
+    bits = _to_u64(score)
     area = decode_area(bits, GEO_STEP_MAX)
     assert area is not None
     x = (area[0] + area[1]) / 2

@@ -206,3 +206,13 @@ def test_random_global_searches(pair) -> None:
                    "WITHDIST")
     pair.check("GEOADD", "long", "1", "1", "m" * 100)
     pair.check("OBJECT", "ENCODING", "long")
+
+
+def test_scores_that_are_not_geohashes(pair) -> None:
+    pair.check("ZADD", "z", "-5", "neg", "1e300", "huge", "inf", "pinf", "-inf", "ninf", "4503599627370496", "over",
+               "9.3e18", "big63", "-1e19", "verynegative", "0.5", "half")
+    members = ["neg", "huge", "pinf", "ninf", "over", "big63", "verynegative", "half"]
+    pair.check("GEOPOS", "z", *members)
+    pair.check("GEOHASH", "z", *members)
+    pair.check("GEODIST", "z", "neg", "over", "km")
+    pair.check("GEORADIUSBYMEMBER", "z", "half", "100", "km", "WITHCOORD")
