@@ -792,3 +792,21 @@ def test_entriesread_beyond_added(pair) -> None:
     pair.check("XINFO", "GROUPS", "s")
     pair.check("XADD", "s", "9-9", "a", "b")
     pair.check("XINFO", "GROUPS", "s")
+
+
+def test_trim_option_parsing(pair) -> None:
+    fill(pair, n=5)
+    for args in [
+        ("MAXLEN", "~", "3", "LIMIT", "5", "9-1"), ("LIMIT", "5", "MAXLEN", "~", "3", "10-1"),
+        ("MAXLEN",), ("MAXLEN", "~"), ("MAXLEN", "~", "11-1"), ("MAXLEN", "=", "4", "LIMIT", "0", "12-1"),
+        ("maxlen", "4", "13-1"), ("MINID", "~", "2", "LIMIT", "0", "14-1"), ("MINID", "=", "(3", "15-1"),
+        ("MINID", "3-x", "16-1"), ("NOMKSTREAM", "NOMKSTREAM", "17-1"), ("MAXLEN", "1", "MAXLEN", "2", "18-1"),
+        ("LIMIT", "x", "19-1"), ("LIMIT", "-1", "20-1"), ("LIMIT", "1", "21-1"), ("LIMIT", "0", "22-1"),
+    ]:
+        pair.check("XADD", "s", *args, "f", "v")
+    pair.check("XRANGE", "s", "-", "+")
+    for args in [("MAXLEN", "~", "1", "LIMIT", "1"), ("MAXLEN", "=", "2"), ("MINID", "~", "10"), ("MAXLEN", "~"),
+                 ("MAXLEN", "2", "LIMIT"), ("MAXLEN", "2", "EXTRA"), ("MINID", "x"), ("MAXLEN", "-1"),
+                 ("MAXLEN", "9223372036854775808")]:
+        pair.check("XTRIM", "s", *args)
+    pair.check("XLEN", "s")
