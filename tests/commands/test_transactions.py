@@ -350,7 +350,7 @@ def _other_command(rnd, keys: list[str]) -> list[str]:
         ["HSET", k, "f", "v"], ["HDEL", k, "nofield"], ["HINCRBY", k, "n", "1"], ["HSETNX", k, "f", "v"],
         ["ZADD", k, "1", "m"], ["ZADD", k, "NX", "1", "m"], ["ZREM", k, "m"], ["ZINCRBY", k, "1", "m"],
         ["EXPIRE", k, "100"], ["PERSIST", k], ["RENAME", k, k2], ["COPY", k, k2], ["SUNIONSTORE", k, k2],
-        ["SETRANGE", k, "0", "z"], ["GETDEL", k], ["MSETNX", k, "1"], ["XADD", k, "*", "f", "v"], ["DEL", "nokey"],
+        ["SETRANGE", k, "0", "z"], ["GETDEL", k], ["MSETNX", k, "1"], ["XADD", k, f"{rnd.randint(1, 30)}-1", "f", "v"], ["DEL", "nokey"],
     ])
 
 
