@@ -296,3 +296,43 @@ def test_kill9_failover_time_median_of_5(shard: Shard) -> None:
     med = statistics.median(times)
     print(f"\nfailover kill -9 -> first accepted write: {['%.2f' % t for t in times]} median {med:.2f}s")
     assert med <= 5.0
+
+
+def test_cluster_metadata_in_kv(shard: Shard) -> None:
+    import asyncio
+    import json
+
+    import nats
+
+    prim, reps = replicas(shard)
+    shard.wait_caught_up()
+
+    async def go() -> dict[str, dict]:
+        nc = await nats.connect(shard.nats.url.split(","))
+        try:
+            kv = await nc.jetstream().key_value("durakv_cluster")
+            out = {}
+            for key in ["shard.0.primary"] + [f"shard.0.node.{n.id}" for n in shard.nodes]:
+                out[key] = json.loads((await kv.get(key)).value)
+            return out
+        finally:
+            await nc.close()
+
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            meta = asyncio.run(go())
+            if meta["shard.0.primary"]["id"] == prim.id:
+                break
+        except Exception:  # noqa: BLE001 - entries not written yet
+            if time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert meta["shard.0.primary"]["id"] == prim.id
+    assert meta["shard.0.primary"]["port"] == prim.port
+    assert meta[f"shard.0.node.{prim.id}"]["role"] == "master"
+    for r in reps:
+        ent = meta[f"shard.0.node.{r.id}"]
+        assert ent["role"] == "slave" and ent["port"] == r.port and ent["host"] == "127.0.0.1"
