@@ -311,7 +311,7 @@ def _trim(s: Stream, a: _TrimArgs) -> int:
 
 @command("xadd", -5, "write denyoom fast", "@write @stream @fast", keys=(1, 1, 1))
 def xadd(c: Session, argv: list[bytes]) -> bytes:
-    if argv[2] == b"*" and len(argv) == 5:  # fast path: XADD key * field value
+    if argv[2] == b"*":  # fast path: no options (Redis's parser stops at '*' too)
         idpos = 2
         a = None
     else:

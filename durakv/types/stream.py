@@ -106,18 +106,25 @@ class StreamNode:
             seq_d -= 1 << 64
         elif seq_d < -(1 << 63):
             seq_d += 1 << 64
-        size = 2 + _int_size(ms_d) + _int_size(seq_d)
+        size = 2 + (2 if 0 <= ms_d <= 127 else _int_size(ms_d)) + (2 if 0 <= seq_d <= 127 else _int_size(seq_d))
         mf = self.fields
         nf = len(fields) >> 1
-        if nf == len(mf) and fields[0::2] == mf:
-            for v in fields[1::2]:
-                size += _str_size(v)
-            size += _int_size(3 + nf)
+        if nf == 1:
+            same = len(mf) == 1 and fields[0] == mf[0]
         else:
-            size += _int_size(nf)
+            same = nf == len(mf) and fields[0::2] == mf
+        ss = _str_size
+        if same:
+            for v in fields[1::2]:
+                n = len(v)
+                size += n + 2 if n < 64 and not (n <= 20 and n and (v[0] == 45 or 48 <= v[0] <= 57)) else ss(v)
+            size += 2 if nf < 125 else _int_size(3 + nf)
+        else:
+            size += 2 if nf < 128 else _int_size(nf)
             for v in fields:
-                size += _str_size(v)
-            size += _int_size(4 + 2 * nf)
+                n = len(v)
+                size += n + 2 if n < 64 and not (n <= 20 and n and (v[0] == 45 or 48 <= v[0] <= 57)) else ss(v)
+            size += 2 if nf < 62 else _int_size(4 + 2 * nf)
         return size
 
 
@@ -215,13 +222,17 @@ class Stream:
         nodes = self.nodes
         node = nodes[-1] if nodes else None
         if node is not None:
-            if max_bytes <= 0 or max_bytes > 1 << 30:
-                max_bytes = 1 << 30
-            tot = 0
-            for f in fields:
-                tot += len(f)
-            if node.lp_bytes() + tot >= max_bytes or (max_entries and node.total >= max_entries):
+            if max_entries and node.total >= max_entries:
                 node = None
+            else:
+                if max_bytes <= 0 or max_bytes > 1 << 30:
+                    max_bytes = 1 << 30
+                live = node.live
+                dead = node.total - live
+                lp = (7 + (2 if live < 128 else _int_size(live)) + (2 if dead < 128 else _int_size(dead))
+                      + node.mbytes + node.ebytes)
+                if lp + sum(map(len, fields)) >= max_bytes:
+                    node = None
         if node is None:
             node = StreamNode(sid, fields)
             nodes.append(node)
