@@ -810,3 +810,19 @@ def test_trim_option_parsing(pair) -> None:
                  ("MAXLEN", "9223372036854775808")]:
         pair.check("XTRIM", "s", *args)
     pair.check("XLEN", "s")
+
+
+def test_copy_and_rename_keep_groups(pair) -> None:
+    fill(pair, n=4)
+    pair.check("XGROUP", "CREATE", "s", "g", "0")
+    pair.check("XREADGROUP", "GROUP", "g", "c", "COUNT", "2", "STREAMS", "s", ">")
+    pair.check("COPY", "s", "s2")
+    pair.check("XADD", "s2", "9-1", "a", "b")
+    pair.check("XACK", "s2", "g", "1-1")
+    pair.check("XPENDING", "s", "g")
+    pair.check("XPENDING", "s2", "g")
+    pair.check("XINFO", "STREAM", "s")
+    pair.check("XINFO", "STREAM", "s2")
+    pair.check("RENAME", "s2", "s3")
+    pair.check("XINFO", "GROUPS", "s3")
+    pair.check("TYPE", "s3")
