@@ -163,7 +163,7 @@ def spop(c: Session, argv: list[bytes]) -> bytes:
         s = _read(c, key)
         if s is None:
             return c.r.null
-        if len(s) <= 1024:
+        if len(s) <= 128:
             ms = list(s)
             m = ms[c.srv.rng.randrange(len(ms))]
             s.discard(m)
