@@ -81,9 +81,7 @@ def client_info_string(s: Session, now: float | None = None) -> str:
             except Exception:
                 omem = 0
     tr = s.tracking
-    redir = getattr(tr, "redirect", -1) if tr else -1
-    if redir is None or redir == 0:
-        redir = -1
+    redir = (getattr(tr, "redirect", 0) or 0) if tr else -1
     multi = -1 if s.multi is None else len(s.multi)
     user = s.user
     uname = getattr(user, "name", user) if user is not None else "default"
