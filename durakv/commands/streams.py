@@ -9,6 +9,8 @@ log one XCLAIM with explicit times per changed entry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .. import errors
 from ..errors import CommandError
 from ..keyspace import Database
@@ -656,13 +658,18 @@ def xgroup_help(c: Session, argv: list[bytes]) -> bytes:
 
 
 # -- XREAD / XREADGROUP ----------------------------------------------------------------------
-def _xread_keys(argv: list[bytes]) -> list[int]:
-    n = len(argv)
-    for i in range(1, n):
-        if argv[i].lower() == b"streams":
-            count = (n - i - 1) // 2
-            return list(range(i + 1, i + 1 + count))
-    return []
+def _streams_keys(startfrom: int) -> Callable[[list[bytes]], list[int]]:
+    """Redis's key spec: keyword STREAMS searched from ``startfrom``, then half the rest."""
+
+    def fn(argv: list[bytes]) -> list[int]:
+        n = len(argv)
+        for i in range(startfrom, n):
+            if argv[i].lower() == b"streams":
+                count = (n - i - 1) // 2
+                return list(range(i + 1, i + 1 + count))
+        return []
+
+    return fn
 
 
 class ReadRequest:
@@ -916,12 +923,12 @@ def _serve_blocked(c: Session, rq: ReadRequest, key: bytes, k: int, count: int) 
     return b"%%1\r\n%s%s" % (resp.bulk(key), body)
 
 
-@command("xread", -4, "readonly blocking", "@read @stream @slow @blocking", keys_fn=_xread_keys)
+@command("xread", -4, "readonly blocking", "@read @stream @slow @blocking", keys_fn=_streams_keys(1))
 def xread(c: Session, argv: list[bytes]) -> bytes:
     return _xread(c, argv, False)
 
 
-@command("xreadgroup", -7, "write blocking", "@write @stream @slow @blocking", keys_fn=_xread_keys)
+@command("xreadgroup", -7, "write blocking", "@write @stream @slow @blocking", keys_fn=_streams_keys(4))
 def xreadgroup(c: Session, argv: list[bytes]) -> bytes:
     c.effects = []  # never logged as itself: its effects are XCLAIM / XGROUP commands
     return _xread(c, argv, True)

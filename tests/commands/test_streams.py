@@ -847,3 +847,11 @@ def _strip_idle(v: Any) -> Any:
     if isinstance(v, dict):
         return {k: x for k, x in v.items() if k != b"idle"}
     return [x[:-1] if isinstance(x, list) else _strip_idle(x) for x in v]
+
+
+def test_getkeys_like_redis(pair) -> None:
+    for args in [("XREAD", "COUNT", "1", "STREAMS", "a", "b", "1", "2"), ("XREAD", "STREAMS", "a", "b", "c"),
+                 ("XREADGROUP", "GROUP", "g", "streams", "STREAMS", "s", ">", ">"),
+                 ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "t", ">", ">"),
+                 ("XADD", "k", "*", "f", "v"), ("XINFO", "STREAM", "k"), ("XGROUP", "CREATE", "k", "g", "$")]:
+        pair.check("COMMAND", "GETKEYS", *args)
