@@ -275,3 +275,32 @@ def test_client_unblock(redis_proc, durakv_proc, proto):
         return out
 
     both(redis_proc, durakv_proc, sc, proto)
+
+
+def _cpu_seconds(pid: int) -> float:
+    import os
+
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_many_blocked_clients_cost_no_cpu(durakv_proc):
+    clients = [Client(durakv_proc.port) for _ in range(300)]
+    try:
+        for i, cl in enumerate(clients):
+            cl.send_cmd("BLPOP", f"idle{i % 7}", "30" if i % 2 else "0")
+        admin = Client(durakv_proc.port)
+        time.sleep(0.2)
+        assert b"blocked_clients:300" in admin.call("INFO", "clients")
+        t0 = _cpu_seconds(durakv_proc.pid)
+        time.sleep(0.5)
+        assert _cpu_seconds(durakv_proc.pid) - t0 < 0.1
+        for i in range(300):
+            admin.call("RPUSH", f"idle{i % 7}", "v")
+        for cl in clients:
+            assert cl.read_raw().startswith(b"*2\r\n$5\r\nidle")
+        assert b"blocked_clients:0" in admin.call("INFO", "clients")
+    finally:
+        for cl in clients:
+            cl.close()
