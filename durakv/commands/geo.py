@@ -71,6 +71,21 @@ def _dist(d: float) -> bytes:
 
 @command("geoadd", -5, "write denyoom", "@write @geo @slow", keys=(1, 1, 1))
 def geoadd(c: Session, argv: list[bytes]) -> bytes:
+    if len(argv) == 5 and argv[2][:1] not in b"nNxXcC":  # fast path: one position, no options
+        z = c.db.lookup(argv[1])
+        if type(z) is ZSet:
+            lon, lat = _lonlat(argv[2], argv[3])
+            score = float(gh.score_of(lon, lat))
+            member = argv[4]
+            old = z.score(member)
+            if old == score:
+                return resp.ZERO
+            cfg = c.srv.config.values
+            z.set(member, score, cfg["zset-max-listpack-entries"], cfg["zset-max-listpack-value"])
+            db = c.db
+            db.ks.signal_modified(db, argv[1])
+            db.ks.notify("z", "zadd", argv[1], db.id)
+            return resp.ZERO if old is not None else resp.ONE
     xx = nx = ch = False
     i = 2
     n = len(argv)
