@@ -304,3 +304,16 @@ def test_many_blocked_clients_cost_no_cpu(durakv_proc):
     finally:
         for cl in clients:
             cl.close()
+
+
+def test_push_inside_script_wakes_after_it_ends(redis_proc, durakv_proc):
+    script = "redis.call('rpush', KEYS[1], 'a', 'b'); return redis.call('lpop', KEYS[1])"
+
+    def sc(new):
+        a, b = new(), new()
+        a.send_cmd("BLPOP", "k", "0")
+        a.pending(0.02)
+        out = [b.call("EVAL", script, "1", "k"), a.read_raw(), b.call("EXISTS", "k")]
+        return out
+
+    both(redis_proc, durakv_proc, sc)
