@@ -8,9 +8,19 @@ Effects for the log: the EXPIRE family becomes ``PEXPIREAT key <abs-ms> [flags]`
 ``DEL key`` / ``UNLINK key`` when the time is already past); RENAME, COPY, MOVE, SWAPDB,
 FLUSHDB, FLUSHALL, PERSIST, DEL and UNLINK are deterministic and logged as given.
 
+Lookups mirror Redis's flavours: ``read_nottl`` (lookupKeyReadWithFlags NOTOUCH: hit/miss
+stats and the keymiss event, no LRU touch) for EXISTS TYPE TTL SCAN-TYPE, ``db.lookup``
+(touch) for TOUCH and COPY's source, ``db.lookup_write`` for the writers.  RENAME and
+MOVE carry the key's LRU/LFU data with it (Redis moves the object); COPY starts fresh.
+
 SCAN cursors: see :mod:`durakv.keyspace.scan` (hash-ordered snapshots with a safe
 fallback).  RANDOMKEY keeps, for large databases, a cached key list that is refreshed
 when it goes stale, so a pick costs O(1) instead of copying the key set.
+
+Known differences: string values are plain bytes, so OBJECT ENCODING judges them by
+content (strings Redis builds in place — APPEND to an existing key, SETRANGE, SETBIT,
+BITOP — are "raw" in Redis whatever their content), OBJECT REFCOUNT of a COPY of a small
+integer is 1 in Redis, and OBJECT IDLETIME is only tracked under an LRU policy.
 """
 
 from __future__ import annotations

@@ -1,9 +1,13 @@
 """Transactions: MULTI EXEC DISCARD WATCH UNWATCH (Redis 7.0's ``multi.c``).
 
 Queueing happens in the dispatcher (``c.multi`` is the queue; any command the gates
-reject while queueing sets ``c.multi_error``, so EXEC answers EXECABORT).  EXEC runs the
-queued commands back to back through :func:`durakv.dispatch.call`, so each logs its own
-effects; they all run within one event-loop pass, hence land in one log record.
+reject while queueing sets ``c.multi_error``, so EXEC answers EXECABORT; a rejected EXEC
+itself answers "EXECABORT Transaction discarded because of: <reason>").  EXEC first
+applies the gates its queued commands would meet (OOM for denyoom ones, MISCONF and
+READONLY for writes), then the abort flags, then runs the queued commands back to back
+through :func:`durakv.dispatch.call` with ``c.in_exec`` set (blocking commands answer at
+once), so each logs its own effects; they all run within one event-loop pass, hence land
+in one log record, and clients blocked on keys they made ready are served afterwards.
 
 WATCH keeps, per watched key, whether the key was already logically expired at WATCH
 time (Redis 7.0: a key that expires *after* WATCH aborts EXEC, one already expired does
