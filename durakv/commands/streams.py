@@ -164,18 +164,28 @@ def _entries(items: list[tuple[int, list[bytes]]]) -> bytes:
     return b"*%d\r\n%s" % (len(items), b"".join([_entry(i, f) for i, f in items]))
 
 
-def _entries_cached(s: Stream, items: list[tuple[int, list[bytes]]]) -> bytes:
-    """Like :func:`_entries`, reusing (and filling) the stream's encoded-entry cache."""
-    enc = s.enc
-    if len(enc) > 4096:
-        enc = s.enc = {}
-    parts = []
-    for sid, f in items:
-        e = enc.get(sid)
-        if e is None:
-            e = enc[sid] = _entry(sid, f)
-        parts.append(e)
-    return b"*%d\r\n%s" % (len(parts), b"".join(parts))
+def _entries_at(s: Stream, lo: int, hi: int, rev: bool = False) -> bytes:
+    """Entries at positions [lo, hi) as a RESP array, through the stream's encoding cache."""
+    encs = s.encs
+    chunk = encs[lo:hi]
+    if None in chunk:
+        ids = s.ids
+        vals = s.vals
+        for i in range(lo, hi):
+            if encs[i] is None:
+                encs[i] = _entry(ids[i], vals[i])
+        chunk = encs[lo:hi]
+    if rev:
+        chunk.reverse()
+    return b"*%d\r\n%s" % (len(chunk), b"".join(chunk))  # type: ignore[arg-type]
+
+
+def _after(s: Stream, gt: int, count: int) -> bytes:
+    """The entries after ``gt`` (XREAD), at most ``count`` (0 = all)."""
+    lo, hi = s.span(gt + 1, MAXID)
+    if count and hi - lo > count:
+        hi = lo + count
+    return _entries_at(s, lo, hi)
 
 
 def _bulk_id(sid: int) -> bytes:
@@ -427,7 +437,13 @@ def _xrange(c: Session, argv: list[bytes], rev: bool) -> bytes:
         return resp.EMPTY_ARRAY
     if count == 0:
         return c.r.null_array
-    return _entries_cached(s, s.range(start, end, max(count, 0), rev))
+    lo, hi = s.span(start, end)
+    if count > 0 and hi - lo > count:
+        if rev:
+            lo = hi - count
+        else:
+            hi = lo + count
+    return _entries_at(s, lo, hi, rev)
 
 
 @command("xrange", -4, "readonly", "@read @stream @slow", keys=(1, 1, 1))
@@ -857,7 +873,7 @@ def _xread_serve(c: Session, rq: ReadRequest, count: int) -> bytes | None:
             pairs.append((resp.bulk(key), body))
         else:
             if s.ids and s.ids[-1] > gt:
-                pairs.append((resp.bulk(key), _entries_cached(s, s.after(gt, count))))
+                pairs.append((resp.bulk(key), _after(s, gt, count)))
     if not pairs:
         return None
     if c.resp == 2:
@@ -911,7 +927,7 @@ def _serve_blocked(c: Session, rq: ReadRequest, key: bytes, k: int, count: int) 
     else:
         if type(s) is not Stream or not s.last_id > rq.ids[k]:
             return None
-        body = _entries_cached(s, s.after(rq.ids[k], count))
+        body = _after(s, rq.ids[k], count)
         tracker = c.srv.tracker
         if tracker is not None:
             seq = tracker.dirty.get((db.id, key))

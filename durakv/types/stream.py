@@ -167,7 +167,7 @@ class Group:
 
 class Stream:
     type_name = "stream"
-    __slots__ = ("ids", "vals", "nodes", "last_id", "entries_added", "max_deleted", "groups", "enc")
+    __slots__ = ("ids", "vals", "nodes", "last_id", "entries_added", "max_deleted", "groups", "encs")
 
     def __init__(self) -> None:
         self.ids: list[int] = []
@@ -177,9 +177,9 @@ class Stream:
         self.entries_added = 0
         self.max_deleted = 0
         self.groups: dict[bytes, Group] | None = None
-        # reply-encoding cache of entries (ID -> RESP bytes), filled by readers; entries
-        # never change, and it is dropped whenever entries are removed
-        self.enc: dict[int, bytes] = {}
+        # reply-encoding cache, parallel to ``ids``: the RESP bytes of an entry once a
+        # reader encoded it (None before); entries never change
+        self.encs: list[bytes | None] = []
 
     def encoding(self, config: object = None) -> str:
         return "stream"
@@ -192,6 +192,7 @@ class Stream:
         n = Stream()
         n.ids = list(self.ids)
         n.vals = [list(v) for v in self.vals]
+        n.encs = list(self.encs)
         for node in self.nodes:
             m = StreamNode.__new__(StreamNode)
             m.master, m.last, m.live, m.total = node.master, node.last, node.live, node.total
@@ -242,6 +243,7 @@ class Stream:
         node.last = sid
         self.ids.append(sid)
         self.vals.append(fields)
+        self.encs.append(None)
         self.last_id = sid
         self.entries_added += 1
 
@@ -252,8 +254,7 @@ class Stream:
             return False
         del ids[i]
         del self.vals[i]
-        if self.enc:
-            self.enc = {}
+        del self.encs[i]
         nodes = self.nodes
         j = bisect_right(nodes, sid, key=_master) - 1
         node = nodes[j]
@@ -269,8 +270,6 @@ class Stream:
         ids = self.ids
         nodes = self.nodes
         deleted = 0
-        if self.enc:
-            self.enc = {}
         while nodes:
             length = len(ids)
             if not minid and length <= threshold:
@@ -288,6 +287,7 @@ class Stream:
                 if entries:
                     del ids[:entries]
                     del self.vals[:entries]
+                    del self.encs[:entries]
                 deleted += entries
                 continue
             if approx:
@@ -302,6 +302,7 @@ class Stream:
                 node.live -= k
                 del ids[:k]
                 del self.vals[:k]
+                del self.encs[:k]
                 deleted += k
             break
         return deleted
@@ -324,6 +325,15 @@ class Stream:
         if count and hi - lo > count:
             hi = lo + count
         return list(zip(ids[lo:hi], vals[lo:hi], strict=True))
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """Positions [lo, hi) of the entries with start <= ID <= end."""
+        ids = self.ids
+        if start > end or not ids:
+            return 0, 0
+        lo = bisect_left(ids, start) if start else 0
+        hi = bisect_right(ids, end) if end != MAXID else len(ids)
+        return (lo, hi) if lo < hi else (0, 0)
 
     def get(self, sid: int) -> list[bytes] | None:
         ids = self.ids
