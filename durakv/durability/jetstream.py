@@ -247,6 +247,9 @@ class JetStreamLog(Log):
         hdr = encode_header(kind, self.epoch if epoch is None else epoch, self.data_last, b"",
                             node or self.node_id, self.addr if node is None else (addr or "-"))
         self._publish(hdr, b"", 0, fut)
+        if kind == ELECT and node is not None and node != self.node_id:
+            # handing over: nothing of ours may follow this record (its ack still counts)
+            self.leading = False
         return fut
 
     def last_seq(self) -> int:

@@ -400,6 +400,7 @@ class Replication:
         self.failover_state = "no-failover"
         if self.state == PRIMARY:
             self.ctx.role = "master"
+            self.ctx.ks.expire_allowed = True
 
     def pick_target(self) -> tuple[str, str] | None:
         live = self.live_replicas()
@@ -412,6 +413,7 @@ class Replication:
         ctx = self.ctx
         try:
             ctx.role = "slave"  # new writes get -READONLY from now on
+            ctx.ks.expire_allowed = False  # and no DEL from expiry either
             tracker = ctx.tracker
             if tracker is not None:
                 tracker.flush()
@@ -467,6 +469,7 @@ class Replication:
             log.warning("failover abandoned: %s", e)
             if self.state == PRIMARY:
                 ctx.role = "master"
+                ctx.ks.expire_allowed = True
         finally:
             self.failover_state = "no-failover"
 
@@ -492,7 +495,7 @@ class Replication:
             if now - lg.last_ack_sent > self.lease:
                 lg._fail(LogError("lease expired: no append acknowledged for %.1fs" % (now - lg.last_ack_sent)), 0)
                 return
-            if now - self._last_lease_sent >= self.renew_every:
+            if now - self._last_lease_sent >= self.renew_every and lg.leading:
                 self._renew()
             tracker = self.ctx.tracker
             if tracker is not None:
