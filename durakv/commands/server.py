@@ -1381,6 +1381,15 @@ def debug(c: Session, argv: list[bytes]) -> bytes:
         if isinstance(res, bytes):
             return res
         return resp.OK
+    if sub == b"error" and n == 3:
+        raise CommandError(errors.sanitize(argv[2].decode("latin-1")))
+    if sub == b"log" and n == 3:
+        import logging
+
+        logging.getLogger("durakv").warning("DEBUG LOG: %s", argv[2].decode("latin-1", "replace"))
+        return resp.OK
+    if sub == b"pause-cron" and n == 3:
+        return resp.OK
     if sub == b"change-repl-id" and n == 2:
         srv.run_id = os.urandom(20).hex()
         return resp.OK

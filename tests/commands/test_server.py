@@ -464,7 +464,9 @@ def test_debug_misc(pair):
     pair.check("SET", "foo", "bar")
     for args in [("DEBUG", "OBJECT", "nokey"), ("DEBUG", "NOSUCH"), ("DEBUG", "SLEEP", "0"),
                  ("DEBUG", "SET-ACTIVE-EXPIRE", "1"), ("DEBUG", "JMAP"), ("DEBUG", "RELOAD", "x"),
-                 ("DEBUG", "HELP")]:
+                 ("DEBUG", "HELP"), ("DEBUG", "ERROR", "FOO bar baz"), ("DEBUG", "ERROR", "nospace"),
+                 ("DEBUG", "LOG", "hi"), ("DEBUG", "SLEEP", "0", "x"), ("DEBUG", "OBJECT", "a", "b"),
+                 ("DEBUG", "DIGEST", "x"), ("DEBUG", "PROTOCOL")]:
         pair.check(*args)
     strip = lambda x: re.sub(rb"Value at:0x[0-9a-f]+ | lru:\d+| lru_seconds_idle:\d+", b"", x)  # noqa: E731
     for setup in [("SET", "n", "123"), ("SET", "n", "x" * 100), ("RPUSH", "l", "a", "b", "c"), ("HSET", "h", "f", "v"),
