@@ -567,3 +567,22 @@ def test_key_commands_wake_blocked_clients(pair, trigger):
             actor.close()
     assert replies[2:] == replies[:2]
     assert b"x" in replies[0]
+
+
+def test_keys_glob_fuzz(pair):
+    """Random glob patterns (escapes, classes, ranges, high bytes) against redis-server."""
+    import random
+
+    rnd = random.Random(42)
+    alpha = b"ab*?[]^-\\\x80\xff"
+    keys = sorted({bytes(rnd.choice(alpha) for _ in range(rnd.randint(0, 4))) for _ in range(150)})
+    for conn in (pair.redis, pair.durakv):
+        conn.call("MSET", *[x for k in keys for x in (k, b"v")])
+    for _ in range(150):
+        pat = bytes(rnd.choice(alpha) for _ in range(rnd.randint(0, 6)))
+        a = sorted(pair.redis.parsed("KEYS", pat))
+        b = sorted(pair.durakv.parsed("KEYS", pat))
+        assert b == a, pat
+        sa = sorted(_full_scan(pair.redis, "MATCH", pat, "COUNT", "20")[0])
+        sb = sorted(set(_full_scan(pair.durakv, "MATCH", pat, "COUNT", "20")[0]))
+        assert sb == sorted(set(sa)) == a, pat
