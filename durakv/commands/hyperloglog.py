@@ -48,12 +48,10 @@ def pfadd(c: Session, argv: list[bytes]) -> bytes:
     if v is not None and len(argv) == 3 and v[4] == hll.HLL_DENSE:
         # fast path: one element, dense: copy the 12 KB value only when a register grows
         index, count = hll.pat_len(argv[2])
-        if count <= hll.dense_get(v, index):
+        nv = hll.dense_update(v, index, count)
+        if nv is None:
             return resp.ZERO
-        b = bytearray(v)
-        hll.dense_set(b, index, count)
-        b[15] |= 0x80
-        db.set(key, bytes(b), keep_ttl=True)
+        db.set(key, nv, keep_ttl=True)
         ks = db.ks
         ks.signal_modified(db, key)
         ks.notify("$", "pfadd", key, db.id)

@@ -68,7 +68,7 @@ def pat_len(ele: bytes) -> tuple[int, int]:
 # -- validity and construction --------------------------------------------------------------
 def is_hll(v: bytes) -> bool:
     """Redis's isHLLObjectOrReply checks (magic, encoding, dense length)."""
-    if len(v) < HLL_HDR_SIZE or v[:4] != b"HYLL":
+    if len(v) < HLL_HDR_SIZE or not v.startswith(b"HYLL"):
         return False
     enc = v[4]
     if enc > HLL_SPARSE:
@@ -133,6 +133,30 @@ def dense_set(b: bytearray, reg: int, val: int) -> int:
     b[pos] = (b0 & ~(63 << fb) & 0xFF) | ((val << fb) & 0xFF)
     b[pos + 1] = (b1 & ~(63 >> fb8) & 0xFF) | (val >> fb8)
     return 1
+
+
+def dense_update(v: bytes, reg: int, val: int) -> bytes | None:
+    """A copy of dense HLL ``v`` with register ``reg`` raised to ``val`` and the cached
+    cardinality invalidated (one 12 KB copy), or None if the register is already >= val."""
+    pos = HLL_HDR_SIZE + reg * 6 // 8
+    fb = reg * 6 & 7
+    b0 = v[pos]
+    mv = memoryview(v)
+    if fb <= 2:
+        if val <= (b0 >> fb) & 63:
+            return None
+        mid = bytes(((b0 & ~(63 << fb) & 0xFF) | (val << fb),))
+        end = pos + 1
+    else:
+        b1 = v[pos + 1]
+        fb8 = 8 - fb
+        if val <= ((b0 >> fb) | (b1 << fb8)) & 63:
+            return None
+        mid = bytes(((b0 & ~(63 << fb) & 0xFF) | ((val << fb) & 0xFF), (b1 & ~(63 >> fb8) & 0xFF) | (val >> fb8)))
+        end = pos + 2
+    if v[15] & 0x80:
+        return b"".join((mv[:pos], mid, mv[end:]))
+    return b"".join((mv[:15], bytes((v[15] | 0x80,)), mv[16:pos], mid, mv[end:]))
 
 
 def dense_registers(v: bytes | bytearray) -> np.ndarray:
