@@ -855,3 +855,10 @@ def test_getkeys_like_redis(pair) -> None:
                  ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "t", ">", ">"),
                  ("XADD", "k", "*", "f", "v"), ("XINFO", "STREAM", "k"), ("XGROUP", "CREATE", "k", "g", "$")]:
         pair.check("COMMAND", "GETKEYS", *args)
+
+
+def test_block_refused_in_scripts(pair) -> None:
+    pair.check("EVAL", "return redis.call('XREAD','BLOCK','0','STREAMS','s','$')", "0")
+    pair.check("EVAL", "return redis.call('xreadgroup','GROUP','g','c','BLOCK','0','STREAMS','s','>')", "0")
+    pair.check("EVAL", "return redis.call('XADD','s','1-1','a','b')", "0")
+    pair.check("EVAL", "return redis.call('XREAD','STREAMS','s','0')", "0")
