@@ -862,3 +862,21 @@ def test_block_refused_in_scripts(pair) -> None:
     pair.check("EVAL", "return redis.call('xreadgroup','GROUP','g','c','BLOCK','0','STREAMS','s','>')", "0")
     pair.check("EVAL", "return redis.call('XADD','s','1-1','a','b')", "0")
     pair.check("EVAL", "return redis.call('XREAD','STREAMS','s','0')", "0")
+
+
+def test_rax_nodes_after_removing_middle_nodes(pair) -> None:
+    cmds = [["XADD", "s", f"{i * 1000 + (i % 7)}-{i % 3}", "f", "v"] for i in range(1, 701)]
+    for srv in (pair.redis, pair.durakv):
+        srv.send(b"".join(encode(*c) for c in cmds))
+    assert pair.redis.read_raw(len(cmds)) == pair.durakv.read_raw(len(cmds))
+    pair.check("XINFO", "STREAM", "s")
+    ids = [c[2] for c in cmds]
+    pair.check("XDEL", "s", *ids[100:200])
+    pair.check("XINFO", "STREAM", "s")
+    pair.check("XDEL", "s", *ids[400:500])
+    pair.check("XDEL", "s", *ids[650:700])
+    pair.check("XINFO", "STREAM", "s")
+    pair.check("XTRIM", "s", "MAXLEN", "~", "150")
+    pair.check("XINFO", "STREAM", "s")
+    pair.check("XADD", "s", "99999999-0", "f", "v")
+    pair.check("XINFO", "STREAM", "s")
