@@ -57,12 +57,20 @@ class Evictor:
         if policy == "noeviction":
             return False
         budget = 10_000
+        t0 = ctx.clock.monotonic()
+        ok = True
         while used > maxmem and budget > 0:
             if not self.evict_one(policy):
-                return False
+                ok = False
+                break
             budget -= 1
             used = memory.used_memory(ctx)
-        return used <= maxmem
+        lat = self.cfg["latency-monitor-threshold"]
+        if lat and ctx.slowlog is not None:
+            ms = int((ctx.clock.monotonic() - t0) * 1000)
+            if ms >= lat:
+                ctx.slowlog.latency_event("eviction-cycle", ms)
+        return ok and used <= maxmem
 
     # -- choosing keys ---------------------------------------------------------------------
     def _sample(self, db: Any, d: dict[bytes, Any], volatile: bool, k: int) -> list[bytes]:
