@@ -293,25 +293,27 @@ def sparse_set(b: bytearray, index: int, count: int, max_bytes: int) -> tuple[by
     return _merge(b, prev, len(b)), 1
 
 
+_SPAN = np.array([(i & 3) + 1 if i & 0x80 else (0 if i & 0x40 else (i & 0x3F) + 1) for i in range(256)],
+                 dtype=np.int32)
+
+
 def _locate_np(b: bytearray, index: int) -> tuple[int, int, int, int] | None:
     """The opcode covering register ``index``: (offset, first register, span, previous
     opcode offset or -1) — the scan of hllSparseSet, vectorized for long sparse values."""
     a = np.frombuffer(b, dtype=np.uint8, offset=HLL_HDR_SIZE)
     n = a.shape[0]
-    data = np.zeros(n + 1, dtype=bool)
+    span = _SPAN[a]
     skip = -1
+    data: set[int] = set()
     for q in np.flatnonzero((a & 0xC0) == 0x40).tolist():
         if q == skip:
-            continue
-        data[q + 1] = True
+            continue  # the second byte of an XZERO
+        nxt = int(a[q + 1]) if q + 1 < n else 0
+        span[q] = (((int(a[q]) & 0x3F) << 8) | nxt) + 1
+        if q + 1 < n:
+            span[q + 1] = 0
+            data.add(q + 1)
         skip = q + 1
-    data = data[:n]
-    a32 = a.astype(np.int32)
-    nxt = np.empty(n, dtype=np.int32)
-    nxt[:-1] = a32[1:]
-    nxt[-1] = 0
-    span = np.where(a32 & 0x80, (a32 & 3) + 1, np.where(a32 & 0x40, (((a32 & 0x3F) << 8) | nxt) + 1, (a32 & 0x3F) + 1))
-    span[data] = 0
     cum = np.cumsum(span)
     p = int(np.searchsorted(cum, index, side="right"))
     if p >= n:
@@ -320,7 +322,7 @@ def _locate_np(b: bytearray, index: int) -> tuple[int, int, int, int] | None:
     first = int(cum[p]) - sp
     if p == 0:
         prev = -1
-    elif data[p - 1]:
+    elif p - 1 in data:
         prev = p - 2
     else:
         prev = p - 1
