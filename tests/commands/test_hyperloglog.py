@@ -152,3 +152,17 @@ def test_ttl_kept_and_config_and_big_registers(pair) -> None:
         pair.check("GET", "small")
     finally:
         pair.check("CONFIG", "SET", "hll-sparse-max-bytes", "3000")
+
+
+def test_dump_restore_between_servers(pair) -> None:
+    for srv in (pair.redis, pair.durakv):
+        srv.call("PFADD", "sp", *[f"s{i}" for i in range(100)])
+        srv.call("PFADD", "de", *[f"d{i}" for i in range(5000)])
+    for key in ("sp", "de"):
+        payload = pair.redis.parsed("DUMP", key)
+        assert pair.durakv.parsed("RESTORE", key + "2", "0", payload) == b"OK"
+        back = pair.durakv.parsed("DUMP", key)
+        assert pair.redis.parsed("RESTORE", key + "3", "0", back) == b"OK"
+        assert pair.durakv.parsed("GET", key + "2") == pair.redis.parsed("GET", key)
+        assert pair.redis.parsed("GET", key + "3") == pair.redis.parsed("GET", key)
+        assert pair.durakv.parsed("PFCOUNT", key + "2") == pair.redis.parsed("PFCOUNT", key)

@@ -880,3 +880,23 @@ def test_rax_nodes_after_removing_middle_nodes(pair) -> None:
     pair.check("XINFO", "STREAM", "s")
     pair.check("XADD", "s", "99999999-0", "f", "v")
     pair.check("XINFO", "STREAM", "s")
+
+
+def test_dump_restore_between_servers(pair) -> None:
+    for srv in (pair.redis, pair.durakv):
+        for i in range(1, 260):
+            srv.send(encode("XADD", "s", f"{i}-1", "f", str(i), "g", "x" * (i % 40)))
+        srv.read_raw(259)
+        srv.call("XDEL", "s", "5-1", "150-1")
+        srv.call("XGROUP", "CREATE", "s", "g", "0", "ENTRIESREAD", "0")
+        srv.call("XREADGROUP", "GROUP", "g", "c", "COUNT", "7", "STREAMS", "s", ">")
+    payload = pair.redis.parsed("DUMP", "s")
+    assert pair.durakv.parsed("RESTORE", "s2", "0", payload) == b"OK"
+    back = pair.durakv.parsed("DUMP", "s")
+    assert pair.redis.parsed("RESTORE", "s3", "0", back) == b"OK"
+    full = ("XINFO", "STREAM", "{}", "FULL", "COUNT", "0")
+    want = _strip_times(pair.redis.parsed(*[a.format("s") for a in full]))
+    assert _strip_times(pair.durakv.parsed(*[a.format("s2") for a in full])) == want
+    assert _strip_times(pair.redis.parsed(*[a.format("s3") for a in full])) == _strip_times(
+        pair.durakv.parsed(*[a.format("s") for a in full]))
+    pair.check("XRANGE", "s", "-", "+", "COUNT", "20")
