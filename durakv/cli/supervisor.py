@@ -58,6 +58,7 @@ def nats_config(zone: str, host: str, port: int, cluster_port: int, routes: list
     return (
         f"server_name: durakv-{zone}\n"
         f"listen: {host}:{port}\n"
+        f"max_payload: 8MB\n"
         f"jetstream {{\n  store_dir: \"{store}\"\n  sync_interval: always\n}}\n"
         f"server_tags: [\"zone:{zone}\"]\n"
         f"cluster {{\n  name: durakv\n  listen: {host}:{cluster_port}\n  routes: [{route_list}]\n}}\n"

@@ -11,7 +11,8 @@ Byte format of a record (one NATS message):
 * payload: the batch of effects exactly as the commit tracker builds it (RESP arrays,
   each run of effects preceded by ``SELECT <db>``); empty for control records;
 * header ``Dk``: ``"<version> <kind> <epoch> <seq> <crc32c> [<node> <host:port>]"`` —
-  version ``1``; kind ``d`` (data), ``l`` (lease renewal) or ``e`` (election); ``epoch``
+  version ``1``; kind ``d`` (data), ``c`` (chunk: a leading piece of the next data record,
+  for records bigger than a NATS message), ``l`` (lease renewal) or ``e`` (election); ``epoch``
   the leader's epoch; ``seq`` the *data sequence* (the commit tracker's sequence: data
   records only, consecutive) of the last data record at or before this one; ``crc32c``
   of the payload in hex; control records add the node id and the client address of the
@@ -53,7 +54,7 @@ from .log import Log, LogError
 log = logging.getLogger("durakv.jetstream")
 
 FORMAT_VERSION = "1"
-DATA, LEASE, ELECT = "d", "l", "e"
+DATA, LEASE, ELECT, CHUNK = "d", "l", "e", "c"
 HDR = "Dk"
 EXPECTED = "Nats-Expected-Last-Sequence"
 MSG_ID = "Nats-Msg-Id"
@@ -231,8 +232,22 @@ class JetStreamLog(Log):
             raise LogError("this node does not lead the shard log")
         self.data_last += 1
         dseq = self.data_last
+        limit = self.chunk_size()
+        if len(payload) > limit:
+            # bigger than a NATS message: CHUNK records, then the DATA record with the tail
+            view = memoryview(payload)
+            end = len(payload) - limit
+            for off in range(0, end, limit):
+                part = bytes(view[off:min(off + limit, end)])
+                self._publish(encode_header(CHUNK, self.epoch, dseq - 1, part), part, 0, None)
+            payload = bytes(view[end:])
         self._publish(encode_header(DATA, self.epoch, dseq, payload), payload, dseq, None)
         return dseq
+
+    def chunk_size(self) -> int:
+        nc = self.nc
+        mp = nc.max_payload if nc is not None else 1024 * 1024
+        return max(64 * 1024, mp - 16 * 1024)
 
     def append_control(self, kind: str, node: str | None = None, addr: str | None = None,
                        epoch: int | None = None) -> asyncio.Future:

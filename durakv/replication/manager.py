@@ -37,6 +37,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..durability.jetstream import (
+    CHUNK,
     DATA,
     ELECT,
     EXPECTED,
@@ -97,6 +98,7 @@ class Replication:
         self.caught_up = False
         self.synced: asyncio.Event | None = None  # set once caught up after a (re)sync
         self.pending = 0  # records after the last applied one (lag)
+        self.chunks: list[bytes] = []  # leading pieces of a data record bigger than a message
         self.last_record = time.monotonic()
         self.backoff = self._draw_backoff()
         self.replicas: dict[str, list[Any]] = {}  # id -> [addr, sseq, dseq, last_seen]
@@ -190,6 +192,7 @@ class Replication:
                 ks.signal_flush(-1)
                 ks.modified.clear()
                 self.applied_sseq = self.applied_dseq = 0
+                self.chunks = []
                 if self.snapshots is not None:
                     meta = await asyncio.wait_for(self.snapshots.load_newest(), 120)
                     if meta is not None:
@@ -255,11 +258,20 @@ class Replication:
         if rec.kind == DATA:
             if self.applied_dseq and rec.seq != self.applied_dseq + 1:
                 log.error("data record %d follows %d", rec.seq, self.applied_dseq)
-            self.node.apply_payload(rec.payload)
+            payload = rec.payload
+            if self.chunks:
+                self.chunks.append(payload)
+                payload = b"".join(self.chunks)
+                self.chunks = []
+            self.node.apply_payload(payload)
             self.applied_dseq = rec.seq
             if self.snapshots is not None:
-                self.snapshots.bytes_since += len(rec.payload)
+                self.snapshots.bytes_since += len(payload)
+        elif rec.kind == CHUNK:
+            self.chunks.append(rec.payload)
         else:
+            # a leader that failed in the middle of a big record left its chunks behind
+            self.chunks = []
             if rec.node:
                 self.leader_id = rec.node
                 self.leader_addr = rec.addr
@@ -310,6 +322,7 @@ class Replication:
         log.info("elected primary of shard %d at epoch %d (record %d)", self.shard, epoch, sseq)
         self.state = PRIMARY
         self.promotions += 1
+        self.chunks = []
         self.epoch = epoch
         self.leader_id = self.node_id
         self.leader_addr = self.addr

@@ -108,7 +108,8 @@ class ObjectSnapshots:
     def should_snapshot(self) -> bool:
         rep = self.rep
         limit = rep.node.config["auto-snapshot-log-bytes"]
-        if not limit or self.busy or self.bytes_since < limit or rep.state != "replica" or rep.ctx.loading:
+        if (not limit or self.busy or self.bytes_since < limit or rep.state != "replica" or rep.ctx.loading
+                or rep.chunks):
             return False
         live = [n for n in rep.live_replicas() if n != rep.leader_id]
         return not live or rep.node_id <= min(live)

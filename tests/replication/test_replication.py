@@ -52,6 +52,22 @@ def test_replicas_apply_committed_records_in_order(shard: Shard) -> None:
         assert 590000 < r.client().pttl("t") <= 600000
 
 
+def test_records_bigger_than_a_nats_message(shard: Shard) -> None:
+    prim, reps = replicas(shard)
+    big = bytes(range(256)) * (20 * 4096)  # 20 MiB: three stream messages
+    c = prim.client(socket_timeout=30)
+    p = c.pipeline(transaction=True)
+    p.set("big", big).set("big2", big[: 3 * 1024 * 1024]).rpush("after-big", "x")
+    p.execute()
+    shard.wait_caught_up()
+    for r in reps:
+        rc = r.client(socket_timeout=30)
+        assert rc.get("big") == big
+        assert rc.strlen("big2") == 3 * 1024 * 1024
+        assert rc.lrange("after-big", 0, -1) == [b"x"]
+    c.delete("big", "big2")
+
+
 def test_replica_refuses_writes_serves_reads(shard: Shard) -> None:
     prim, reps = replicas(shard)
     prim.client().set("ro", "1")
