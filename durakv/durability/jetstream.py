@@ -131,15 +131,22 @@ async def connect(servers: list[str], name: str = "durakv", **kw: Any) -> NatsCl
     )
 
 
-async def ensure_stream(nc: NatsClient, shard: int, replicas: int = 3, timeout: float = 5.0) -> None:
-    """Create the shard's stream if it does not exist (replicas=3, file storage)."""
+async def ensure_stream(nc: NatsClient, shard: int, replicas: int = 3, timeout: float = 5.0,
+                        may_create: bool = True) -> None:
+    """Create the shard's stream if it does not exist (replicas=3, file storage).
+
+    A node that has seen the stream before passes ``may_create=False``: a JetStream
+    cluster that is still recovering can answer "not found" for a stream it holds, and
+    creating an empty one then would hide the whole log.
+    """
     js = nc.jetstream(timeout=timeout)
     name = stream_name(shard)
     try:
         await js.stream_info(name)
         return
     except nats.js.errors.NotFoundError:
-        pass
+        if not may_create:
+            raise LogError(f"stream {name} not found (JetStream still recovering?)") from None
     cfg = StreamConfig(
         name=name, subjects=[subject(shard)], num_replicas=replicas, storage=StorageType.FILE,
         retention=RetentionPolicy.LIMITS, allow_direct=True, duplicate_window=120.0,

@@ -151,10 +151,22 @@ class Replication:
         self._schedule_tick()
         await self._resync()
 
+    def _marker(self) -> str:
+        from ..durability.setup import data_dir
+
+        return os.path.join(data_dir(self.node.config), f"durakv-log-s{self.shard}.json")
+
     async def _ensure(self) -> None:
+        marker = self._marker()
         while True:
             try:
-                await ensure_stream(self.nc, self.shard)
+                await ensure_stream(self.nc, self.shard, may_create=not os.path.exists(marker))
+                if not os.path.exists(marker):
+                    try:
+                        with open(marker, "w") as f:
+                            json.dump({"stream": stream_name(self.shard), "servers": self.servers}, f)
+                    except OSError as e:
+                        log.warning("cannot write %s: %s", marker, e)
                 if self.kv is None:
                     js = self.nc.jetstream(timeout=1.5)
                     try:
