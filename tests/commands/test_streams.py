@@ -900,3 +900,16 @@ def test_dump_restore_between_servers(pair) -> None:
     assert _strip_times(pair.redis.parsed(*[a.format("s3") for a in full])) == _strip_times(
         pair.durakv.parsed(*[a.format("s") for a in full]))
     pair.check("XRANGE", "s", "-", "+", "COUNT", "20")
+
+
+def test_container_arity_and_help_errors(pair) -> None:
+    for args in [("XGROUP", "HELP", "x"), ("XINFO", "STREAM"), ("XINFO", "GROUPS"), ("XINFO", "GROUPS", "a", "b"),
+                 ("XINFO", "CONSUMERS", "a"), ("XGROUP", "DESTROY", "a"), ("XGROUP", "SETID", "a", "g"),
+                 ("XGROUP", "CREATECONSUMER", "a", "g"), ("XGROUP",), ("XINFO",), ("xinfo", "help"),
+                 ("XGROUP", "SETID", "a", "g", "0", "ENTRIESREAD"), ("XINFO", "STREAM", "a", "FULL", "COUNT", "-1")]:
+        pair.check(*args)
+    fill(pair, n=12)
+    pair.check("XINFO", "STREAM", "s", "FULL", "COUNT", "-1")
+    pair.check("XGROUP", "SETID", "s", "g", "0", "ENTRIESREAD")
+    pair.check("XGROUP", "CREATE", "s", "g", "0", "ENTRIESREAD")
+    pair.check("XGROUP", "SETID", "s", "g", "0", "ENTRIESREAD", "3", "X")
