@@ -913,3 +913,16 @@ def test_container_arity_and_help_errors(pair) -> None:
     pair.check("XGROUP", "SETID", "s", "g", "0", "ENTRIESREAD")
     pair.check("XGROUP", "CREATE", "s", "g", "0", "ENTRIESREAD")
     pair.check("XGROUP", "SETID", "s", "g", "0", "ENTRIESREAD", "3", "X")
+
+
+def test_rewind_reassigns_pending_entries(pair) -> None:
+    fill(pair, n=4)
+    pair.check("XGROUP", "CREATE", "s", "g", "0")
+    pair.check("XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", ">")
+    pair.check("XREADGROUP", "GROUP", "g", "a", "STREAMS", "s", "0")
+    pair.check("XGROUP", "SETID", "s", "g", "0")
+    pair.check("XREADGROUP", "GROUP", "g", "b", "COUNT", "2", "STREAMS", "s", ">")
+    pair.check("XREADGROUP", "GROUP", "g", "c", "NOACK", "STREAMS", "s", ">")
+    pending_ext(pair, "XPENDING", "s", "g", "-", "+", "10")
+    pair.check("XPENDING", "s", "g")
+    pair.check("XINFO", "GROUPS", "s")
