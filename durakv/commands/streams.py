@@ -171,10 +171,13 @@ def _entries_at(s: Stream, lo: int, hi: int, rev: bool = False) -> bytes:
     if None in chunk:
         ids = s.ids
         vals = s.vals
-        for i in range(lo, hi):
-            if encs[i] is None:
-                encs[i] = _entry(ids[i], vals[i])
-        chunk = encs[lo:hi]
+        if hi - lo <= 256:  # small reads (the hot ones) fill the cache; big scans do not
+            for i in range(lo, hi):
+                if encs[i] is None:
+                    encs[i] = _entry(ids[i], vals[i])
+            chunk = encs[lo:hi]
+        else:
+            chunk = [e if e is not None else _entry(ids[lo + j], vals[lo + j]) for j, e in enumerate(chunk)]
     if rev:
         chunk.reverse()
     return b"*%d\r\n%s" % (len(chunk), b"".join(chunk))  # type: ignore[arg-type]
