@@ -870,6 +870,10 @@ def test_rax_nodes_after_removing_middle_nodes(pair) -> None:
         srv.send(b"".join(encode(*c) for c in cmds))
     assert pair.redis.read_raw(len(cmds)) == pair.durakv.read_raw(len(cmds))
     pair.check("XINFO", "STREAM", "s")
+    pair.check("XRANGE", "s", "-", "+", "COUNT", "5")
+    pair.check("XRANGE", "s", "-", "+")
+    pair.check("XREVRANGE", "s", "+", "-")
+    pair.check("XREAD", "STREAMS", "s", "0")
     ids = [c[2] for c in cmds]
     pair.check("XDEL", "s", *ids[100:200])
     pair.check("XINFO", "STREAM", "s")
