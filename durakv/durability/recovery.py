@@ -251,10 +251,12 @@ async def load_into(node: Node, st: LoadState) -> None:
     st.replay_start = time.time()
     apply = node.apply_payload
     n = 0
+    replayed_bytes = 0
     for seq, payload in lg.read(snap_seq + 1):
         if seq > last:
             break
         apply(payload)
+        replayed_bytes += len(payload)
         n += 1
         st.records_replayed = n
         st.loaded_bytes += len(payload) + 24
@@ -263,6 +265,10 @@ async def load_into(node: Node, st: LoadState) -> None:
     st.records_replayed = n
     st.replay_seconds = time.time() - st.replay_start
     st.replay_start = 0.0
+    tracker = ctx.tracker
+    if tracker is not None:
+        # the log after the snapshot counts toward the next automatic snapshot
+        tracker.bytes_since_snapshot += replayed_bytes
 
 
 def _restart_log_at(node: Node, lg: Log, seq: int) -> None:
