@@ -20,7 +20,8 @@ from ..session import Session
 from ..spec import command
 from ..types.hash import Hash, unpack
 from ._util import LLONG_MAX, LLONG_MIN, parse_int
-from .strings import format_long_double, parse_long_double
+from .lists import strtold_exact
+from .strings import format_long_double
 
 _WRONGTYPE = errors.WRONGTYPE
 HASH_NOT_INT = "ERR hash value is not an integer"
@@ -227,7 +228,7 @@ def hincrby(c: Session, argv: list[bytes]) -> bytes:
 def hincrbyfloat(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
     field = argv[2]
-    incr = parse_long_double(argv[3])
+    incr = strtold_exact(argv[3])
     if incr is None:
         raise CommandError(errors.NOT_FLOAT)
     if np.isinf(incr):
@@ -237,7 +238,7 @@ def hincrbyfloat(c: Session, argv: list[bytes]) -> bytes:
     if h is not None:
         v = h.get(field)
         if v is not None:
-            p = parse_long_double(v)
+            p = strtold_exact(v)
             if p is None:
                 raise CommandError(HASH_NOT_FLOAT)
             cur = p

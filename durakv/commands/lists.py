@@ -8,8 +8,11 @@ non-blocking pop that was actually done (LPOP/RPOP/LMOVE).
 
 from __future__ import annotations
 
+import math
+import re
 import warnings
 from collections.abc import Callable
+from fractions import Fraction
 
 import numpy as np
 
@@ -37,21 +40,77 @@ MAXLEN_NEGATIVE = "ERR MAXLEN can't be negative"
 
 _LD_2_63 = np.longdouble(2**63)
 _LD_LLMIN = np.longdouble(-(2**63))
+_DECIMAL = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_LDBL_MAX = Fraction(2**64 - 1) * Fraction(2) ** (16383 - 63)
+_LDBL_MIN_NORMAL = Fraction(1, 2**16382)
+
+
+def round_ld(x: Fraction) -> Fraction:
+    """Round an exact value to the nearest x87 long double (64-bit mantissa, ties to even)."""
+    if x == 0:
+        return x
+    a = abs(x)
+    e = a.numerator.bit_length() - a.denominator.bit_length()
+    if Fraction(2) ** e > a:
+        e -= 1
+    scale = Fraction(2) ** (63 - e)
+    m = round(a * scale)  # Fraction.__round__: ties to even
+    r = m / scale
+    return r if x > 0 else -r
+
+
+def strtold_exact(b: bytes) -> np.longdouble | None:
+    """Redis's string2ld for plain decimal numbers, correctly rounded (numpy's own parser
+    is not); other spellings (hex, inf ...) go to :func:`parse_long_double`."""
+    if len(b) > 300 or not _DECIMAL.fullmatch(b):
+        return parse_long_double(b)
+    fr = round_ld(Fraction(b.decode()))
+    if abs(fr) > _LDBL_MAX:
+        return None  # ERANGE overflow
+    if 0 < abs(fr) < _LDBL_MIN_NORMAL:
+        return parse_long_double(b)  # subnormal range: leave it to the general parser
+    if fr == 0:
+        if any(ch in b"123456789" for ch in b.split(b"e")[0].split(b"E")[0]):
+            return None  # ERANGE underflow to zero
+        return np.longdouble(0)
+    return ld_from_fraction(fr)
+
+
+def ld_from_fraction(fr: Fraction) -> np.longdouble:
+    """An exact long double value (64-bit mantissa) as numpy's longdouble."""
+    a = abs(fr)
+    den_exp = a.denominator.bit_length() - 1  # a power of two for rounded values
+    if a.denominator != 1 << den_exp:
+        return np.longdouble(float(fr))
+    num = a.numerator
+    t = max(0, num.bit_length() - 64)  # a rounded value has at most 64 significant bits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        v = np.ldexp(np.longdouble(num >> t), t - den_exp)
+    return v if fr > 0 else -v
 
 
 def parse_timeout(c: Session, arg: bytes) -> float:
     """A blocking timeout in seconds as Redis's getTimeoutFromObjectOrReply (UNIT_SECONDS):
     returns seconds (0.0 = forever)."""
-    v = parse_long_double(arg)
-    if v is None:
-        raise CommandError(errors.TIMEOUT_NOT_FLOAT)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ms_ld = v * np.longdouble(1000.0)
-    if not np.isfinite(ms_ld) or not (_LD_LLMIN <= ms_ld < _LD_2_63):
-        ms = LLONG_MIN  # (long long) of an out-of-range value on x86-64
+    if len(arg) <= 300 and _DECIMAL.fullmatch(arg):
+        fr = round_ld(Fraction(arg.decode()))
+        if abs(fr) > _LDBL_MAX:
+            raise CommandError(errors.TIMEOUT_NOT_FLOAT)
+        prod = math.ceil(round_ld(fr * 1000))  # ceill(ftval * 1000.0) in long double
+        ms = prod if -(2**63) <= prod < 2**63 else LLONG_MIN
     else:
-        ms = int(ms_ld)  # truncation toward zero, as the C cast
+        v = parse_long_double(arg)
+        if v is None:
+            raise CommandError(errors.TIMEOUT_NOT_FLOAT)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ms_ld = v * np.longdouble(1000.0)
+            ms_ld = np.ceil(ms_ld)
+        if not np.isfinite(ms_ld) or not (_LD_LLMIN <= ms_ld < _LD_2_63):
+            ms = LLONG_MIN  # (long long) of an out-of-range value on x86-64
+        else:
+            ms = int(ms_ld)
     if ms < 0:
         raise CommandError(errors.TIMEOUT_NEGATIVE)
     return min(ms, LLONG_MAX) / 1000.0

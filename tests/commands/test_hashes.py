@@ -85,6 +85,19 @@ def test_hincrby(pair):
         HINCRBYFLOAT h n 3.0e2
         HINCRBYFLOAT h g 1.23456789012345678
         HINCRBYFLOAT h g -1.23456789012345678
+        HINCRBYFLOAT h k 0.001
+        HINCRBYFLOAT h k 0.002
+        HINCRBYFLOAT h k 1e-3
+        HINCRBYFLOAT h k .1
+        HINCRBYFLOAT h k 1.
+        HINCRBYFLOAT h k 3.0000000000000000001
+        HINCRBYFLOAT h k 1e4931
+        HINCRBYFLOAT h k -1e4931
+        HINCRBYFLOAT h k 1e5000
+        HINCRBYFLOAT h k 1e-5000
+        HINCRBYFLOAT h k +5
+        HINCRBYFLOAT h k 0x1p-2
+        HGET h k
         HMGET h n s big small sp f g
         SET str v
         HINCRBY str a 1

@@ -221,6 +221,10 @@ def test_lmpop_and_immediate_blocking_forms(pair):
         BLMOVE nosuch d LEFT RIGHT 0.01
         BRPOPLPUSH nosuch d 0.01
         BLMPOP 0.01 1 nosuch LEFT
+        BLPOP nosuch 0.0001
+        BLPOP nosuch 0.001
+        BZPOPMIN nosuch 0.0009
+        BLPOP nosuch 1e-320
     """)
 
 

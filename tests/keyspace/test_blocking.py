@@ -317,3 +317,14 @@ def test_push_inside_script_wakes_after_it_ends(redis_proc, durakv_proc):
         return out
 
     both(redis_proc, durakv_proc, sc)
+
+
+def test_negative_tiny_timeout_blocks_forever(redis_proc, durakv_proc):
+    def sc(new):
+        a, c = new(), new()
+        cid = a.parsed("CLIENT", "ID")
+        a.send_cmd("BLPOP", "k", "-0.0001")
+        out = [a.pending(0.2), c.call("CLIENT", "UNBLOCK", str(cid)), a.read_raw()]
+        return out
+
+    both(redis_proc, durakv_proc, sc)
