@@ -930,3 +930,64 @@ def test_rewind_reassigns_pending_entries(pair) -> None:
     pending_ext(pair, "XPENDING", "s", "g", "-", "+", "10")
     pair.check("XPENDING", "s", "g")
     pair.check("XINFO", "GROUPS", "s")
+
+
+def _random_stream_cmd(rng: random.Random, state: dict) -> tuple:
+    key = rng.choice(["s", "s", "t"])
+    ms = state["ms"]
+    rid = f"{rng.randrange(1, ms + 2)}-{rng.randrange(0, 3)}"
+    group = rng.choice(["g1", "g2"])
+    cons = rng.choice(["c1", "c2", "c3"])
+    r = rng.randrange(20)
+    if r < 5:
+        state["ms"] += rng.choice([0, 1, 2])
+        opts = rng.choice([[], [], ["MAXLEN", "~", str(rng.randrange(0, 30))], ["MAXLEN", str(rng.randrange(0, 30))],
+                           ["MINID", "~", f"{max(1, ms - 20)}"], ["NOMKSTREAM"]])
+        return ("XADD", key, *opts, rng.choice([f"{state['ms']}-*", f"{state['ms']}-{rng.randrange(5)}"]),
+                "f", str(rng.randrange(100)))
+    if r == 5:
+        return ("XDEL", key, rid, f"{rng.randrange(1, ms + 2)}-0")
+    if r == 6:
+        return ("XTRIM", key, rng.choice(["MAXLEN", "MINID"]), rng.choice(["~", "="]), str(rng.randrange(0, ms + 1)))
+    if r == 7:
+        return ("XRANGE", key, rng.choice(["-", rid, "(" + rid]), rng.choice(["+", rid]), "COUNT", str(rng.randrange(0, 6)))
+    if r == 8:
+        return ("XREVRANGE", key, "+", rng.choice(["-", rid]), "COUNT", str(rng.randrange(1, 6)))
+    if r == 9:
+        return ("XGROUP", "CREATE", key, group, rng.choice(["0", "$", rid]), "MKSTREAM")
+    if r == 10:
+        return ("XREADGROUP", "GROUP", group, cons, "COUNT", str(rng.randrange(1, 4)),
+                *(["NOACK"] if rng.random() < 0.2 else []), "STREAMS", key, rng.choice([">", ">", "0", rid]))
+    if r == 11:
+        return ("XACK", key, group, rid, f"{rng.randrange(1, ms + 2)}-0")
+    if r == 12:
+        return ("XCLAIM", key, group, cons, "0", rid, f"{rng.randrange(1, ms + 2)}-1", "JUSTID",
+                *(["FORCE"] if rng.random() < 0.3 else []))
+    if r == 13:
+        return ("XAUTOCLAIM", key, group, cons, "0", rng.choice(["0", rid]), "COUNT", str(rng.randrange(1, 5)), "JUSTID")
+    if r == 14:
+        return ("XPENDING", key, group)
+    if r == 15:
+        return ("XINFO", "GROUPS", key)
+    if r == 16:
+        return ("XINFO", "STREAM", key)
+    if r == 17:
+        return ("XGROUP", rng.choice(["SETID", "DELCONSUMER", "CREATECONSUMER", "DESTROY"]), key, group,
+                rng.choice(["0", "$", cons, rid]))[: 4 + (0 if rng.random() < 0.2 else 1)]
+    if r == 18:
+        return ("XREAD", "COUNT", str(rng.randrange(1, 5)), "STREAMS", "s", "t", rid, rng.choice(["0", "$"]))
+    return ("XLEN", key)
+
+
+def test_random_stream_commands_match_redis(pair) -> None:
+    rng = random.Random(1234)
+    state = {"ms": 1}
+    pair.check("CONFIG", "SET", "stream-node-max-entries", "5")
+    try:
+        for _ in range(700):
+            cmd = _random_stream_cmd(rng, state)
+            pair.check(*cmd)
+        pair.check("XINFO", "STREAM", "s")
+        pair.check("XINFO", "STREAM", "t")
+    finally:
+        pair.check("CONFIG", "SET", "stream-node-max-entries", "100")
