@@ -64,7 +64,7 @@ def restore(c: Session, argv: list[bytes]) -> bytes:
         if str(e) == "checksum":
             raise CommandError(_BAD_PAYLOAD) from None
         raise CommandError(_BAD_FORMAT) from None
-    except (ValueError, IndexError, TypeError, OverflowError):
+    except Exception:  # any malformed value inside a good checksum (struct.error, ...)
         raise CommandError(_BAD_FORMAT) from None
     deleted = db.delete(key) if replace else False
     now = c.srv.clock.now_ms()

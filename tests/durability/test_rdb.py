@@ -401,3 +401,33 @@ def test_rdb_file_with_second_expiry_and_lzf(tmp_path):
     bad = body[:-1] + bytes((body[-1] ^ 1,))
     with pytest.raises(rdb.RdbError, match="checksum"):
         rdb.Loader(Keyspace(16), now_ms=0).load(bad)
+
+
+def test_restore_of_mangled_payloads_never_breaks_the_server(durakv_proc):
+    import struct
+
+    dk = redis.Redis(port=durakv_proc.port)
+    dk.flushall()
+    dk.rpush("l", *range(50))
+    dk.hset("h", mapping={f"f{i}": i for i in range(20)})
+    dk.sadd("s", *range(20))
+    dk.xadd("x", {"a": 1})
+    dk.zadd("z", {"a": 1, "b": 2})
+    dk.set("str", "hello world " * 10)
+    rng = random.Random(3)
+    for key in ("l", "h", "s", "x", "z", "str"):
+        good = dk.dump(key)
+        body = bytearray(good[:-10])
+        for _ in range(60):
+            b = bytearray(body)
+            for _ in range(rng.randrange(1, 4)):
+                b[rng.randrange(len(b))] = rng.randrange(256)
+            if rng.random() < 0.3:
+                b = b[: rng.randrange(1, len(b))]
+            data = bytes(b) + struct.pack("<H", 10)
+            payload = data + struct.pack("<Q", crcmod.crc64(data))
+            try:
+                dk.restore("fuzz", 0, payload, replace=True)
+            except redis.exceptions.ResponseError as e:
+                assert str(e) == "Bad data format", e
+    assert dk.ping()
