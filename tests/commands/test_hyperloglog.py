@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 from tests.commands.test_streams import events, notify_servers  # noqa: F401  (shared fixture)
@@ -166,3 +167,25 @@ def test_dump_restore_between_servers(pair) -> None:
         assert pair.durakv.parsed("GET", key + "2") == pair.redis.parsed("GET", key)
         assert pair.redis.parsed("GET", key + "3") == pair.redis.parsed("GET", key)
         assert pair.durakv.parsed("PFCOUNT", key + "2") == pair.redis.parsed("PFCOUNT", key)
+
+
+def _random_hll_cmd(rng: random.Random) -> tuple:
+    k = rng.choice(["a", "b", "c"])
+    r = rng.randrange(10)
+    if r < 5:
+        return ("PFADD", k, *[f"e{rng.randrange(30000)}" for _ in range(rng.randrange(0, 60))])
+    if r == 5:
+        return ("PFMERGE", k, *rng.sample(["a", "b", "c", "nokey"], rng.randrange(1, 4)))
+    if r == 6:
+        return ("PFCOUNT", *rng.sample(["a", "b", "c"], rng.randrange(1, 4)))
+    if r == 7:
+        return ("PFDEBUG", rng.choice(["TODENSE", "ENCODING", "DECODE"]), k)
+    return ("GET", k)
+
+
+def test_random_hll_commands_match_redis(pair) -> None:
+    rng = random.Random(77)
+    for _ in range(300):
+        pair.check(*_random_hll_cmd(rng))
+    for k in "abc":
+        pair.check("GET", k)
