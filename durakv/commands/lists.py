@@ -326,11 +326,11 @@ def lpos(c: Session, argv: list[bytes]) -> bytes:
             if rank == 0:
                 raise CommandError(RANK_ZERO)
         elif opt == b"count":
-            count = parse_int(argv[i + 1])
+            count = parse_int(argv[i + 1], COUNT_NEGATIVE)
             if count < 0:
                 raise CommandError(COUNT_NEGATIVE)
         elif opt == b"maxlen":
-            maxlen = parse_int(argv[i + 1])
+            maxlen = parse_int(argv[i + 1], MAXLEN_NEGATIVE)
             if maxlen < 0:
                 raise CommandError(MAXLEN_NEGATIVE)
         else:

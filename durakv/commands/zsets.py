@@ -169,7 +169,7 @@ def _zadd(c: Session, argv: list[bytes], incr: bool) -> bytes:
     nx = xx = gt = lt = ch = False
     i = 2
     n = len(argv)
-    if not incr:
+    if True:  # ZINCRBY goes through the same option parser (zaddGenericCommand)
         while i < n:
             o = argv[i].lower()
             if o == b"nx":

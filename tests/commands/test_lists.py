@@ -142,6 +142,8 @@ def test_lpos(pair):
         LPOS l a RANK
         LPOS l a FOO 1
         LPOS l a RANK x
+        LPOS l a COUNT x
+        LPOS l a MAXLEN 1.5
         LPOS l a RANK 1 RANK 2
         LPOS nosuch a
         LPOS nosuch a COUNT 1

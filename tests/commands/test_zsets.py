@@ -57,6 +57,9 @@ def test_zadd_options_and_errors(pair):
         ZADD s 1 a
         ZINCRBY s 1 a
         ZINCRBY z abc a
+        ZINCRBY z NX 1
+        ZINCRBY z CH INCR
+        ZINCRBY z XX 1
         ZINCRBY z 2.5 newm
         ZINCRBY z -1e308 ninf
         ZSCORE z newm
