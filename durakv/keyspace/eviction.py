@@ -65,6 +65,13 @@ class Evictor:
                 break
             budget -= 1
             used = memory.used_memory(ctx)
+        ks = ctx.ks
+        tracker = ctx.tracker
+        if ks.modified and tracker is not None and budget < 10_000:
+            # the evicted keys join the open log batch that carries their DEL effects (the
+            # command may still be refused, so the dispatcher would not drain them now)
+            tracker.write(None, ks.modified)
+            ks.modified.clear()
         lat = self.cfg["latency-monitor-threshold"]
         if lat and ctx.slowlog is not None:
             ms = int((ctx.clock.monotonic() - t0) * 1000)

@@ -172,10 +172,12 @@ def _strings_bytes(srv: Any, db: Any, st: _DbSample, now: float) -> int:
     if nstr <= 0:
         return 0
     if len(data) <= _SMALL_DB:
-        if st.scount != nstr or now - st.t > 0.01:
-            st.stotal = sum(_str_entry(k, v) for k, v in data.items() if type(v) is bytes)
-            st.scount = nstr
-            st.t = now
+        if st.scount > 0 and now - st.t <= 0.01:
+            # measured less than 10 ms ago: extrapolate (eviction loops call this per key)
+            return st.stotal + (nstr - st.scount) * st.stotal // st.scount
+        st.stotal = sum(_str_entry(k, v) for k, v in data.items() if type(v) is bytes)
+        st.scount = nstr
+        st.t = now
         return st.stotal
     if st.scount <= 0 or abs(nstr - st.scount) * 8 > st.scount:
         # no usable measurement: a stratified sample over the whole dict (one C-level pass)
