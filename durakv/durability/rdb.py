@@ -87,7 +87,8 @@ class RdbError(Exception):
 
 
 # =========================================================================================
-# LZF (liblzf 3.6 as configured in Redis: HLOG 16, VERY_FAST, zeroed hash table)
+# LZF (liblzf as configured in Redis: HLOG 16, VERY_FAST with its IDX(h) = ((h >> 8) - h*5),
+# zeroed hash table)
 # =========================================================================================
 _HLOG = 16
 _HSIZE = 1 << _HLOG
@@ -110,7 +111,7 @@ def lzf_compress(data: bytes, out_len: int) -> bytes | None:
     hval = (data[0] << 8) | data[1] if in_len > 1 else 0
     while ip < in_end - 2:
         hval = ((hval << 8) | data[ip + 2]) & 0xFFFFFFFF
-        slot = ((hval >> 8) - hval) & 0xFFFF
+        slot = ((hval >> 8) - hval * 5) & 0xFFFF
         ref = htab.get(slot, 0)
         htab[slot] = ip
         off = ip - ref - 1
@@ -157,10 +158,10 @@ def lzf_compress(data: bytes, out_len: int) -> bytes | None:
             ip -= 2
             hval = (data[ip] << 8) | data[ip + 1]
             hval = ((hval << 8) | data[ip + 2]) & 0xFFFFFFFF
-            htab[((hval >> 8) - hval) & 0xFFFF] = ip
+            htab[((hval >> 8) - hval * 5) & 0xFFFF] = ip
             ip += 1
             hval = ((hval << 8) | data[ip + 2]) & 0xFFFFFFFF
-            htab[((hval >> 8) - hval) & 0xFFFF] = ip
+            htab[((hval >> 8) - hval * 5) & 0xFFFF] = ip
             ip += 1
         else:
             if op >= out_len:

@@ -431,3 +431,18 @@ def test_restore_of_mangled_payloads_never_breaks_the_server(durakv_proc):
             except redis.exceptions.ResponseError as e:
                 assert str(e) == "Bad data format", e
     assert dk.ping()
+
+
+def test_dump_bytes_equal_redis_for_big_lists_and_compressible_strings(pair):
+    pair.check("RPUSH", "l", *[f"element-{i}" for i in range(3000)])
+    pair.check("DUMP", "l")  # several quicklist nodes, each LZF-compressed
+    pair.check("RPUSH", "l2", *[str(i) for i in range(3000)])
+    pair.check("DUMP", "l2")
+    pair.check("RPUSH", "l3", "x" * 5000, "y" * 5000, "z")
+    pair.check("DUMP", "l3")
+    rng = random.Random(11)
+    for k in range(40):
+        words = [b"alpha", b"beta", b"gamma", b"\x00\x01", b"zz", b"element-", b"%d" % rng.randrange(1000)]
+        v = b"".join(rng.choice(words) for _ in range(rng.randrange(5, 2000)))
+        pair.check("SET", f"s{k}", v)
+        pair.check("DUMP", f"s{k}")
