@@ -446,3 +446,14 @@ def test_dump_bytes_equal_redis_for_big_lists_and_compressible_strings(pair):
         v = b"".join(rng.choice(words) for _ in range(rng.randrange(5, 2000)))
         pair.check("SET", f"s{k}", v)
         pair.check("DUMP", f"s{k}")
+
+
+def test_dump_bytes_equal_redis_for_skiplist_zsets_and_multi_node_streams(pair):
+    pair.check("ZADD", "z", *[x for i in range(300) for x in (str(i * 0.5), f"m{i}")])
+    pair.check("DUMP", "z")  # skiplist: saved from the highest score down, as Redis does
+    for i in range(250):
+        fields = ("f", str(i), "g", "v") if i % 7 else ("other", str(i))
+        pair.check("XADD", "x", f"{1000 + i}-{i % 3}", *fields)
+    pair.check("DUMP", "x")
+    pair.check("XGROUP", "CREATE", "x", "g1", "0")
+    pair.check("DUMP", "x")
