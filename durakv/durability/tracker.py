@@ -74,7 +74,9 @@ class CommitTracker:
                 dirty[k] = seq
             if EVERYTHING in dirty:
                 self.barrier = seq
-            self.has_pending = True
+            # keys without effects (e.g. marked after the batch carrying their effects was
+            # flushed) still need a flush to be resolved, or replies waiting on them hang
+            self._schedule()
         return seq if (keys or effects) else 0
 
     def write_one(self, dbid: int, argv: list[bytes], keys: list[tuple[int, bytes | None]]) -> int:
