@@ -61,24 +61,32 @@ def pfadd(c: Session, argv: list[bytes]) -> bytes:
         updated = 1
     else:
         b = bytearray(v)
+    idx = hll.index_for(v) if v is not None and v[4] == hll.HLL_SPARSE and len(v) > 256 else None
     max_bytes = c.srv.config.values["hll-sparse-max-bytes"]
     for ele in argv[2:]:
-        b, r = hll.add(b, ele, max_bytes)
+        b, r = hll.add(b, ele, max_bytes, idx)
         if r == 1:
             updated += 1
+            if idx is not None and b[4] == hll.HLL_DENSE:
+                idx = None
         elif r == -1:
             raise CommandError(CORRUPTED)
     if updated:
         b[15] |= 0x80
+        nv = bytes(b)
         if v is None:
-            db.add(key, bytes(b))
+            db.add(key, nv)
         else:
-            db.set(key, bytes(b), keep_ttl=True)
+            db.set(key, nv, keep_ttl=True)
+        if idx is not None:
+            hll.remember_index(nv, idx)
         ks = db.ks
         ks.signal_modified(db, key)
         ks.dirty += updated - 1
         ks.notify("$", "pfadd", key, db.id)
         return resp.ONE
+    if idx is not None and v is not None:
+        hll.remember_index(v, idx)
     return resp.ZERO
 
 

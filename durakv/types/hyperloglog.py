@@ -12,6 +12,7 @@ real Redis (GET/SET, DUMP/RESTORE) works here and back.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, bisect_right
 
 import numpy as np
 
@@ -219,13 +220,85 @@ def to_dense(v: bytes | bytearray) -> bytearray | None:
     return out
 
 
-def sparse_set(b: bytearray, index: int, count: int, max_bytes: int) -> tuple[bytearray, int]:
+class SparseIndex:
+    """Opcode index of a sparse HLL: the first register of every opcode (``firsts``) and
+    the opcode numbers of the two-byte XZERO opcodes (``xz``, sorted), so that an opcode's
+    byte offset is ``16 + j + (XZERO opcodes before j)``."""
+
+    __slots__ = ("firsts", "xz")
+
+    def __init__(self, firsts: list[int], xz: list[int]) -> None:
+        self.firsts = firsts
+        self.xz = xz
+
+    @classmethod
+    def build(cls, b: bytes | bytearray) -> SparseIndex | None:
+        firsts, xz, total = _scan(b, HLL_HDR_SIZE, len(b), 0, 0)
+        if total != HLL_REGISTERS:
+            return None
+        return cls(firsts, xz)
+
+    def offset(self, j: int) -> int:
+        return HLL_HDR_SIZE + j + bisect_left(self.xz, j)
+
+    def locate(self, index: int) -> tuple[int, int, int, int, int] | None:
+        """(opcode number, offset, first register, span, previous offset or -1)."""
+        firsts = self.firsts
+        j = bisect_right(firsts, index) - 1
+        if j < 0 or index >= HLL_REGISTERS:
+            return None
+        first = firsts[j]
+        span = (firsts[j + 1] if j + 1 < len(firsts) else HLL_REGISTERS) - first
+        return j, self.offset(j), first, span, (self.offset(j - 1) if j else -1)
+
+    def rescan(self, b: bytearray, ws: int, we: int, start: int, stop: int) -> None:
+        """Opcodes ws..we-1 were rewritten into bytes [start, stop): re-index them."""
+        firsts, xz, _ = _scan(b, start, stop, self.firsts[ws], ws)
+        shift = len(firsts) - (we - ws)
+        self.firsts[ws:we] = firsts
+        old = self.xz
+        lo = bisect_left(old, ws)
+        hi = bisect_left(old, we)
+        self.xz = old[:lo] + xz + [x + shift for x in old[hi:]]
+
+
+def _scan(b: bytes | bytearray, p: int, end: int, first: int, j: int) -> tuple[list[int], list[int], int]:
+    """Walk opcodes in bytes [p, end): their first registers, XZERO opcode numbers (from
+    ``j`` on) and the register reached."""
+    firsts: list[int] = []
+    xz: list[int] = []
+    while p < end:
+        op = b[p]
+        firsts.append(first)
+        if op & 0x80:
+            first += (op & 3) + 1
+            p += 1
+        elif op & 0x40:
+            xz.append(j)
+            first += (((op & 0x3F) << 8) | (b[p + 1] if p + 1 < len(b) else 0)) + 1
+            p += 2
+        else:
+            first += (op & 0x3F) + 1
+            p += 1
+        j += 1
+    return firsts, xz, first
+
+
+def sparse_set(b: bytearray, index: int, count: int, max_bytes: int,
+               idx: SparseIndex | None = None) -> tuple[bytearray, int]:
     """hllSparseSet: returns (buffer, result) — the buffer is dense after a promotion;
-    result 1 changed, 0 unchanged, -1 corrupted."""
+    result 1 changed, 0 unchanged, -1 corrupted.  ``idx`` (an opcode index of ``b``) makes
+    the lookup O(log n) and is kept up to date; it is stale once the result is dense."""
     if count > HLL_SPARSE_VAL_MAX_VALUE:
         return _promote(b, index, count)
     end = len(b)
-    if end > 256:
+    j = -1
+    if idx is not None:
+        loc = idx.locate(index)
+        if loc is None:
+            return b, -1
+        j, p, first, span, prev = loc
+    elif end > 256:
         loc = _locate_np(b, index)
         if loc is None:
             return b, -1
@@ -262,14 +335,14 @@ def sparse_set(b: bytearray, index: int, count: int, max_bytes: int) -> tuple[by
             return b, 0
         if runlen == 1:
             b[p] = ((count - 1) << 2) | 0x80
-            return _merge(b, prev, len(b)), 1
+            return _finish(b, prev, end, j, idx), 1
     elif is_xzero:
         runlen = (((op & 0x3F) << 8) | b[p + 1]) + 1
     else:
         runlen = (op & 0x3F) + 1
         if runlen == 1:
             b[p] = ((count - 1) << 2) | 0x80
-            return _merge(b, prev, len(b)), 1
+            return _finish(b, prev, end, j, idx), 1
     seq = bytearray()
     last = first + span - 1
     if is_zero or is_xzero:
@@ -290,7 +363,20 @@ def sparse_set(b: bytearray, index: int, count: int, max_bytes: int) -> tuple[by
     if delta > 0 and len(b) + delta > max_bytes:
         return _promote(b, index, count)
     b[p:p + oldlen] = seq
-    return _merge(b, prev, len(b)), 1
+    return _finish(b, prev, end, j, idx), 1
+
+
+def _finish(b: bytearray, prev: int, old_len: int, j: int, idx: SparseIndex | None) -> bytearray:
+    """Merge step, then bring the opcode index (if any) up to date around opcode ``j``."""
+    if idx is None:
+        return _merge(b, prev, len(b))
+    ws = j - 1 if j > 0 else 0
+    we = min(j + 9, len(idx.firsts))
+    start = idx.offset(ws)
+    old_stop = idx.offset(we) if we < len(idx.firsts) else old_len
+    _merge(b, prev, len(b))
+    idx.rescan(b, ws, we, start, old_stop + len(b) - old_len)
+    return b
 
 
 _SPAN = np.array([(i & 3) + 1 if i & 0x80 else (0 if i & 0x40 else (i & 0x3F) + 1) for i in range(256)],
@@ -370,14 +456,32 @@ def _promote(b: bytearray, index: int, count: int) -> tuple[bytearray, int]:
     return d, 1
 
 
-def add(b: bytearray, ele: bytes, max_bytes: int) -> tuple[bytearray, int]:
+def add(b: bytearray, ele: bytes, max_bytes: int, idx: SparseIndex | None = None) -> tuple[bytearray, int]:
     """hllAdd: returns (buffer, 1 changed / 0 unchanged / -1 corrupted)."""
     index, count = pat_len(ele)
     if b[4] == HLL_DENSE:
         return b, dense_set(b, index, count)
     if b[4] == HLL_SPARSE:
-        return sparse_set(b, index, count, max_bytes)
+        return sparse_set(b, index, count, max_bytes, idx)
     return b, -1
+
+
+# the opcode index of the sparse value written last (PFADD on one key, again and again)
+_last_index: list = [None, None]
+
+
+def index_for(v: bytes) -> SparseIndex | None:
+    """An opcode index for sparse value ``v`` (reused when ``v`` is the value written last)."""
+    if _last_index[0] is v:
+        idx = _last_index[1]
+        _last_index[0] = _last_index[1] = None  # the caller mutates it
+        return idx  # type: ignore[no-any-return]
+    return SparseIndex.build(v)
+
+
+def remember_index(v: bytes, idx: SparseIndex | None) -> None:
+    _last_index[0] = v if idx is not None else None
+    _last_index[1] = idx
 
 
 def registers(v: bytes | bytearray) -> np.ndarray | None:

@@ -6,6 +6,7 @@ import random
 from typing import Any
 
 from tests.commands.test_streams import events, notify_servers  # noqa: F401  (shared fixture)
+from tests.support.raw import encode
 
 
 def _add_many(pair: Any, key: str, elems: list[str], chunk: int = 200) -> None:
@@ -189,3 +190,18 @@ def test_random_hll_commands_match_redis(pair) -> None:
         pair.check(*_random_hll_cmd(rng))
     for k in "abc":
         pair.check("GET", k)
+
+
+def test_many_single_adds_through_promotion(pair) -> None:
+    rng = random.Random(21)
+    cmds = []
+    for i in range(3000):
+        cmds.append(("PFADD", rng.choice(["h1", "h1", "h1", "h2"]), str(rng.randrange(10**7))))
+        if i % 250 == 0:
+            cmds.append(("GET", "h1"))
+            cmds.append(("PFCOUNT", "h2"))
+    for srv in (pair.redis, pair.durakv):
+        srv.send(b"".join(encode(*c) for c in cmds))
+    assert pair.durakv.read_raw(len(cmds)) == pair.redis.read_raw(len(cmds))
+    pair.check("GET", "h1")
+    pair.check("GET", "h2")
