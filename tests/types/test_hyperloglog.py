@@ -74,3 +74,22 @@ def test_cache_bits() -> None:
     assert hll.cache_valid(bytes(b)) and hll.cached_card(bytes(b)) == 12345
     hll.invalidate_cache(b)
     assert not hll.cache_valid(bytes(b))
+
+
+def test_sparse_index_gives_identical_bytes() -> None:
+    for seed in range(6):
+        rng = random.Random(seed)
+        b1, b2 = hll.new_sparse(), hll.new_sparse()
+        idx = hll.SparseIndex.build(b2)
+        assert idx is not None
+        for _ in range(3000):
+            index = rng.randrange(16384) if rng.random() < 0.7 else rng.randrange(200) * 80
+            count = rng.choice([1, 1, 2, 3, 5, 8, 20, 32])
+            b1, r1 = hll.sparse_set(b1, index, count, 6000)
+            b2, r2 = hll.sparse_set(b2, index, count, 6000, idx)
+            assert r1 == r2 and b1 == b2
+            if b2[4] == hll.HLL_DENSE:
+                break
+        if b2[4] == hll.HLL_SPARSE:
+            ref = hll.SparseIndex.build(b2)
+            assert ref is not None and (ref.firsts, ref.xz) == (idx.firsts, idx.xz)
