@@ -235,7 +235,10 @@ PARAMS: list[Param] = [
     # Redis 7.0.15's parameters with its defaults and bounds (CONFIG GET * / CONFIG SET errors
     # of the real server).  Deviations: port/bind are immutable (no live rebind); appendonly
     # yes + appendfsync always (durakv is durable by default); save "" (snapshots are taken
-    # off the serving node, see DESIGN.md); dir "." (the server chdirs into --dir).
+    # off the serving node, see DESIGN.md); dir "." (the server chdirs into --dir);
+    # enable-debug-command yes (durakv's own tests use DEBUG; Redis's default is "no").
+    # Most other parameters are accepted and shown but have no effect (active defrag, TLS
+    # session cache, cluster announce ..., io-threads, jemalloc-bg-thread, lazyfree-*).
     _P('acl-pubsub-default', 'enum', 'resetchannels', enum=('allchannels', 'resetchannels')),
     _P('aclfile', 'string', '', mutable=False),
     _P('acllog-max-len', 'int', 128, minimum=0, maximum=9223372036854775807),
