@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import random
+import signal
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -149,7 +150,18 @@ class Replication:
         except ImportError:
             self.snapshots = None
         self._schedule_tick()
+        try:
+            signal.signal(signal.SIGCONT, self._on_sigcont)
+        except ValueError:  # not the main thread (a node embedded in a test)
+            pass
         await self._resync()
+
+    def _on_sigcont(self, signum: int, frame: Any) -> None:
+        """The process was stopped and continued: a primary whose lease ran out meanwhile
+        stops serving before it handles anything that arrived while it was stopped (the
+        Python handler runs before the next callback's code; the tick then steps down)."""
+        if self.state == PRIMARY and time.monotonic() - self.log.last_ack_sent > self.lease:
+            self.ctx.loading = True
 
     def _marker(self) -> str:
         from ..durability.setup import data_dir

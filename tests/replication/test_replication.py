@@ -272,7 +272,9 @@ def test_kill9_primary_under_writes(shard: Shard) -> None:
 
 def test_sigstop_primary_longer_than_lease(shard: Shard) -> None:
     prim, _reps = replicas(shard)
+    prim.client().set("stale:k", "old")
     shard.wait_caught_up()
+    reader = Raw(prim.port)
     w = Writers(shard, 4, tag="st")
     w.start()
     time.sleep(0.6)
@@ -287,8 +289,14 @@ def test_sigstop_primary_longer_than_lease(shard: Shard) -> None:
             t_new = min(after)
         time.sleep(0.02)
     assert t_new is not None
+    assert new.client().set("stale:k", "new")
     time.sleep(0.5)
+    # a read queued while the old primary is stopped must not see the old value
+    reader.send(b"*2\r\n$3\r\nGET\r\n$7\r\nstale:k\r\n")
     prim.sigcont()
+    got = reader.read_raw()
+    reader.close()
+    assert got != b"$3\r\nold\r\n", "the old primary served a stale read after its lease ended"
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         r = prim.role()
