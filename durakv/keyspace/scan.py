@@ -325,14 +325,13 @@ class Scanner:
             slot, snap = self._snapshot(owner, members)
             idx = 0
         else:
+            threshold = (cursor >> _SLOT_BITS) - 1
+            if threshold > 0xFFFFFFFF:  # past every hash (e.g. SCAN -1): nothing left
+                return 0, []
             slot = cursor & _SLOT_MASK
             snap = self._cache.get(slot)  # type: ignore[assignment]
             if snap is None or snap.owner is not owner:
                 slot, snap = self._snapshot(owner, members)
-            threshold = (cursor >> _SLOT_BITS) - 1
-            if threshold > 0xFFFFFFFF:
-                self._drop(slot, snap)
-                return 0, []
             # a uint32 needle: a Python int would make numpy convert the whole array
             idx = int(snap.hashes.searchsorted(np.uint32(max(threshold, 0)), "left"))
         keys = snap.members
