@@ -221,8 +221,6 @@ class Keyspace:
         # memory accounting (keyspace/memory.py): a key's value may have changed size
         self.on_size: Callable[[Database, bytes], None] | None = None
         self.touch_access: Callable[[Database, bytes], None] = lambda db, key: None
-        # SWAPDB happened (blocked clients may now be served): wired by the blocking layer
-        self.on_swap: Callable[[int, int], None] | None = None
 
     def signal_modified(self, db: Database, key: bytes, count: bool = True) -> None:
         """A key changed (Redis's signalModifiedKey + server.dirty++)."""
@@ -288,8 +286,6 @@ class Keyspace:
         db1._heap, db2._heap = db2._heap, db1._heap
         self.dirty += 1
         self.modified.append(EVERYTHING)
-        if self.on_swap is not None:
-            self.on_swap(id1, id2)
 
     # -- WATCH ---------------------------------------------------------------------------
     def watch(self, c: Any, db: Database, key: bytes) -> None:
