@@ -22,6 +22,8 @@ _UNITS = {
 
 
 def parse_memory(text: str) -> int:
+    if text == "":
+        return 0  # Redis's memtoull("") is 0
     t = text.strip().lower()
     i = len(t)
     while i > 0 and t[i - 1].isalpha():
@@ -29,7 +31,10 @@ def parse_memory(text: str) -> int:
     num, unit = t[:i], t[i:]
     if unit not in _UNITS or not num or not (num.isdigit() or (num[0] == "-" and num[1:].isdigit())):
         raise ValueError(text)
-    return int(num) * _UNITS[unit]
+    v = int(num)
+    if v > 2**64 - 1:
+        v = 2**64 - 1  # strtoull saturates
+    return v * _UNITS[unit]
 
 
 def parse_bool(text: str) -> bool:
@@ -107,6 +112,11 @@ class Param:
                 )
         if self.name == "hz":  # Redis clamps hz into 1..500 instead of refusing
             v = min(max(v, 1), 500)
+        elif self.name == "repl-backlog-size" and v < 16384:  # CONFIG_REPL_BACKLOG_MIN_SIZE
+            v = 16384
+        check = _VALIDATORS.get(self.name)
+        if check is not None:
+            check(v)
         return v
 
     def render(self, v: Any) -> str:
@@ -134,6 +144,8 @@ def _parse_any(text: str) -> str:
 def _parse_obuf(text: str) -> dict[str, tuple[int, int, int]]:
     """client-output-buffer-limit '<class> <hard> <soft> <seconds> ...': the classes given."""
     words = text.split()
+    if not words and not text:
+        return {}
     if not words or len(words) % 4:
         raise ValueError("Wrong number of arguments in buffer limit configuration.")
     out: dict[str, tuple[int, int, int]] = {}
@@ -217,6 +229,47 @@ def _parse_hostname(text: str) -> str:
     if not all(ch.isascii() and (ch.isalnum() or ch in "-.") for ch in text):
         raise ValueError("Hostnames may only contain alphanumeric characters, hyphens or dots")
     return text
+
+
+_TITLE_VARS = {"title", "listen-addr", "server-mode", "port", "tls-port", "unixsocket", "config-file"}
+
+
+def _check_title_template(v: str) -> None:
+    ok = bool(v)
+    i = 0
+    while ok and i < len(v):
+        if v[i] == "{":
+            j = v.find("}", i)
+            ok = j > 0 and v[i + 1 : j] in _TITLE_VARS
+            i = j + 1
+        elif v[i] == "}":
+            ok = False
+        else:
+            i += 1
+    if ok and not v.replace("{title}", "").strip(" "):
+        ok = False  # expands to nothing when the title is empty
+    if not ok:
+        raise ValueError("template format is invalid or contains unknown variables")
+
+
+def _no_defrag(v: Any) -> None:
+    if v:
+        raise ValueError("Active defragmentation cannot be enabled: it requires a Redis server compiled with a "
+                         "modified Jemalloc like the one shipped by default with the Redis source distribution")
+
+
+def _no_tls(v: Any) -> None:
+    if v:
+        raise ValueError("Unable to update TLS configuration. Check server logs.")
+
+
+# extra checks after parsing (Redis's apply/validation functions that durakv can refuse early)
+_VALIDATORS: dict[str, Callable[[Any], None]] = {
+    "proc-title-template": _check_title_template,
+    "activedefrag": _no_defrag,
+    "tls-cluster": _no_tls,
+    "tls-replication": _no_tls,
+}
 
 
 _SPECIAL_PARSERS: dict[str, Callable[[str], Any]] = {
