@@ -2,8 +2,9 @@
 
 durakv replicas follow the shard's log (``durakv.replication``), not a primary's
 socket, so REPLICAOF cannot point a node at another server: it answers as Redis does
-where the request already holds (``NO ONE`` on the primary, the current primary on a
-replica) and with an error otherwise.  ``WAIT`` counts the replicas that applied the
+where the request already holds (the current primary on a replica) and with an error
+otherwise.  ``REPLICAOF NO ONE`` on a replica asks the primary for a planned hand-over
+to it (FAILOVER semantics: no acknowledged write is lost).  ``WAIT`` counts the replicas that applied the
 log up to the client's writes (a log position at least as new as its last write).
 """
 
@@ -177,9 +178,10 @@ def _replicaof(c: Session, argv: list[bytes]) -> bytes:
     host, port_arg = argv[1], argv[2]
     if host.lower() == b"no" and port_arg.lower() == b"one":
         rep = c.srv.replication
-        if rep is None or rep.state == "primary":
-            return resp.OK
-        raise CommandError(REPLICAOF_LOG)
+        if rep is not None and rep.state != "primary":
+            # a replica asks the primary for a planned hand-over to itself
+            rep.request_promotion()
+        return resp.OK
     port = parse_int(port_arg, INVALID_MASTER_PORT)
     if port < 0 or port > 65535:
         raise CommandError(INVALID_MASTER_PORT)

@@ -143,6 +143,7 @@ class Replication:
         self.log.nc = self.nc
         await self.log.start()
         await self.nc.subscribe(f"durakv.s{self.shard}.pos", cb=self._on_pos)
+        await self.nc.subscribe(f"durakv.s{self.shard}.ctl", cb=self._on_ctl)
         try:
             from .snapshots import ObjectSnapshots
 
@@ -423,6 +424,18 @@ class Replication:
         node = self.node
         if node.loop is not None:
             node.attach_log(self.log, node.loop.call_soon)
+
+    def request_promotion(self) -> None:
+        """REPLICAOF NO ONE on a replica: ask the primary to hand the shard over to us."""
+        if self.nc is not None:
+            asyncio.ensure_future(self._pub(f"durakv.s{self.shard}.ctl", f"handover {self.node_id}".encode()))
+
+    async def _on_ctl(self, msg: Any) -> None:
+        parts = msg.data.decode(errors="replace").split()
+        if (len(parts) == 2 and parts[0] == "handover" and self.state == PRIMARY
+                and self.failover_state == "no-failover" and parts[1] in self.live_replicas()):
+            log.info("%s asked for the primary role (REPLICAOF NO ONE)", parts[1])
+            self.start_failover(parts[1], 0, False)
 
     # -- planned failover ----------------------------------------------------------------
     def start_failover(self, target: str | None, timeout_ms: int, force: bool) -> None:

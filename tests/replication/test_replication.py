@@ -173,6 +173,20 @@ def test_planned_failover_loses_nothing(shard: Shard) -> None:
         assert verify(w, nd) == []
 
 
+def test_replicaof_no_one_on_a_replica_takes_over(shard: Shard) -> None:
+    prim, reps = replicas(shard)
+    prim.client().set("rno", "1")
+    shard.wait_caught_up()
+    rep = reps[0]
+    assert rep.client().execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+    new = shard.wait_primary(10, exclude=prim)
+    assert new is rep
+    assert new.client().incr("rno") == 2
+    with pytest.raises(redis.ResponseError, match="REPLICAOF is not supported"):
+        prim.client().execute_command("REPLICAOF", "127.0.0.1", "1")
+    shard.wait_caught_up()
+
+
 def test_replica_restart_catches_up(shard: Shard) -> None:
     prim, reps = replicas(shard)
     victim = reps[0]
