@@ -184,6 +184,36 @@ def test_config_set_errors(pair, args):
     pair.check("CONFIG", "SET", *args)
 
 
+def test_config_set_every_param_like_redis(redis_proc, durakv_proc):
+    """Every parameter Redis has: setting its value back, and odd values, answer like Redis."""
+    a, b = Raw(redis_proc.port), Raw(durakv_proc.port)
+    cfg = redis.Redis(port=redis_proc.port, decode_responses=True).config_get("*")
+    skip = {"port", "bind", "dir", "dbfilename", "save", "appendonly", "appendfsync", "daemonize", "pidfile",
+            "logfile", "enable-debug-command", "requirepass", "masterauth", "masteruser", "replicaof", "slaveof",
+            "unixsocket", "cluster-announce-ip", "bind-source-addr", "replica-announce-ip", "slave-announce-ip",
+            "maxmemory-clients", "hz", "maxmemory", "client-output-buffer-limit", "proto-max-bulk-len",
+            "client-query-buffer-limit", "maxclients", "timeout", "notify-keyspace-events"}
+    bad = []
+    try:
+        for k, v in sorted(cfg.items()):
+            if k in skip:
+                continue
+            for val in [v, "abc", "-1", "1.5", "", "0", "1k", "yes", "99999999999999999999"]:
+                ra, rb = a.call("CONFIG", "SET", k, val), b.call("CONFIG", "SET", k, val)
+                if ra != rb:
+                    bad.append((k, val, ra, rb))
+                if ra.startswith(b"+"):
+                    ga, gb = a.call("CONFIG", "GET", k), b.call("CONFIG", "GET", k)
+                    if ga != gb:
+                        bad.append(("GET", k, val, ga, gb))
+            a.call("CONFIG", "SET", k, v)
+            b.call("CONFIG", "SET", k, v)
+    finally:
+        a.close()
+        b.close()
+    assert not bad, bad
+
+
 def test_config_set_is_atomic(pair):
     pair.check("CONFIG", "SET", "maxmemory-samples", "7", "hz", "abc")
     pair.check("CONFIG", "GET", "maxmemory-samples")
