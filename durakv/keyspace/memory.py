@@ -65,6 +65,9 @@ def _generic(o: Any, samples: int, depth: int) -> int:
     size = sys.getsizeof(o)
     if depth > 4:
         return size
+    if t is tuple:
+        # (score, member) pairs next to a member->score dict: the member is shared
+        return size + sum(_generic(x, samples, depth + 1) for x in o if type(x) is not bytes)
     if isinstance(o, dict):
         n = len(o)
         if n:
