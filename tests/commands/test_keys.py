@@ -423,10 +423,13 @@ def test_object_encoding_strings(pair):
     pair.check("OBJECT", "encoding", "nokey")
     pair.check("INCR", "counter")
     pair.check("OBJECT", "ENCODING", "counter")
-    pair.check("PFADD", "hll", "a", "b")
-    pair.check("OBJECT", "ENCODING", "hll")
     pair.check("SET", "fake", "HYLLxxxx")
     pair.check("OBJECT", "ENCODING", "fake")
+
+
+def test_object_encoding_hyperloglog(pair):
+    pair.check("PFADD", "hll", "a", "b")
+    pair.check("OBJECT", "ENCODING", "hll")
 
 
 def test_object_misc(pair):
