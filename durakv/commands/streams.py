@@ -903,17 +903,28 @@ def _block(c: Session, rq: ReadRequest) -> bytes:
     """Block until one of the keys gets entries beyond the requested IDs (or the timeout)."""
     count = rq.count or XREAD_BLOCKED_DEFAULT_COUNT
     index = {k: i for i, k in reversed(list(enumerate(rq.keys)))}
+    # Redis wakes stream readers only when entries are added (or the key/group goes away),
+    # not on other changes (XGROUP SETID, XACK ...): remember what each stream was
+    db = c.db
+    seen = {}
+    for key in index:
+        v = db.data.get(key)
+        seen[key] = (id(v), v.entries_added) if type(v) is Stream else None
 
     def serve(sess: Session, key: bytes) -> bytes | None:
-        return _serve_blocked(sess, rq, key, index[key], count)
+        return _serve_blocked(sess, rq, key, index[key], count, seen)
 
     return c.srv.blocking.block(c, rq.keys, serve, rq.timeout / 1000.0, c.r.null_array)
 
 
-def _serve_blocked(c: Session, rq: ReadRequest, key: bytes, k: int, count: int) -> bytes | None:
+def _serve_blocked(c: Session, rq: ReadRequest, key: bytes, k: int, count: int,
+                   seen: dict[bytes, tuple[int, int] | None]) -> bytes | None:
     """Redis's serveClientBlockedOnStream: reply with the one stream that got data."""
     db = c.db
     s = db.lookup(key)
+    if type(s) is Stream and seen.get(key) == (id(s), s.entries_added):
+        if rq.group is None or (s.groups and rq.group in s.groups):
+            return None  # nothing was added since the client blocked
     if rq.group is not None:
         if type(s) is not Stream:
             raise CommandError("UNBLOCKED the stream key no longer exists")

@@ -991,3 +991,20 @@ def test_random_stream_commands_match_redis(pair) -> None:
         pair.check("XINFO", "STREAM", "t")
     finally:
         pair.check("CONFIG", "SET", "stream-node-max-entries", "100")
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_blocked_group_reader_waits_for_new_entries(redis_proc, durakv_proc, proto: int) -> None:
+    results = []
+    for proc in (redis_proc, durakv_proc):
+        a = Raw(proc.port)
+        a.call("FLUSHALL")
+        a.call("XADD", "s", "1-1", "a", "1")
+        a.call("XGROUP", "CREATE", "s", "g", "$")
+        got = _blocked_read(proc, ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"),
+                            [("XGROUP", "SETID", "s", "g", "0"), ("XSETID", "s", "5-0"), ("XADD", "s", "6-1", "b", "2")],
+                            proto)
+        results.append(got)
+        results.append(a.call("XINFO", "GROUPS", "s"))
+        a.close()
+    assert results[2:] == results[:2]
