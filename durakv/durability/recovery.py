@@ -141,6 +141,9 @@ async def _reopen_and_load(node: Node) -> None:
             log.exception("closing the failed log")
         for db in ctx.ks.dbs:
             db.clear()
+            for watchers in db.watched.values():  # WATCHed keys may lose the failed write
+                for w in watchers:
+                    w.dirty_cas = True
         flush = getattr(ctx.scripting, "flush_functions", None)
         if flush is not None:
             flush()
