@@ -906,10 +906,10 @@ def _block(c: Session, rq: ReadRequest) -> bytes:
     # Redis wakes stream readers only when entries are added (or the key/group goes away),
     # not on other changes (XGROUP SETID, XACK ...): remember what each stream was
     db = c.db
-    seen = {}
+    seen: dict[bytes, tuple[Stream, int] | None] = {}
     for key in index:
         v = db.data.get(key)
-        seen[key] = (id(v), v.entries_added) if type(v) is Stream else None
+        seen[key] = (v, v.entries_added) if type(v) is Stream else None  # a reference, not id()
 
     def serve(sess: Session, key: bytes) -> bytes | None:
         return _serve_blocked(sess, rq, key, index[key], count, seen)
@@ -918,11 +918,12 @@ def _block(c: Session, rq: ReadRequest) -> bytes:
 
 
 def _serve_blocked(c: Session, rq: ReadRequest, key: bytes, k: int, count: int,
-                   seen: dict[bytes, tuple[int, int] | None]) -> bytes | None:
+                   seen: dict[bytes, tuple[Stream, int] | None]) -> bytes | None:
     """Redis's serveClientBlockedOnStream: reply with the one stream that got data."""
     db = c.db
     s = db.lookup(key)
-    if type(s) is Stream and seen.get(key) == (id(s), s.entries_added):
+    was = seen.get(key)
+    if type(s) is Stream and was is not None and was[0] is s and was[1] == s.entries_added:
         if rq.group is None or (s.groups and rq.group in s.groups):
             return None  # nothing was added since the client blocked
     if rq.group is not None:
