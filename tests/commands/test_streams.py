@@ -1008,3 +1008,17 @@ def test_blocked_group_reader_waits_for_new_entries(redis_proc, durakv_proc, pro
         results.append(a.call("XINFO", "GROUPS", "s"))
         a.close()
     assert results[2:] == results[:2]
+
+
+@pytest.mark.parametrize("proto", [2, 3])
+def test_blocked_reader_on_recreated_stream(redis_proc, durakv_proc, proto: int) -> None:
+    results = []
+    for proc in (redis_proc, durakv_proc):
+        a = Raw(proc.port)
+        a.call("FLUSHALL")
+        a.call("XADD", "s", "1-1", "a", "1")
+        results.append(_blocked_read(proc, ("XREAD", "BLOCK", "0", "STREAMS", "s", "$"),
+                                     [("DEL", "s"), ("XADD", "s", "1-1", "x", "y"), ("XADD", "s", "2-1", "b", "2")],
+                                     proto))
+        a.close()
+    assert results[1] == results[0]
