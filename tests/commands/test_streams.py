@@ -1022,3 +1022,20 @@ def test_blocked_reader_on_recreated_stream(redis_proc, durakv_proc, proto: int)
                                      proto))
         a.close()
     assert results[1] == results[0]
+
+
+@pytest.mark.parametrize("mode", ["TIMEOUT", "ERROR"])
+def test_client_unblock_blocked_xread(redis_proc, durakv_proc, mode: str) -> None:
+    results = []
+    for proc in (redis_proc, durakv_proc):
+        c = Raw(proc.port, 3)
+        w = Raw(proc.port)
+        w.call("FLUSHALL")
+        cid = c.parsed("CLIENT", "ID")
+        c.send(encode("XREAD", "BLOCK", "0", "STREAMS", "s", "$"))
+        time.sleep(0.05)
+        results.append(w.call("CLIENT", "UNBLOCK", cid, mode))
+        results.append(c.read_raw())
+        c.close()
+        w.close()
+    assert results[2:] == results[:2]
