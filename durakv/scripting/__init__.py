@@ -221,9 +221,6 @@ class Scripting:
                 reply = eng.to_resp(res, c.r, s.resp)
             else:
                 reply = b"-" + eng.error_text(res, funcname) + b"\r\n"
-                if run.kill:
-                    reply = b"-ERR Script killed by user with %s...\r\n" % (
-                        b"FUNCTION KILL" if is_function else b"SCRIPT KILL")
         finally:
             hook.end()
             self.current = None

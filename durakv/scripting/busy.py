@@ -1,36 +1,207 @@
 """Long-running scripts: -BUSY for other clients, SCRIPT KILL / FUNCTION KILL.
 
-durakv is single-threaded, so while a script runs nothing else is served.  A Lua count
-hook (``debug.sethook``) calls :meth:`BusyGuard.tick` every few thousand VM instructions;
-once the script has run longer than ``busy-reply-threshold`` (lua-time-limit) the guard
-polls the other clients' sockets itself: SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE are
-honoured, every other command gets ``-BUSY ...``.
+durakv is single-threaded, so while a script runs nothing else is served.  Each Lua state
+has a count hook (``debug.sethook``, every 100000 VM instructions, as Redis) that calls
+:meth:`BusyGuard.tick`.  Once the running script is older than ``busy-reply-threshold``
+(lua-time-limit), the guard polls the other clients' sockets itself (``select`` + ``os.read``
+on their file descriptors, the event loop being blocked anyway): SCRIPT KILL / FUNCTION
+KILL are honoured with Redis's replies (OK, NOTBUSY, UNKILLABLE, BUSY for the wrong kind),
+SHUTDOWN NOSAVE stops the process, and every other command is answered ``-BUSY ...``.
+Bytes of an incomplete command are handed back to the connection when the script ends.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import select
+import time
 from typing import TYPE_CHECKING, Any
+
+import hiredis
+
+from ..errors import CommandError
+from ..protocol import resp
 
 if TYPE_CHECKING:
     from . import Scripting, ScriptRun
+
+log = logging.getLogger("durakv")
+
+HOOK_COUNT = 100000
+BUSY_EVAL = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
+BUSY_FUNCTION = b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
+UNKILLABLE = (
+    "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either "
+    "wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+)
+NOTBUSY = "NOTBUSY No scripts in execution right now."
 
 
 class BusyGuard:
     def __init__(self, scripting: Scripting) -> None:
         self.scripting = scripting
         self.run: ScriptRun | None = None
+        self.engine: Any = None
+        self.busy = False
+        self.fast_hook = False
+        self.readers: dict[Any, hiredis.Reader] = {}
+        self.pending: dict[Any, bytes] = {}
 
     def begin(self, run: ScriptRun, engine: Any) -> None:
         self.run = run
+        self.engine = engine
 
     def end(self) -> None:
+        run = self.run
         self.run = None
+        if self.busy:
+            self.busy = False
+            if run is not None:
+                log.warning("Slow script detected: still in execution after %d milliseconds.",
+                            int((time.monotonic() - run.start) * 1000))
+            leftovers = self.pending
+            self.pending = {}
+            self.readers = {}
+            for conn, data in leftovers.items():
+                if data and not conn.closing:
+                    conn.data_received(data)
+        if self.fast_hook and self.engine is not None:
+            self.fast_hook = False
+            self.engine.set_hook_count(HOOK_COUNT)
+        self.engine = None
 
+    # -- the count hook ------------------------------------------------------------------------
+    def tick(self) -> None:
+        run = self.run
+        if run is None:
+            return
+        if run.kill:
+            self._raise_killed()
+        threshold = self.scripting.ctx.config["lua-time-limit"]
+        if (time.monotonic() - run.start) * 1000 < threshold:
+            return
+        if not self.busy:
+            self.busy = True
+            log.warning("Script running longer than busy-reply-threshold: serving -BUSY to other clients")
+        self._poll_clients(run)
+        if run.kill:
+            self._raise_killed()
+
+    def _raise_killed(self) -> None:
+        from .lua import LuaErr
+
+        eng = self.engine
+        if not self.fast_hook:
+            self.fast_hook = True
+            eng.set_hook_count(1)  # stay killed even if the script pcall()s the error away
+        raise LuaErr(eng.push_error(b"Script killed by user with SCRIPT KILL..."))
+
+    def _poll_clients(self, run: ScriptRun) -> None:
+        ctx = self.scripting.ctx
+        fds: dict[int, Any] = {}
+        for s in list(ctx.clients.values()):
+            conn = s.conn
+            if s is run.caller or conn is None or conn.closing or conn.transport is None:
+                continue
+            sock = conn.transport.get_extra_info("socket")
+            if sock is None:
+                continue
+            try:
+                fds[sock.fileno()] = conn
+            except (OSError, ValueError):
+                continue
+        if not fds:
+            return
+        try:
+            ready, _, _ = select.select(list(fds), [], [], 0)
+        except (OSError, ValueError):
+            return
+        for fd in ready:
+            conn = fds[fd]
+            try:
+                data = os.read(fd, 65536)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                continue
+            if not data:
+                continue
+            self._handle(conn, data, run)
+
+    def _handle(self, conn: Any, data: bytes, run: ScriptRun) -> None:
+        reader = self.readers.get(conn)
+        if reader is None:
+            reader = self.readers[conn] = hiredis.Reader()
+        raw = self.pending.get(conn, b"") + data
+        reader.feed(data)
+        out = []
+        consumed_all = True
+        while True:
+            try:
+                argv = reader.gets()
+            except hiredis.ProtocolError:
+                break
+            if argv is False:
+                consumed_all = False
+                break
+            if not isinstance(argv, list) or not argv:
+                continue
+            out.append(self._busy_reply(conn, [a if isinstance(a, bytes) else str(a).encode() for a in argv], run))
+        # an incomplete command stays for the connection's own parser after the script
+        if consumed_all:
+            self.pending.pop(conn, None)
+        else:
+            self.pending[conn] = raw if not out else _tail_after(raw, len(out))
+        if out:
+            conn.push(b"".join(out))
+
+    def _busy_reply(self, conn: Any, argv: list[bytes], run: ScriptRun) -> bytes:
+        name = argv[0].lower()
+        sub = argv[1].lower() if len(argv) > 1 else b""
+        if name == b"script" and sub == b"kill" and len(argv) == 2:
+            return self._kill_reply(run, False)
+        if name == b"function" and sub == b"kill" and len(argv) == 2:
+            return self._kill_reply(run, True)
+        if name == b"shutdown" and b"nosave" in [a.lower() for a in argv[1:]]:
+            log.warning("SHUTDOWN NOSAVE while a script is busy: exiting")
+            os._exit(0)
+        return BUSY_FUNCTION if run.is_function else BUSY_EVAL
+
+    def _kill_reply(self, run: ScriptRun, is_function: bool) -> bytes:
+        if run.dirty:
+            return resp.error(UNKILLABLE)
+        if not is_function and run.is_function:
+            return BUSY_FUNCTION
+        if is_function and not run.is_function:
+            return BUSY_EVAL
+        run.kill = True
+        return resp.OK
+
+    # -- commands when no script is running --------------------------------------------------------
     def kill(self, c: Any, is_function: bool) -> bytes:
-        """SCRIPT KILL / FUNCTION KILL when no script is running (the normal path)."""
-        from ..errors import CommandError
-
-        raise CommandError("NOTBUSY No scripts in execution right now.")
+        """SCRIPT KILL / FUNCTION KILL through the normal path: nothing can be running."""
+        raise CommandError(NOTBUSY)
 
     def running_info(self, r: Any) -> bytes:
         return r.null
+
+
+def _tail_after(raw: bytes, n_commands: int) -> bytes:
+    """The bytes of ``raw`` after its first ``n_commands`` complete commands."""
+    reader = hiredis.Reader()
+    pos = 0
+    got = 0
+    # feed byte ranges until n complete commands were parsed: binary search would be
+    # overkill here, the busy path is rare and commands small
+    for i in range(1, len(raw) + 1):
+        reader.feed(raw[pos:i])
+        pos = i
+        while True:
+            r = reader.gets()
+            if r is False:
+                break
+            got += 1
+            if got == n_commands:
+                return raw[i:]
+    return b""

@@ -223,7 +223,18 @@ local function call_function(f, nkeys, ...)
   return ok, r
 end
 
-return {compile = compile, run = run, run_with = run_with, set_args = set_args, load_library = load_library,
+-- the busy-script count hook (Redis: every 100000 instructions)
+local tick = py.tick
+local getinfo = dbg.getinfo
+local function hook()
+  local i = getinfo(2, 'S')
+  if i and i.source == '=durakv' then return end  -- never inside durakv's own frames
+  tick()
+end
+local function set_hook_count(n) dbg.sethook(hook, '', n) end
+set_hook_count(100000)
+
+return {compile = compile, run = run, run_with = run_with, set_hook_count = set_hook_count, set_args = set_args, load_library = load_library,
         call_function = call_function, env = P}
 """
 
@@ -281,6 +292,7 @@ class LuaEngine:
             b"randomseed": self._lua_randomseed,
             b"register_function": self._lua_register,
             b"acl_check": self._lua_acl_check,
+            b"tick": self._tick,
             b"version": REDIS_VERSION,
             b"version_num": REDIS_VERSION_NUM,
         })
@@ -293,6 +305,7 @@ class LuaEngine:
         self._set_args = boot[b"set_args"]
         self._load_library = boot[b"load_library"]
         self._call_function = boot[b"call_function"]
+        self.set_hook_count = boot[b"set_hook_count"]
 
     def _boot(self, py: Any, libs: Any) -> Any:
         loader = self.L.eval("loadstring")
@@ -335,6 +348,9 @@ class LuaEngine:
             self._register = None
 
     # -- Python side of the redis API ------------------------------------------------------------
+    def _tick(self) -> None:
+        self.scripting.busy.tick()
+
     def _lua_register(self, *args: Any) -> None:
         if self._register is None:
             raise LuaErr(self.push_error(b"redis.register_function can only be called on FUNCTION LOAD command"))

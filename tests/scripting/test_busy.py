@@ -1,0 +1,74 @@
+"""Busy scripts: -BUSY for other clients, SCRIPT KILL / FUNCTION KILL, UNKILLABLE, against Redis."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support.procs import start_durakv, start_redis
+from tests.support.raw import Raw, encode
+
+
+@pytest.fixture
+def servers():
+    a = start_redis("--busy-reply-threshold", "50")
+    b = start_durakv("--busy-reply-threshold", "50")
+    yield a, b
+    a.kill9()
+    b.kill9()
+
+
+def _scenario(port: int, script: list[object], other: list[list[object]], kill: list[object]) -> list[bytes]:
+    a, b = Raw(port), Raw(port)
+    b.call("PING")  # b is a known client before the script starts
+    a.send(encode(*script))
+    time.sleep(0.3)
+    out = [b.call(*o) for o in other]
+    out.append(b.call(*kill))
+    if out[-1] == b"+OK\r\n":
+        out.append(a.read_raw(1))
+    out.append(b.call("PING"))
+    a.close()
+    b.close()
+    return out
+
+
+def test_script_kill(servers):
+    script = ["EVAL", "local i = 0 while true do i = i + 1 end", 0]
+    other = [["GET", "x"], ["PING"], ["FUNCTION", "KILL"], ["FUNCTION", "STATS"], ["SET", "k", "v"]]
+    got = [_scenario(p.port, script, other, ["SCRIPT", "KILL"]) for p in servers]
+    assert got[1] == got[0]
+    assert got[0][-2].startswith(b"-ERR Script killed by user with SCRIPT KILL...")
+
+
+def test_function_kill(servers):
+    code = "#!lua name=busy\nredis.register_function('spin', function() while true do end end)"
+    for p in servers:
+        c = Raw(p.port)
+        assert c.call("FUNCTION", "LOAD", code) == b"$4\r\nbusy\r\n"
+        c.close()
+    got = [_scenario(p.port, ["FCALL", "spin", 0], [["GET", "x"], ["SCRIPT", "KILL"]], ["FUNCTION", "KILL"])
+           for p in servers]
+    assert got[1] == got[0]
+
+
+def test_unkillable_after_write(servers):
+    script = ["EVAL", "redis.call('set', 'w', '1') while true do end", 0]
+    got = []
+    for p in servers:
+        a, b = Raw(p.port), Raw(p.port)
+        b.call("PING")
+        a.send(encode(*script))
+        time.sleep(0.3)
+        got.append([b.call("GET", "w"), b.call("SCRIPT", "KILL")])
+        b.send(encode("SHUTDOWN", "NOSAVE"))
+        p.proc.wait(10)
+    assert got[1] == got[0]
+    assert got[0][1].startswith(b"-UNKILLABLE")
+
+
+def test_pcall_cannot_swallow_kill(servers):
+    script = ["EVAL", "while true do pcall(function() local i = 0 while true do i = i + 1 end end) end", 0]
+    got = [_scenario(p.port, script, [], ["SCRIPT", "KILL"]) for p in servers]
+    assert got[1] == got[0]
