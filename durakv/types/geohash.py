@@ -26,6 +26,38 @@ CIRCULAR = 1
 RECTANGLE = 2
 
 
+_NAN = float("nan")
+
+
+def _ccos(x: float) -> float:
+    """C's cos(): NaN for infinite input instead of an exception."""
+    try:
+        return math.cos(x)
+    except ValueError:
+        return _NAN
+
+
+def _csin(x: float) -> float:
+    try:
+        return math.sin(x)
+    except ValueError:
+        return _NAN
+
+
+def _casin(x: float) -> float:
+    try:
+        return math.asin(x)
+    except ValueError:
+        return _NAN
+
+
+def _csqrt(x: float) -> float:
+    try:
+        return math.sqrt(x)
+    except ValueError:
+        return _NAN
+
+
 def deg_rad(a: float) -> float:
     return a * D_R
 
@@ -156,14 +188,14 @@ def distance(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     """geohashGetDistance (haversine, with Redis 7's same-longitude shortcut)."""
     lon1r = deg_rad(lon1)
     lon2r = deg_rad(lon2)
-    v = math.sin((lon2r - lon1r) / 2)
+    v = _csin((lon2r - lon1r) / 2)
     if v == 0.0:
         return lat_distance(lat1, lat2)
     lat1r = deg_rad(lat1)
     lat2r = deg_rad(lat2)
-    u = math.sin((lat2r - lat1r) / 2)
-    a = u * u + math.cos(lat1r) * math.cos(lat2r) * v * v
-    return 2.0 * EARTH_RADIUS_IN_METERS * math.asin(math.sqrt(a))
+    u = _csin((lat2r - lat1r) / 2)
+    a = u * u + _ccos(lat1r) * _ccos(lat2r) * v * v
+    return 2.0 * EARTH_RADIUS_IN_METERS * _casin(_csqrt(a))
 
 
 # -- search area -------------------------------------------------------------------------------
@@ -210,12 +242,22 @@ def estimate_steps(range_m: float, lat: float) -> int:
     return max(1, min(26, step))
 
 
+def _div(a: float, b: float) -> float:
+    """C's a / b for doubles (IEEE: x/0 is +-inf or NaN, no exception)."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0:
+            return _NAN
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
 def bounding_box(s: Shape) -> tuple[float, float, float, float]:
     height = s.conversion * (s.radius if s.kind == CIRCULAR else s.height / 2)
     width = s.conversion * (s.radius if s.kind == CIRCULAR else s.width / 2)
     lat_delta = rad_deg(height / EARTH_RADIUS_IN_METERS)
-    long_delta_top = rad_deg(width / EARTH_RADIUS_IN_METERS / math.cos(deg_rad(s.lat + lat_delta)))
-    long_delta_bottom = rad_deg(width / EARTH_RADIUS_IN_METERS / math.cos(deg_rad(s.lat - lat_delta)))
+    long_delta_top = _div(width / EARTH_RADIUS_IN_METERS, _ccos(deg_rad(s.lat + lat_delta))) / D_R
+    long_delta_bottom = _div(width / EARTH_RADIUS_IN_METERS, _ccos(deg_rad(s.lat - lat_delta))) / D_R
     south = s.lat < 0
     min_lon = s.lon - long_delta_bottom if south else s.lon - long_delta_top
     max_lon = s.lon + long_delta_bottom if south else s.lon + long_delta_top
@@ -268,7 +310,7 @@ def search_cells(s: Shape) -> list[tuple[int, int]]:
     if s.kind == CIRCULAR:
         radius_m = s.radius
     else:
-        radius_m = math.sqrt((s.width / 2) * (s.width / 2) + (s.height / 2) * (s.height / 2))
+        radius_m = _csqrt((s.width / 2) * (s.width / 2) + (s.height / 2) * (s.height / 2))
     radius_m *= s.conversion
     steps = estimate_steps(radius_m, s.lat)
     bits = encode(s.lon, s.lat, steps) or 0

@@ -242,3 +242,13 @@ def test_option_parsing_edges(pair) -> None:
     pair.check("GEOSEARCH", "g", "FROMMEMBER", "Palermo", "FROMMEMBER", "Catania", "BYRADIUS", "200", "km")
     pair.check("GEOSEARCH", "g", "FROMMEMBER", "Palermo", "BYBOX", "100", "100", "km", "BYBOX", "1", "1", "m")
     pair.check("GEOSEARCH", "g", "frommember", "Palermo", "bybox", "100", "100", "KM", "withdist", "asc")
+
+
+def test_number_parsing_like_strtod(pair) -> None:
+    for lon in ["0x10", "1_0", " 1", "1 ", "1e400", "1e-400", "1e-310", "+1.5", "-0", ".5", "1.", "0x1p3", "nan",
+                "Infinity", "0x"]:
+        pair.check("GEOADD", "g", lon, "1", f"m{lon}")
+    pair.check("GEOPOS", "g", "m0x10", "m1e-310", "m0x1p3")
+    for rad in ["0x10", "1e-400", "1e-310", "1e400", "inf", "-0", "1_0"]:
+        pair.check("GEORADIUS", "g", "0", "0", rad, "km")
+        pair.check("GEOSEARCH", "g", "FROMLONLAT", "0", "0", "BYBOX", rad, "1", "km")
