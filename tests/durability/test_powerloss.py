@@ -58,7 +58,8 @@ class PowerLossLog(FileLog):
         return dropped
 
 
-def _workload(n: InProcNode, policy: str, seconds: float) -> tuple[dict[int, int], PowerLossLog]:
+def _workload(n: InProcNode, policy: str, seconds: float,
+              snapshot: bool = False) -> tuple[dict[int, int], PowerLossLog]:
     lg: PowerLossLog = n.node.log  # type: ignore[assignment]
     acked: dict[int, int] = {}
     stop = threading.Event()
@@ -77,7 +78,18 @@ def _workload(n: InProcNode, policy: str, seconds: float) -> tuple[dict[int, int
     threads = [threading.Thread(target=client, args=(t,)) for t in range(4)]
     for th in threads:
         th.start()
-    time.sleep(seconds)
+    if snapshot:
+        # a snapshot (worker process) in the middle: recovery = snapshot + synced log tail
+        time.sleep(seconds / 2)
+        admin = n.client(socket_timeout=10)
+        admin.bgsave()
+        deadline = time.monotonic() + 30
+        while admin.info("persistence")["rdb_bgsave_in_progress"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert admin.info("persistence")["rdb_last_bgsave_status"] == "ok"
+        admin.close()
+    time.sleep(seconds if not snapshot else seconds / 2)
     n.crash()  # the process stops dead, mid-write ...
     dropped = lg.power_cut()  # ... and the machine loses its page cache
     stop.set()
@@ -124,3 +136,12 @@ def test_power_cut_loses_unsynced_writes_with_appendfsync_no(tmp_path):
     acked, lg = _workload(n, "no", 0.3)
     assert sum(v + 1 for v in acked.values()) > 100
     assert _missing(d, acked) > 0
+
+
+def test_power_cut_after_a_snapshot_keeps_every_acknowledged_write(tmp_path):
+    d = str(tmp_path)
+    n = InProcNode(d, log_factory=_factory("always"))
+    acked, lg = _workload(n, "always", 0.8, snapshot=True)
+    assert os.path.exists(os.path.join(d, "dump.rdb"))
+    assert sum(v + 1 for v in acked.values()) > 100
+    assert _missing(d, acked) == 0
