@@ -177,6 +177,10 @@ class Tracking:
         self.broken = False
         self.pending: list[bytes | None] = []  # invalidations deferred until after the reply
 
+    @property
+    def broken_redir(self) -> bool:
+        return self.broken
+
     def after(self, c: Session, spec: CommandSpec, argv: list[bytes], reply: bytes) -> bytes:
         """Called by the dispatcher after each command of a tracking session."""
         owner = self.owner

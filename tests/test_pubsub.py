@@ -98,6 +98,16 @@ def test_keyspace_only_and_class_filter(servers):
     assert a[1] == [[b"pmessage", b"__key*__:*", b"__keyspace@0__:k", b"set"]]
 
 
+def test_evicted_notification(servers):
+    cmds = [("SET", "a", "1"), ("CONFIG", "SET", "maxmemory-policy", "allkeys-lru"),
+            ("CONFIG", "SET", "maxmemory", "1"), ("SET", "b", "2"), ("CONFIG", "SET", "maxmemory", "0"),
+            ("CONFIG", "SET", "maxmemory-policy", "noeviction")]
+    a = _events(servers[0], 2, cmds)
+    b = _events(servers[1], 2, cmds)
+    assert b == a
+    assert [b"pmessage", b"__key*__:*", b"__keyevent@0__:evicted", b"a"] in [list(m) for m in a[1]]
+
+
 def test_other_database(servers):
     cmds = [("SELECT", "3"), ("SET", "k", "v")]
     assert _events(servers[1], 2, cmds) == _events(servers[0], 2, cmds)
