@@ -12,6 +12,7 @@ from ._util import parse_int
 
 _BAD_PAYLOAD = "ERR DUMP payload version or checksum are wrong"
 _BAD_FORMAT = "ERR Bad data format"
+_LLONG_MAX = (1 << 63) - 1
 
 
 @command("dump", 2, "readonly", "@keyspace @read @slow", keys=(1, 1, 1))
@@ -69,6 +70,8 @@ def restore(c: Session, argv: list[bytes]) -> bytes:
     deleted = db.delete(key) if replace else False
     now = c.srv.clock.now_ms()
     when = ttl if absttl or not ttl else ttl + now
+    if when > _LLONG_MAX:  # Redis's signed overflow: the key counts as already expired
+        when -= 1 << 64
     if ttl and when <= now and not c.replaying:
         if deleted:
             c.propagate([b"DEL", key])

@@ -210,6 +210,15 @@ def test_restore_errors_match_redis(pair):
     pair.check("EXISTS", "foo")
 
 
+def test_restore_ttl_overflow(pair):
+    pair.check("SET", "src", "v")
+    payload = pair.redis.parsed("DUMP", "src")
+    for key, ttl, opts in (("a", "9223372036854775807", ()), ("b", "9223372036854775000", ()),
+                           ("c", "9223372036854775806", ("ABSTTL",)), ("d", "9000000000000000000", ())):
+        pair.check("RESTORE", key, ttl, payload, *opts)
+        pair.check("EXISTS", key)
+
+
 def test_restore_ttl(r):
     r.set("src", "v")
     payload = r.dump("src")
