@@ -216,6 +216,9 @@ class Replication:
                     db.clear()
                 ks.signal_flush(-1)
                 ks.modified.clear()
+                flush_functions = getattr(ctx.scripting, "flush_functions", None)
+                if flush_functions is not None:  # function libraries come back from the log
+                    flush_functions()
                 self.applied_sseq = self.applied_dseq = 0
                 self.chunks = []
                 if self.snapshots is not None:

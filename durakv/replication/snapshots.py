@@ -92,6 +92,10 @@ class ObjectSnapshots:
                 res = await asyncio.wait_for(obs.get(name), 60)
                 loader = rdb.Loader(ks, now_ms=None, config=rep.node.config, skip_expired=False)
                 loader.load(res.data, name)
+                if loader.functions:
+                    from ..durability.snapshot import load_functions
+
+                    load_functions(rep.ctx, loader.functions)
             except Exception as e:  # noqa: BLE001 - damaged or unreadable: try an older one
                 log.error("snapshot %s cannot be loaded: %s", name, e)
                 for db in ks.dbs:
@@ -125,7 +129,10 @@ class ObjectSnapshots:
             meta = {"sseq": sseq, "dseq": dseq, "epoch": rep.epoch, "leader": rep.leader_id,
                     "addr": rep.leader_addr, "node": rep.node_id, "time": time.time()}
             aux = {b"durakv-seq": b"%d" % dseq, b"durakv-sseq": b"%d" % sseq, b"durakv-epoch": b"%d" % rep.epoch}
-            data = b"".join(rdb.write_rdb(rdb.keyspace_items(rep.ctx.ks), rep.node.config, aux))
+            from ..durability.snapshot import functions_of
+
+            data = b"".join(rdb.write_rdb(rdb.keyspace_items(rep.ctx.ks), rep.node.config, aux,
+                                          functions_of(rep.ctx)))
             self.bytes_since = 0
             name = f"{self.prefix()}{sseq:012d}.rdb"
             obs = await self.store()

@@ -208,6 +208,9 @@ def test_snapshot_in_object_store_then_node_starts_from_it(shard: Shard) -> None
     c = prim.client()
     for i in range(300):
         c.set(f"snap:{i}", i)
+    c.execute_command("FUNCTION", "LOAD", "REPLACE",
+                      "#!lua name=snaplib\nredis.register_function{function_name='snapfn', "
+                      "callback=function(keys, args) return 42 end, flags={'no-writes'}}")
     shard.wait_caught_up()
     snapper = min(reps, key=lambda n: n.id)
     sc = snapper.client()
@@ -230,6 +233,7 @@ def test_snapshot_in_object_store_then_node_starts_from_it(shard: Shard) -> None
     assert other.client().get("snap:after") == b"2"
     assert other.client().get("snap:299") == b"299"
     assert digest(other) == digest(prim)
+    assert other.client().execute_command("FCALL_RO", "snapfn", 0) == 42
 
 
 def _stream_first_seq(shard: Shard) -> int:
