@@ -173,14 +173,15 @@ class SnapshotManager:
             pass
 
     # -- SAVE ----------------------------------------------------------------------------
-    def save(self) -> None:
+    def save(self, count: bool = True) -> None:
         """Blocking snapshot of the in-memory keyspace (SAVE, appendonly no, DEBUG RELOAD)."""
         node = self.node
         seq, nbytes, dirty = self._prepare()
         aux = {b"durakv-seq": b"%d" % seq}
         pieces = rdb.write_rdb(rdb.keyspace_items(node.ctx.ks), node.config, aux, self._functions())
         write_verified(self._path(), pieces, len(node.ctx.ks.dbs), full=False)
-        self.saves += 1
+        if count:
+            self.saves += 1
         self._covered(seq, nbytes, dirty)
 
     # -- background ----------------------------------------------------------------------
@@ -211,7 +212,7 @@ class SnapshotManager:
             # no file log to replay (appendonly no): serialize memory here
             ok = True
             try:
-                self.save()
+                self.save(count=False)
             except Exception as e:
                 log.error("background save failed: %s", e)
                 ok = False
