@@ -184,19 +184,26 @@ class Tracking:
     def after(self, c: Session, spec: CommandSpec, argv: list[bytes], reply: bytes) -> bytes:
         """Called by the dispatcher after each command of a tracking session."""
         owner = self.owner
-        if "readonly" in spec.flags and not self.bcast and spec.name not in _RO_SCRIPT_CMDS:
+        if "readonly" in spec.flags and not self.bcast:
             if not ((self.optin and not self.caching) or (self.optout and self.caching)):
-                if "pubsub" not in spec.flags:
+                if c is not owner:
+                    # a read inside a script: Redis 7.0 remembers the keys of the caller's
+                    # command (the script's KEYS), not those of the inner command
+                    run = getattr(self.ps.ctx.scripting, "current", None)
+                    keys = run.keys if run is not None else []
+                elif "pubsub" in spec.flags or spec.name in _RO_SCRIPT_CMDS:
+                    keys = []  # read-only scripts: only the commands they run count
+                else:
                     keys = spec.keys(argv)
-                    if keys:
-                        table = self.ps.table
-                        cid = owner.id
-                        for k in keys:
-                            ids = table.get(k)
-                            if ids is None:
-                                table[k] = {cid}
-                            else:
-                                ids.add(cid)
+                if keys:
+                    table = self.ps.table
+                    cid = owner.id
+                    for k in keys:
+                        ids = table.get(k)
+                        if ids is None:
+                            table[k] = {cid}
+                        else:
+                            ids.add(cid)
         if c is owner and not (c.in_exec or c.in_script):
             if c.multi is None and not spec.name.startswith("client"):
                 self.caching = False

@@ -66,7 +66,7 @@ class ScriptRun:
     """The script being executed: its caller, session and permissions."""
 
     __slots__ = ("scripting", "caller", "session", "readonly", "dirty", "allow_oom", "oom", "funcname",
-                 "start", "is_function", "kill", "compat")
+                 "start", "is_function", "kill", "compat", "keys")
 
     def __init__(self, scripting: Scripting, caller: Session, funcname: bytes, readonly: bool,
                  allow_oom: bool, compat: bool, is_function: bool) -> None:
@@ -82,6 +82,7 @@ class ScriptRun:
         self.is_function = is_function
         self.kill = False
         self.compat = compat
+        self.keys: list[bytes] = []
 
     def check_command(self, argv: list[bytes]) -> CommandSpec | bytes:
         """Redis's scriptCall checks; returns the spec or the error text for Lua."""
@@ -200,6 +201,7 @@ class Scripting:
             raise CommandError("ERR This Redis command is not allowed from script")
         eng = self.fengine if is_function else self.engine
         run = ScriptRun(self, c, funcname, readonly, allow_oom, compat, is_function)
+        run.keys = keys
         if compat and self.ctx.evictor is not None:
             run.oom = not self.ctx.evictor.make_room()
         s = self.session

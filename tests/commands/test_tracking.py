@@ -234,3 +234,38 @@ def test_redis_py_tracking(r):
     flags = info[b"flags"] if b"flags" in info else info["flags"]
     assert b"on" in flags or "on" in flags
     r.execute_command("CLIENT", "TRACKING", "off")
+
+
+def test_tracking_with_scripts_and_multi(pair):
+    if pair.proto != 3:
+        return
+
+    def scenario(port: int) -> list[bytes]:
+        s, w = Raw(port, 3), Raw(port, 3)
+        out = [s.call("CLIENT", "TRACKING", "on")]
+        # reads inside a script remember the script's KEYS (Redis 7.0), EVAL_RO itself nothing
+        out.append(s.call("EVAL", "return redis.call('get', KEYS[1])", 1, "sk"))
+        out.append(w.call("SET", "sk", "1"))
+        out.append(s.read_raw(1))
+        out.append(s.call("EVAL_RO", "return 1", 1, "rokey"))
+        out.append(s.call("EVAL", "return redis.call('get','zz')", 1, "k2"))
+        out.append(w.call("MSET", "rokey", "1", "k2", "1", "zz", "2"))
+        out.append(s.read_raw(1))
+        out.append(s.call("EVAL", "redis.call('get', 'x1'); redis.call('set', 'x1', 'v'); return 1", 0))
+        out.append(s.call("PING"))
+        # MULTI: keys of the queued reads; own writes invalidate after EXEC's reply
+        out.append(s.call("MULTI"))
+        out.append(s.call("GET", "mk"))
+        out.append(s.call("EXEC"))
+        out.append(w.call("SET", "mk", "1"))
+        out.append(s.read_raw(1))
+        out.append(s.call("GET", "own"))
+        out.append(s.call("MULTI"))
+        out.append(s.call("SET", "own", "1"))
+        s.send(encode("EXEC"))
+        out.append(s.read_raw(2))
+        s.close()
+        w.close()
+        return out
+
+    _both(pair, scenario)
