@@ -21,8 +21,9 @@ from ._util import parse_int
 _UNITS = {b"m": 1.0, b"km": 1000.0, b"ft": 0.3048, b"mi": 1609.34}
 
 
-def _zset(c: Session, key: bytes) -> ZSet | None:
-    v = c.db.lookup(key)
+def _zset(c: Session, key: bytes, write: bool = False) -> ZSet | None:
+    """The sorted set at ``key`` (Redis's lookupKeyRead, or lookupKeyWrite when ``write``)."""
+    v = c.db.lookup_write(key) if write else c.db.lookup(key)
     if v is None:
         return None
     if type(v) is not ZSet:
@@ -100,7 +101,7 @@ def _dist(d: float) -> bytes:
 @command("geoadd", -5, "write denyoom", "@write @geo @slow", keys=(1, 1, 1))
 def geoadd(c: Session, argv: list[bytes]) -> bytes:
     if len(argv) == 5 and argv[2][:1] not in b"nNxXcC":  # fast path: one position, no options
-        z = c.db.lookup(argv[1])
+        z = c.db.lookup_write(argv[1])
         if type(z) is ZSet:
             lon, lat = _lonlat(argv[2], argv[3])
             score = float(gh.score_of(lon, lat))
@@ -136,7 +137,7 @@ def geoadd(c: Session, argv: list[bytes]) -> bytes:
         pairs.append((argv[j + 2], float(gh.score_of(lon, lat))))
     db = c.db
     key = argv[1]
-    z = _zset(c, key)
+    z = _zset(c, key, True)
     cfg = c.srv.config.values
     max_entries = cfg["zset-max-listpack-entries"]
     max_value = cfg["zset-max-listpack-value"]

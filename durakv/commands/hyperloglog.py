@@ -29,7 +29,8 @@ def _changed(db: Database, key: bytes) -> None:
 
 
 def _get_hll(c: Session, key: bytes, write: bool = False) -> bytes | None:
-    v = c.db.lookup(key)
+    """The HLL at ``key`` (Redis's lookupKeyRead, or lookupKeyWrite when ``write``)."""
+    v = c.db.lookup_write(key) if write else c.db.lookup(key)
     if v is None:
         return None
     if type(v) is not bytes:
@@ -43,7 +44,7 @@ def _get_hll(c: Session, key: bytes, write: bool = False) -> bytes | None:
 def pfadd(c: Session, argv: list[bytes]) -> bytes:
     db = c.db
     key = argv[1]
-    v = _get_hll(c, key)
+    v = _get_hll(c, key, True)
     updated = 0
     if v is not None and len(argv) == 3 and v[4] == hll.HLL_DENSE:
         # fast path: one element, dense: copy the 12 KB value only when a register grows
@@ -136,7 +137,7 @@ def pfmerge(c: Session, argv: list[bytes]) -> bytes:
         np.maximum(regs, r, out=regs)
     db = c.db
     dest = argv[1]
-    v = db.lookup(dest)
+    v = db.lookup_write(dest)
     b = hll.new_sparse() if v is None else bytearray(v)
     if use_dense:
         d = hll.to_dense(b)
@@ -170,7 +171,7 @@ def pfdebug(c: Session, argv: list[bytes]) -> bytes:
     sub = argv[1].lower()
     key = argv[2]
     db = c.db
-    v = _get_hll(c, key)
+    v = _get_hll(c, key, True)
     if v is None:
         raise CommandError("ERR The specified key does not exist")
     if sub == b"getreg":

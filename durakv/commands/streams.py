@@ -203,8 +203,9 @@ def _changed(db: Database, key: bytes, count: int = 1) -> None:
     ks.modified.append((db.id, key))
 
 
-def _get_stream(c: Session, key: bytes) -> Stream | None:
-    v = c.db.lookup(key)
+def _get_stream(c: Session, key: bytes, write: bool = False) -> Stream | None:
+    """The stream at ``key`` (Redis's lookupKeyRead, or lookupKeyWrite when ``write``)."""
+    v = c.db.lookup_write(key) if write else c.db.lookup(key)
     if v is None:
         return None
     if type(v) is not Stream:
@@ -339,7 +340,7 @@ def xadd(c: Session, argv: list[bytes]) -> bytes:
         raise CommandError(XADD_ZERO)
     db = c.db
     key = argv[1]
-    s = db.lookup(key)
+    s = db.lookup_write(key)
     if s is None:
         if a is not None and a.nomkstream:
             return c.r.null
@@ -398,7 +399,7 @@ def xadd(c: Session, argv: list[bytes]) -> bytes:
 @command("xtrim", -4, "write", "@write @stream @slow", keys=(1, 1, 1))
 def xtrim(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
-    s = _get_stream(c, key)
+    s = _get_stream(c, key, True)
     if s is None:
         return resp.ZERO
     a = _parse_trim_args(c, argv, False)
@@ -462,7 +463,7 @@ def xrevrange(c: Session, argv: list[bytes]) -> bytes:
 @command("xdel", -3, "write fast", "@write @stream @fast", keys=(1, 1, 1))
 def xdel(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
-    s = _get_stream(c, key)
+    s = _get_stream(c, key, True)
     if s is None:
         return resp.ZERO
     ids = [parse_id(x, 0, strict=True) for x in argv[2:]]
@@ -500,7 +501,7 @@ def xsetid(c: Session, argv: list[bytes]) -> bytes:
         else:
             raise CommandError(errors.SYNTAX)
     key = argv[1]
-    s = _get_stream(c, key)
+    s = _get_stream(c, key, True)
     if s is None:
         raise CommandError(errors.NO_SUCH_KEY)
     if sid < s.max_deleted:
@@ -574,7 +575,7 @@ def _xgroup_common(c: Session, argv: list[bytes], sub: bytes) -> tuple[Stream | 
                 i += 2
             else:
                 raise _subcmd_syntax(argv[1], "XGROUP")
-    s = _get_stream(c, argv[2])
+    s = _get_stream(c, argv[2], True)
     if s is None and not mkstream:
         raise CommandError(
             "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want "
@@ -921,7 +922,7 @@ def _serve_blocked(c: Session, rq: ReadRequest, key: bytes, k: int, count: int,
                    seen: dict[bytes, tuple[Stream, int] | None]) -> bytes | None:
     """Redis's serveClientBlockedOnStream: reply with the one stream that got data."""
     db = c.db
-    s = db.lookup(key)
+    s = db.lookup_write(key)
     was = seen.get(key)
     if type(s) is Stream and was is not None and was[0] is s and was[1] == s.entries_added:
         if rq.group is None or (s.groups and rq.group in s.groups):

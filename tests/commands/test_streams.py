@@ -1039,3 +1039,41 @@ def test_client_unblock_blocked_xread(redis_proc, durakv_proc, mode: str) -> Non
         c.close()
         w.close()
     assert results[2:] == results[:2]
+
+
+def _hits_misses(raw: Any) -> tuple[int, int]:
+    info = raw.parsed("INFO", "stats")
+    text = info.decode() if isinstance(info, bytes) else str(info)
+    vals = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+    return int(vals["keyspace_hits"]), int(vals["keyspace_misses"])
+
+
+_STATS_CMDS = [
+    ("XADD", "s", "1-1", "a", "1"), ("XADD", "n1", "NOMKSTREAM", "1-1", "a", "1"), ("XLEN", "s"), ("XLEN", "n2"),
+    ("XRANGE", "s", "-", "+"), ("XRANGE", "n3", "-", "+"), ("XDEL", "s", "9-9"), ("XDEL", "n4", "9-9"),
+    ("XTRIM", "s", "MAXLEN", "5"), ("XTRIM", "n5", "MAXLEN", "5"), ("XSETID", "s", "5-5"), ("XSETID", "n6", "1-1"),
+    ("XGROUP", "CREATE", "s", "g", "0"), ("XGROUP", "CREATE", "n7", "g", "0"), ("XREAD", "STREAMS", "s", "n8", "0", "0"),
+    ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"), ("XACK", "s", "g", "1-1"), ("XACK", "n9", "g", "1-1"),
+    ("XPENDING", "s", "g"), ("XCLAIM", "s", "g", "c", "0", "1-1"), ("XAUTOCLAIM", "s", "g", "c", "0", "0"),
+    ("XINFO", "STREAM", "s"), ("XINFO", "GROUPS", "n10"),
+    ("PFADD", "h", "a"), ("PFADD", "h", "b"), ("PFCOUNT", "h"), ("PFCOUNT", "h", "n11"), ("PFMERGE", "h2", "h", "n12"),
+    ("PFDEBUG", "ENCODING", "h"), ("PFDEBUG", "ENCODING", "n13"),
+    ("GEOADD", "geo", "1", "1", "m"), ("GEOADD", "geo", "1", "1", "m2"), ("GEOADD", "geo2", "XX", "1", "1", "m"),
+    ("GEODIST", "geo", "m", "m2"), ("GEODIST", "n14", "m", "m2"), ("GEOPOS", "geo", "m"), ("GEOHASH", "n15", "m"),
+    ("GEORADIUS", "geo", "1", "1", "10", "km", "STORE", "d"), ("GEOSEARCH", "n16", "FROMLONLAT", "1", "1", "BYRADIUS",
+                                                                  "1", "km"),
+    ("GEOSEARCHSTORE", "d2", "geo", "FROMMEMBER", "m", "BYRADIUS", "1", "km"),
+]
+
+
+def test_keyspace_hits_and_misses_like_redis(pair) -> None:
+    deltas = []
+    for srv in (pair.redis, pair.durakv):
+        out = []
+        for cmd in _STATS_CMDS:
+            h0, m0 = _hits_misses(srv)
+            srv.call(*cmd)
+            h1, m1 = _hits_misses(srv)
+            out.append((cmd[0], cmd[1], h1 - h0, m1 - m0))
+        deltas.append(out)
+    assert deltas[1] == deltas[0]
