@@ -196,3 +196,27 @@ def test_redis_py_pubsub(r):
     assert p.get_message(timeout=1)["data"] == b"y"
     assert r.pubsub_numpat() == 1
     p.close()
+
+
+def test_slow_subscriber_cut_by_pubsub_output_limit(pair):
+    if pair.proto != 2:
+        return
+
+    def scenario(port: int) -> list[bytes]:
+        w = Raw(port)
+        out = [w.call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 100000 0 0")]
+        s = Raw(port)
+        out.append(s.call("SUBSCRIBE", "big"))  # then never reads
+        try:
+            for _ in range(4000):
+                w.send(encode("PUBLISH", "big", "x" * 5000))
+            w.read_raw(4000)
+            out.append(w.call("PUBSUB", "NUMSUB", "big"))
+        finally:
+            w.call("CONFIG", "SET", "client-output-buffer-limit", "pubsub 33554432 8388608 60")
+        s.close()
+        w.close()
+        return out
+
+    res = _both(pair, scenario)
+    assert res[-1] == b"*2\r\n$3\r\nbig\r\n:0\r\n"
