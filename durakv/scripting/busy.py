@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import select
+import socket
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,7 @@ class BusyGuard:
         self.fast_hook = False
         self.readers: dict[Any, hiredis.Reader] = {}
         self.pending: dict[Any, bytes] = {}
+        self.accepted: list[Any] = []  # connections accepted while busy (raw sockets)
 
     def begin(self, run: ScriptRun, engine: Any) -> None:
         self.run = run
@@ -64,8 +66,14 @@ class BusyGuard:
             self.pending = {}
             self.readers = {}
             for conn, data in leftovers.items():
+                if isinstance(conn, _RawClient):
+                    continue
                 if data and not conn.closing:
                     conn.data_received(data)
+            accepted = self.accepted
+            self.accepted = []
+            for rc in accepted:
+                self._adopt(rc, leftovers.get(rc, b""))
         if self.fast_hook and self.engine is not None:
             self.fast_hook = False
             self.engine.set_hook_count(HOOK_COUNT)
@@ -111,6 +119,18 @@ class BusyGuard:
                 fds[sock.fileno()] = conn
             except (OSError, ValueError):
                 continue
+        node = ctx.extras.get("node")
+        server = getattr(node, "server", None)
+        listeners = {}
+        if server is not None:
+            for ls in server.sockets or ():
+                try:
+                    listeners[ls.fileno()] = ls
+                except (OSError, ValueError):
+                    pass
+        for rc in self.accepted:
+            fds[rc.sock.fileno()] = rc
+        fds.update(listeners)
         if not fds:
             return
         try:
@@ -119,6 +139,9 @@ class BusyGuard:
             return
         for fd in ready:
             conn = fds[fd]
+            if fd in listeners:
+                self._accept(fd)
+                continue
             try:
                 data = os.read(fd, 65536)
             except (BlockingIOError, InterruptedError):
@@ -178,6 +201,38 @@ class BusyGuard:
         run.kill = True
         return resp.OK
 
+    def _accept(self, lfd: int) -> None:
+        """Accept a new client while busy (Redis keeps accepting during slow scripts)."""
+        try:
+            lsock = socket.socket(fileno=os.dup(lfd))
+        except OSError:
+            return
+        try:
+            sock, _ = lsock.accept()
+        except (BlockingIOError, InterruptedError, OSError):
+            return
+        finally:
+            lsock.close()  # only the duplicate descriptor
+        sock.setblocking(False)
+        self.accepted.append(_RawClient(sock))
+
+    def _adopt(self, rc: _RawClient, leftover: bytes) -> None:
+        """Hand a socket accepted while busy to the event loop as a normal connection."""
+        import asyncio
+
+        from ..net.server import Connection
+
+        ctx = self.scripting.ctx
+        proto = Connection(ctx)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            rc.sock.close()
+            return
+        task = asyncio.ensure_future(loop.connect_accepted_socket(lambda: proto, rc.sock))
+        if leftover:
+            task.add_done_callback(lambda _t: proto.data_received(leftover))
+
     # -- commands when no script is running --------------------------------------------------------
     def kill(self, c: Any, is_function: bool) -> bytes:
         """SCRIPT KILL / FUNCTION KILL through the normal path: nothing can be running."""
@@ -185,6 +240,21 @@ class BusyGuard:
 
     def running_info(self, r: Any) -> bytes:
         return r.null
+
+
+class _RawClient:
+    """A client accepted while a script is busy: answered on its raw socket."""
+
+    closing = False
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def push(self, data: bytes) -> None:
+        try:
+            self.sock.send(data)
+        except OSError:
+            pass
 
 
 def _tail_after(raw: bytes, n_commands: int) -> bytes:

@@ -72,3 +72,20 @@ def test_pcall_cannot_swallow_kill(servers):
     script = ["EVAL", "while true do pcall(function() local i = 0 while true do i = i + 1 end end) end", 0]
     got = [_scenario(p.port, script, [], ["SCRIPT", "KILL"]) for p in servers]
     assert got[1] == got[0]
+
+
+def test_new_connection_while_busy(servers):
+    got = []
+    for p in servers:
+        a = Raw(p.port)
+        a.send(encode("EVAL", "local i = 0 while true do i = i + 1 end", 0))
+        time.sleep(0.3)
+        b = Raw(p.port)  # connects while the script runs
+        r = [b.call("GET", "x"), b.call("SCRIPT", "KILL"), a.read_raw(1), b.call("PING")]
+        c = Raw(p.port)
+        r.append(c.call("PING"))
+        got.append(r)
+        a.close()
+        b.close()
+        c.close()
+    assert got[1] == got[0]
