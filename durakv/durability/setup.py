@@ -9,12 +9,14 @@ and the INFO ``persistence`` section.
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 from ..config import Config
 from . import recovery
-from .filelog import FileLog
+from .filelog import FileLog, LogCorrupt
 from .log import Log, NullLog
 
 if TYPE_CHECKING:
@@ -45,7 +47,17 @@ def default_log_factory(node: Node) -> Log:
     cfg = node.config
     if not cfg["appendonly"]:
         return NullLog()
-    return FileLog(log_dir(cfg), policy=cfg["appendfsync"], loop=node.loop)
+    try:
+        return FileLog(log_dir(cfg), policy=cfg["appendfsync"], loop=node.loop)
+    except LogCorrupt as e:
+        if node.ctx.extras.get("load_task") is not None:
+            raise  # reopening after a failure: the caller retries
+        # a damaged log must stop the start, with the file and offset, not a traceback
+        recovery.log.critical("%s", e)
+        sys.stderr.write(f"durakv: FATAL: {e}\n")
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(1)
 
 
 def _set_policy(node: Node, value: Any) -> None:
