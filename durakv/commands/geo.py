@@ -8,6 +8,7 @@ Redis 7.0's (geo.c).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from .. import errors
 from ..errors import CommandError
@@ -396,28 +397,28 @@ def _cmp_desc(a: tuple, b: tuple) -> int:
     return -1 if a[0] > b[0] else (0 if a[0] == b[0] else 1)
 
 
-def _store_keys(base: int) -> object:
+def _store_keys(base: int) -> Callable[[list[bytes]], list[int]]:
+    """Key positions of GEORADIUS*: the source key, then every STORE/STOREDIST target."""
+
     def fn(argv: list[bytes]) -> list[int]:
         keys = [1]
-        i = base
         n = len(argv)
-        while i < n:
-            o = argv[i].lower()
-            if o in (b"store", b"storedist") and i + 1 < n:
-                keys.append(i + 1)
-                i += 2
-                continue
-            i += 1
+        for word in (b"store", b"storedist"):  # Redis's key specs: first keyword match each
+            for i in range(base, n - 1):
+                if argv[i].lower() == word:
+                    keys.append(i + 1)
+                    break
         return keys
+
     return fn
 
 
-@command("georadius", -6, "write denyoom", "@write @geo @slow", keys=(1, 1, 1), keys_fn=_store_keys(6))  # type: ignore[arg-type]
+@command("georadius", -6, "write denyoom", "@write @geo @slow", keys=(1, 1, 1), keys_fn=_store_keys(6))
 def georadius(c: Session, argv: list[bytes]) -> bytes:
     return _georadius(c, argv, 1, RADIUS_COORDS)
 
 
-@command("georadiusbymember", -5, "write denyoom", "@write @geo @slow", keys=(1, 1, 1), keys_fn=_store_keys(5))  # type: ignore[arg-type]
+@command("georadiusbymember", -5, "write denyoom", "@write @geo @slow", keys=(1, 1, 1), keys_fn=_store_keys(5))
 def georadiusbymember(c: Session, argv: list[bytes]) -> bytes:
     return _georadius(c, argv, 1, RADIUS_MEMBER)
 

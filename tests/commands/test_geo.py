@@ -252,3 +252,12 @@ def test_number_parsing_like_strtod(pair) -> None:
     for rad in ["0x10", "1e-400", "1e-310", "1e400", "inf", "-0", "1_0"]:
         pair.check("GEORADIUS", "g", "0", "0", rad, "km")
         pair.check("GEOSEARCH", "g", "FROMLONLAT", "0", "0", "BYBOX", rad, "1", "km")
+
+
+def test_getkeys_like_redis(pair) -> None:
+    for args in [("GEORADIUS", "k", "1", "1", "1", "km", "STORE", "d", "STOREDIST", "e"),
+                 ("GEORADIUS", "k", "1", "1", "1", "km", "STOREDIST", "e", "STORE", "d"),
+                 ("GEORADIUS", "k", "1", "1", "1", "km", "STORE", "a", "STORE", "b"),
+                 ("GEORADIUSBYMEMBER", "k", "m", "1", "km", "STORE", "d"), ("GEORADIUS", "k", "1", "1", "1", "km"),
+                 ("GEOSEARCHSTORE", "d", "s", "FROMMEMBER", "m", "BYRADIUS", "1", "km"), ("GEOADD", "k", "1", "1", "m")]:
+        pair.check("COMMAND", "GETKEYS", *args)
