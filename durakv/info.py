@@ -335,8 +335,21 @@ def _errorstats(srv: Any) -> list[tuple[str, Any]]:
 
 
 def _latencystats(srv: Any) -> list[tuple[str, Any]]:
+    """latency_percentiles_usec_<cmd>.  durakv keeps no per-call histogram (hot path): every
+    percentile reports the command's mean latency."""
     fn = srv.extras.get("latency_percentiles")
-    return fn() if fn else []
+    if fn:
+        return fn()
+    cfg = srv.config
+    if not cfg["latency-tracking"]:
+        return []
+    pcts = cfg["latency-tracking-info-percentiles"].split()
+    out = []
+    for s in spec.all_commands().values():
+        if s.calls and not s.subcommands:
+            avg = s.usec / s.calls
+            out.append(("latency_percentiles_usec_" + s.name, ",".join("p%s=%.3f" % (p, avg) for p in pcts)))
+    return out
 
 
 def _cluster(srv: Any) -> list[tuple[str, Any]]:
