@@ -271,3 +271,41 @@ def test_key_expired_in_the_snapshot_but_persisted_later_survives(tmp_path):
         assert r.get("k") == b"v" and r.ttl("k") == -1
     finally:
         p.stop()
+
+
+class FlakySyncLog(FileLog):
+    """A FileLog whose fsync fails (EIO) while ``FlakySyncLog.broken`` is set."""
+
+    broken = False
+
+    def _os_sync(self, fd: int) -> None:
+        if FlakySyncLog.broken:
+            raise OSError(5, "Input/output error")
+        super()._os_sync(fd)
+
+
+def test_failed_fsync_tells_nobody_ok_then_recovers(tmp_path):
+    d = str(tmp_path)
+    FlakySyncLog.broken = False
+    n = InProcNode(d, log_factory=lambda node: FlakySyncLog(log_dir(node.config), policy="always"))
+    try:
+        c = n.client()
+        c.set("a", "1")
+        FlakySyncLog.broken = True
+        with pytest.raises(redis.exceptions.ResponseError, match="MISCONF .*fsync failed: Input/output error"):
+            c.set("b", "2")
+        FlakySyncLog.broken = False
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                c.set("c", "3")
+                break
+            except (redis.exceptions.ResponseError, redis.exceptions.BusyLoadingError):
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+        assert c.get("a") == b"1" and c.get("c") == b"3"
+        info = c.info("persistence")
+        assert info["aof_last_write_status"] == "ok" and info["loading"] == 0
+    finally:
+        FlakySyncLog.broken = False
+        n.stop()
