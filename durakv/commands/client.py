@@ -304,6 +304,11 @@ def pause(srv: Any, ms: int, writes_only: bool) -> None:
         until = max(until, srv.paused_until)
     srv.paused_until = until
     srv.pause_writes_only = writes_only
+    # like Redis, keys do not expire while clients are paused (they read as missing but stay,
+    # so that a paused primary does not produce writes); eviction is paused too
+    if "_pause_expire_prev" not in srv.extras:
+        srv.extras["_pause_expire_prev"] = srv.ks.expire_allowed
+        srv.ks.expire_allowed = False
     _schedule_unpause(srv)
 
 
@@ -332,6 +337,8 @@ def _pause_timeout(srv: Any) -> None:
 def unpause(srv: Any) -> None:
     srv.paused_until = 0.0
     srv.pause_writes_only = False
+    if "_pause_expire_prev" in srv.extras:
+        srv.ks.expire_allowed = srv.extras.pop("_pause_expire_prev")
     h = srv.extras.pop("_pause_timer", None)
     if h is not None:
         h.cancel()

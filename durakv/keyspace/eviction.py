@@ -50,6 +50,8 @@ class Evictor:
             return True
         if ctx.role != "master" and self.cfg["replica-ignore-maxmemory"]:
             return True
+        if ctx.paused_until:  # CLIENT PAUSE pauses eviction too
+            return True
         used = memory.used_memory(ctx)
         if used <= maxmem:
             return True

@@ -121,6 +121,20 @@ def test_client_pause_write_holds_writes_only(durakv_proc, redis_proc):
         b.close()
 
 
+def test_client_pause_stops_expiry(pair):
+    for side in (pair.redis, pair.durakv):
+        side.call("SET", "ex", "1", "PX", "20")
+        side.call("CLIENT", "PAUSE", "100000", "WRITE")
+    time.sleep(0.1)
+    try:
+        pair.check("DBSIZE")  # not actively expired
+        pair.check("GET", "ex")  # reads as missing
+        pair.check("DBSIZE")  # and still not deleted
+    finally:
+        for side in (pair.redis, pair.durakv):
+            side.call("CLIENT", "UNPAUSE")
+
+
 def test_client_pause_all_times_out(durakv_proc):
     a, b = Raw(durakv_proc.port), Raw(durakv_proc.port)
     t0 = time.monotonic()
