@@ -174,7 +174,8 @@ setmetatable(S, {__index = missing, __newindex = ro_error})
 
 P = setmetatable({}, env_mt)
 env_mt.__index = S
-rawset(S, '_G', P)
+rawset(S, '_G', S)  -- as in Redis, _G is the globals table (rawget(_G, 'KEYS') works)
+getmetatable('').__index = S.string  -- ('x'):upper() and getmetatable('').__index == string
 
 -- functions' load-time API: only register_function, log and versions (function_lua.c)
 local register = py.register_function
