@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 from .. import errors
 from ..errors import CommandError
@@ -33,15 +34,49 @@ def parse_int(b: bytes, msg: str = errors.NOT_INTEGER) -> int:
     return v
 
 
+_STRTOD = re.compile(
+    rb"[+-]?(?:(?P<inf>inf(?:inity)?)|(?P<nan>nan(?:\([0-9a-z_]*\))?)"
+    rb"|(?P<hex>0x(?:[0-9a-f]+\.?[0-9a-f]*|\.[0-9a-f]+)(?:p[+-]?[0-9]+)?)"
+    rb"|(?P<dec>(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:e[+-]?[0-9]+)?))",
+    re.IGNORECASE,
+)
+
+
+def strtod(b: bytes) -> float | None:
+    """C's strtod over the whole of ``b`` as Redis uses it: None where Redis gives an error
+    (leading space, trailing bytes, NaN, overflow or underflow: ERANGE)."""
+    m = _STRTOD.fullmatch(b)
+    if m is None:
+        return None
+    if m.group("nan") is not None:
+        return None
+    if m.group("inf") is not None:
+        return -math.inf if b[:1] == b"-" else math.inf
+    text = b.decode("ascii")
+    if m.group("hex") is not None:
+        sign = -1.0 if text[0] == "-" else 1.0
+        body = text.lstrip("+-")
+        try:
+            v = sign * float.fromhex(body if "p" in body.lower() else body + "p0")
+        except OverflowError:
+            return None
+    else:
+        v = float(text)
+    if math.isinf(v):
+        return None  # ERANGE overflow
+    if v == 0.0:
+        digits = m.group("hex") or m.group("dec") or ""
+        mant = digits.lower().split(b"e")[0] if m.group("dec") else digits.lower()[2:].split(b"p")[0]
+        if any(ch not in b"0." for ch in mant):
+            return None  # underflow to zero: ERANGE
+    return v
+
+
 def parse_float(b: bytes, msg: str = errors.NOT_FLOAT) -> float:
-    """A double as Redis's getDoubleFromObject accepts it (no spaces, no nan)."""
-    if not b or b[0:1].isspace() or b[-1:].isspace():
-        raise CommandError(msg)
-    try:
-        v = float(b)
-    except ValueError:
-        raise CommandError(msg) from None
-    if math.isnan(v):
+    """A double as Redis's getDoubleFromObject accepts it (strtod, whole string, no NaN,
+    no ERANGE, no leading space)."""
+    v = strtod(b)
+    if v is None:
         raise CommandError(msg)
     return v
 
