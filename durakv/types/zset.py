@@ -153,16 +153,45 @@ def _second(t: tuple[float, bytes]) -> bytes:
     return t[1]
 
 
+_SCORE_CODES = {0x62: 1, 0x68: 2, 0x69: 4, 0x64: 8}  # b h i d -> item size
+
+
+def _pack_scores(ss: list[float]) -> bytes:
+    """Scores as the smallest array type that holds them exactly, plus its type code
+    (a listpack stores integer scores as small integers too)."""
+    try:
+        ints = [int(x) for x in ss]
+    except (OverflowError, ValueError):
+        return array("d", [x + 0.0 for x in ss]).tobytes() + b"d"
+    if ints != ss:
+        return array("d", [x + 0.0 for x in ss]).tobytes() + b"d"
+    lo = min(ints)
+    hi = max(ints)
+    if -128 <= lo and hi < 128:
+        return array("b", ints).tobytes() + b"b"
+    if -32768 <= lo and hi < 32768:
+        return array("h", ints).tobytes() + b"h"
+    if -(2**31) <= lo and hi < 2**31:
+        return array("i", ints).tobytes() + b"i"
+    return array("d", [x + 0.0 for x in ss]).tobytes() + b"d"
+
+
 def _pack(ms: list[bytes], ss: list[float]) -> bytes:
     # a listpack stores scores as text; Redis's "-0" reads back as the integer 0
-    return pack(ms) + array("d", [s + 0.0 for s in ss]).tobytes()
+    if not ms:
+        return pack(ms)
+    return pack(ms) + _pack_scores(ss)
 
 
 def _unpack(blob: bytes) -> tuple[list[bytes], list[float]]:
     n = packed_len(blob)
     if not n:
         return [], []
-    return unpack(blob), array("d", blob[-8 * n :]).tolist()
+    code = blob[-1]
+    size = _SCORE_CODES[code]
+    raw = array(chr(code), blob[-1 - size * n : -1])
+    scores = raw.tolist() if code == 0x64 else list(map(float, raw))
+    return unpack(blob), scores
 
 
 _EMPTY = _pack([], [])
