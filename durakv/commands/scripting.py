@@ -48,7 +48,7 @@ def _eval(c: Session, argv: list[bytes], is_sha: bool, ro: bool) -> bytes:
         script = sc.create_script(argv[1])
     readonly, allow_oom = sc.prepare(c, script.flags, ro)
     return sc.run(c, script.fn, argv[3:3 + n], argv[3 + n:], script.sha, readonly, allow_oom,
-                  script.flags is None, False)
+                  script.flags is None, False, argv)
 
 
 @command("eval", -3, "noscript stale skip_monitor no_mandatory_keys", "@slow @scripting", keys_fn=_eval_keys)
@@ -80,7 +80,7 @@ def _fcall(c: Session, argv: list[bytes], ro: bool) -> bytes:
         raise CommandError("ERR Function not found")
     n = _numkeys(argv, "ERR Bad number of keys provided")
     readonly, allow_oom = sc.prepare(c, f.flags, ro)
-    return sc.run(c, f.fn, argv[3:3 + n], argv[3 + n:], f.name, readonly, allow_oom, False, True)
+    return sc.run(c, f.fn, argv[3:3 + n], argv[3 + n:], f.name, readonly, allow_oom, False, True, argv)
 
 
 @command("fcall", -3, "noscript stale skip_monitor no_mandatory_keys", "@slow @scripting", keys_fn=_eval_keys)
@@ -318,16 +318,7 @@ def function_restore(c: Session, argv: list[bytes]) -> bytes:
 
 @command("function|stats", 2, "noscript allow_busy", "@slow @scripting")
 def function_stats(c: Session, argv: list[bytes]) -> bytes:
-    sc = c.srv.scripting
-    r = c.r
-    nlibs = len(sc.libraries)
-    nfuncs = len(sc.functions)
-    engines = r.map([(resp.bulk(b"LUA"), r.map([
-        (resp.bulk(b"libraries_count"), resp.integer(nlibs)),
-        (resp.bulk(b"functions_count"), resp.integer(nfuncs)),
-    ]))])
-    running = sc.busy.running_info(r)
-    return r.map([(resp.bulk(b"running_script"), running), (resp.bulk(b"engines"), engines)])
+    return c.srv.scripting.stats_reply(c.r)
 
 
 @command("function|kill", 2, "noscript allow_busy", "@slow @scripting")

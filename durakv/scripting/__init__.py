@@ -66,7 +66,7 @@ class ScriptRun:
     """The script being executed: its caller, session and permissions."""
 
     __slots__ = ("scripting", "caller", "session", "readonly", "dirty", "allow_oom", "oom", "funcname",
-                 "start", "is_function", "kill", "compat", "keys")
+                 "start", "is_function", "kill", "compat", "keys", "argv")
 
     def __init__(self, scripting: Scripting, caller: Session, funcname: bytes, readonly: bool,
                  allow_oom: bool, compat: bool, is_function: bool) -> None:
@@ -83,6 +83,7 @@ class ScriptRun:
         self.kill = False
         self.compat = compat
         self.keys: list[bytes] = []
+        self.argv: list[bytes] = []
 
     def check_command(self, argv: list[bytes]) -> CommandSpec | bytes:
         """Redis's scriptCall checks; returns the spec or the error text for Lua."""
@@ -196,12 +197,14 @@ class Scripting:
         return no_writes or is_ro, "allow-oom" in flags
 
     def run(self, c: Session, fn: Any, keys: list[bytes], args: list[bytes], funcname: bytes,
-            readonly: bool, allow_oom: bool, compat: bool, is_function: bool) -> bytes:
+            readonly: bool, allow_oom: bool, compat: bool, is_function: bool,
+            argv: list[bytes] | None = None) -> bytes:
         if self.current is not None:
             raise CommandError("ERR This Redis command is not allowed from script")
         eng = self.fengine if is_function else self.engine
         run = ScriptRun(self, c, funcname, readonly, allow_oom, compat, is_function)
         run.keys = keys
+        run.argv = argv or []
         if compat and self.ctx.evictor is not None:
             run.oom = not self.ctx.evictor.make_room()
         s = self.session
@@ -276,6 +279,26 @@ class Scripting:
         self.libraries.clear()
         self.functions.clear()
         self.fengine = LuaEngine(self)
+
+    def stats_reply(self, r: Any) -> bytes:
+        """FUNCTION STATS (also answered while a function is busy)."""
+        from ..protocol import resp
+
+        run = self.current
+        if run is not None and run.is_function:
+            ms = int((time.monotonic() - run.start) * 1000)
+            running = r.map([
+                (resp.bulk(b"name"), resp.bulk(run.funcname)),
+                (resp.bulk(b"command"), resp.bulks(run.argv)),
+                (resp.bulk(b"duration_ms"), resp.integer(ms)),
+            ])
+        else:
+            running = r.null
+        engines = r.map([(resp.bulk(b"LUA"), r.map([
+            (resp.bulk(b"libraries_count"), resp.integer(len(self.libraries))),
+            (resp.bulk(b"functions_count"), resp.integer(len(self.functions))),
+        ]))])
+        return r.map([(resp.bulk(b"running_script"), running), (resp.bulk(b"engines"), engines)])
 
     def dump_libraries(self) -> list[bytes]:
         """The code of every library (for snapshots and FUNCTION DUMP)."""

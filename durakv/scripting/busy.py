@@ -186,6 +186,9 @@ class BusyGuard:
             return self._kill_reply(run, False)
         if name == b"function" and sub == b"kill" and len(argv) == 2:
             return self._kill_reply(run, True)
+        if name == b"function" and sub == b"stats" and len(argv) == 2 and run.is_function:
+            sess = getattr(conn, "session", None)
+            return self.scripting.stats_reply(sess.r if sess is not None else resp.RESP2)
         if name == b"shutdown" and b"nosave" in [a.lower() for a in argv[1:]]:
             log.warning("SHUTDOWN NOSAVE while a script is busy: exiting")
             os._exit(0)
@@ -237,9 +240,6 @@ class BusyGuard:
     def kill(self, c: Any, is_function: bool) -> bytes:
         """SCRIPT KILL / FUNCTION KILL through the normal path: nothing can be running."""
         raise CommandError(NOTBUSY)
-
-    def running_info(self, r: Any) -> bytes:
-        return r.null
 
 
 class _RawClient:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -88,4 +89,20 @@ def test_new_connection_while_busy(servers):
         a.close()
         b.close()
         c.close()
+    assert got[1] == got[0]
+
+
+def test_function_stats_while_busy(servers):
+    code = "#!lua name=busy\nredis.register_function('spin', function() while true do end end)"
+    got = []
+    for p in servers:
+        a, b, b3 = Raw(p.port), Raw(p.port), Raw(p.port, 3)
+        b.call("PING")
+        assert b.call("FUNCTION", "LOAD", code) == b"$4\r\nbusy\r\n"
+        a.send(encode("FCALL", "spin", 0, "arg1"))
+        time.sleep(0.3)
+        r = [b.call("FUNCTION", "STATS"), b3.call("FUNCTION", "STATS"), b.call("FUNCTION", "KILL"), a.read_raw(1)]
+        got.append([re.sub(rb"duration_ms\r\n:\d+", b"duration_ms:D", x) for x in r])
+        for c in (a, b, b3):
+            c.close()
     assert got[1] == got[0]
