@@ -269,3 +269,37 @@ def test_tracking_with_scripts_and_multi(pair):
         return out
 
     _both(pair, scenario)
+
+
+def test_optin_in_multi_bcast_redirect_flush(pair):
+    if pair.proto != 3:
+        return
+
+    def scenario(port: int) -> list[bytes]:
+        s, w, t = Raw(port, 3), Raw(port, 3), Raw(port, 2)
+        out = [s.call("CLIENT", "TRACKING", "on", "OPTIN"), s.call("CLIENT", "CACHING", "yes"), s.call("MULTI"),
+               s.call("GET", "a"), s.call("GET", "b"), s.call("EXEC"), s.call("GET", "c"),
+               w.call("MSET", "a", "1", "b", "2", "c", "3"), s.read_raw(2), s.call("CLIENT", "TRACKING", "off")]
+        tid = _client_id(t)
+        t.call("HELLO", "2")
+        out.append(t.call("SUBSCRIBE", "__redis__:invalidate"))
+        out.append(s.call("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "p:", "REDIRECT", str(tid)))
+        out.append(w.call("SET", "p:1", "x"))
+        out.append(w.call("SET", "q:1", "x"))
+        out.append(t.read_raw(1))
+        out.append(w.call("FLUSHDB"))
+        out.append(t.read_raw(1))  # RESP2 channel message carrying the tracking client's RESP3 null
+        out.append(s.call("CLIENT", "TRACKING", "off"))
+        out.append(s.call("CLIENT", "TRACKING", "on", "OPTOUT"))
+        out.append(s.call("CLIENT", "CACHING", "no"))
+        out.append(s.call("GET", "z"))
+        out.append(s.call("GET", "zz"))
+        out.append(w.call("MSET", "z", "1", "zz", "1"))
+        out.append(s.read_raw(1))
+        out.append(s.call("SWAPDB", "0", "1"))
+        out.append(s.call("PING"))
+        for c in (s, w, t):
+            c.close()
+        return out
+
+    _both(pair, scenario)
