@@ -883,7 +883,9 @@ def _setop(c: Session, argv: list[bytes], numidx: int, op: int, dst: bytes | Non
                     if card and limit and len(result) >= limit:
                         break
     elif op == UNION:
-        for i, s in enumerate(srcs):
+        # Redis walks the sources by ascending cardinality (float sums depend on the order)
+        for i in sorted(range(setnum), key=lambda i: 0 if srcs[i] is None else len(srcs[i])):  # type: ignore[arg-type]
+            s = srcs[i]
             if s is None:
                 continue
             w = weights[i]

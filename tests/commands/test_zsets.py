@@ -553,3 +553,17 @@ def test_keyspace_events_all_types(redis_proc, durakv_proc):
     want = _events(redis_proc.port)
     assert len(want) > 40
     assert _events(durakv_proc.port) == want
+
+
+def test_union_float_sum_order(pair):
+    run(pair, """
+        ZADD a 0.1 m 1 x 2 y 3 z
+        ZADD b 0.2 m
+        ZADD c 0.3 m 5 q
+        ZUNION 3 a b c WITHSCORES
+        ZUNION 3 c b a WITHSCORES
+        ZINTER 3 a b c WITHSCORES
+        ZINTER 3 c a b WEIGHTS 0.7 1.3 3.1 WITHSCORES
+        ZUNIONSTORE d 3 a c b WEIGHTS 0.1 0.2 0.3
+        ZRANGE d 0 -1 WITHSCORES
+    """)
