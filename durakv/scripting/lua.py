@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,7 @@ log = logging.getLogger("durakv")
 lua_type = lua51.lua_type
 
 REDIS_VERSION = b"7.0.15"
+_MAX_REPLY_DEPTH = 7995  # nesting of a script's reply before "reached lua stack limit"
 REDIS_VERSION_NUM = 0x07000F
 
 _BOOT = r"""
@@ -278,6 +280,9 @@ class LuaEngine:
         L = self.L
         self.table_from = L.table_from
         self.table = L.table
+        self._rawget = L.eval("rawget")
+        if sys.getrecursionlimit() < 3 * _MAX_REPLY_DEPTH:
+            sys.setrecursionlimit(3 * _MAX_REPLY_DEPTH)
         self.rand = [(0 << 16) | 0x330E]
         self._register: Callable[..., Any] | None = None
         py = L.table_from({
@@ -555,7 +560,8 @@ class LuaEngine:
         raise ValueError(f"cannot convert reply {data[:20]!r}")
 
     # -- Lua -> RESP -------------------------------------------------------------------------
-    def to_resp(self, v: Any, r: Resp2, script_resp: int) -> bytes:
+    def to_resp(self, v: Any, r: Resp2, script_resp: int, depth: int = 0) -> bytes:
+        """luaReplyToRedisReply: a Lua value as a reply in the caller's protocol."""
         t = type(v)
         if t is bytes:
             return b"$%d\r\n%s\r\n" % (len(v), v)
@@ -571,41 +577,44 @@ class LuaEngine:
             return r.null
         if lua_type(v) != "table":
             return r.null
-        err = v[b"err"]
+        if depth >= _MAX_REPLY_DEPTH:  # Redis: lua_checkstack fails past ~8000 slots
+            return b"-ERR reached lua stack limit\r\n"
+        rg = self._rawget
+        err = rg(v, b"err")
         if type(err) is bytes:
             return b"-" + _one_line(err) + b"\r\n"
-        ok = v[b"ok"]
+        ok = rg(v, b"ok")
         if type(ok) is bytes:
             return b"+" + _one_line(ok) + b"\r\n"
-        d = v[b"double"]
+        d = rg(v, b"double")
         if type(d) in (int, float):
             return r.double(float(d))
-        bn = v[b"big_number"]
+        bn = rg(v, b"big_number")
         if type(bn) is bytes:
             return r.big_number(_one_line(bn))
-        vs = v[b"verbatim_string"]
+        vs = rg(v, b"verbatim_string")
         if vs is not None and lua_type(vs) == "table":
-            fmt = vs[b"format"]
-            s = vs[b"string"]
+            fmt = rg(vs, b"format")
+            s = rg(vs, b"string")
             if type(fmt) is bytes and type(s) is bytes:
                 return r.verbatim(s, fmt)
-        m = v[b"map"]
+        m = rg(v, b"map")
         if m is not None and lua_type(m) == "table":
             parts = []
             for k, x in m.items():
-                parts.append(self.to_resp(k, r, script_resp) + self.to_resp(x, r, script_resp))
+                parts.append(self.to_resp(k, r, script_resp, depth + 2) + self.to_resp(x, r, script_resp, depth + 2))
             return r.map_header(len(parts)) + b"".join(parts)
-        st = v[b"set"]
+        st = rg(v, b"set")
         if st is not None and lua_type(st) == "table":
-            parts = [self.to_resp(k, r, script_resp) for k in st.keys()]
+            parts = [self.to_resp(k, r, script_resp, depth + 2) for k in st.keys()]
             return r.set_header(len(parts)) + b"".join(parts)
         parts = []
         i = 1
         while True:
-            x = v[i]
+            x = rg(v, i)
             if x is None:
                 break
-            parts.append(self.to_resp(x, r, script_resp))
+            parts.append(self.to_resp(x, r, script_resp, depth + 1))
             i += 1
         return b"*%d\r\n%s" % (len(parts), b"".join(parts))
 

@@ -268,3 +268,24 @@ SEQUENCE_2 = [
 def test_eval_sequence_commands_and_builtins(pair):
     for case in SEQUENCE_2:
         pair.check(*case)
+
+
+# reply conversion corners: raw access (no __index), holes, cycles (Lua stack limit), recursion
+SEQUENCE_3 = [
+    ('EVAL', 'local function f() f() end f()', 0),
+    ('EVAL', 'local t = {}; t[1] = t; return t', 0),
+    ('EVAL', 'local t = {} for i=1,300 do t = {t} end return t', 0),
+    ('EVAL', "return string.rep('x', 10)", 0),
+    ('EVAL', "return redis.call('set', 'k', string.rep('x', 5))", 0),
+    ('EVAL', "local s = 0 for i = 1, 1000 do s = s + redis.call('incr', 'cnt') end return s", 0),
+    ('EVAL', 'return {1, 2, {3, {4, {5}}}}', 0),
+    ('EVAL', 'return setmetatable({}, {__index = function() return 1 end})', 0),
+    ('EVAL', 'return {x = 1}', 0),
+    ('EVAL', "return {[1] = 'a', x = 'b'}", 0),
+    ('EVAL', 'return {1, 2, [5] = 5}', 0),
+]
+
+
+def test_reply_conversion_corners(pair):
+    for case in SEQUENCE_3:
+        pair.check(*case)
