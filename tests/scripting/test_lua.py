@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.raw import encode
+
 CASES = [
     ('EVAL', "return redis.call('nosuch')", 0),
     ('EVAL', "return redis.call('get')", 0),
@@ -293,7 +295,7 @@ def test_cyclic_reply_hits_lua_stack_limit(pair):
     """Too deep for hiredis: compare the raw bytes (7995 nested arrays, then the error)."""
     got = []
     for conn in (pair.redis, pair.durakv):
-        conn.send(b"*3\r\n$4\r\nEVAL\r\n$33\r\nlocal t = {}; t[1] = t; return t\r\n$1\r\n0\r\n")
+        conn.send(encode("EVAL", "local t = {}; t[1] = t; return t", 0))
         data = b""
         while not data.endswith(b"-ERR reached lua stack limit\r\n"):
             chunk = conn.sock.recv(1 << 16)
