@@ -125,7 +125,7 @@ class ScriptRun:
 def _acl_script_error(err: str) -> bytes:
     e = err.lower()
     if "key" in e:
-        what = "can't access at least one of the keys mentioned in the command"
+        what = "can't access at least one of the keys mentioned in the command arguments"
     elif "channel" in e:
         what = "can't publish to the channel mentioned in the command"
     else:
