@@ -25,6 +25,7 @@ How waiters are woken (Redis's signalKeyAsReady / handleClientsBlockedOnKeys):
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import random
 from collections import deque
@@ -32,6 +33,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..session import BLOCKED, Session
+
+log = logging.getLogger("durakv.blocking")
 
 UNBLOCKED_ERROR = b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n"
 
@@ -177,8 +180,9 @@ class Blocking:
                             reply = w.serve(c, k[1])
                         except Exception as e:  # CommandError from the pop: reply with it
                             msg = getattr(e, "msg", None)
-                            if msg is None:
-                                raise
+                            if msg is None:  # a bug must not break the writer's command
+                                log.exception("serving a blocked client failed")
+                                msg = "ERR internal error while serving a blocked client"
                             reply = b"-%s\r\n" % msg.encode("latin-1", "replace")
                         modified = ks.modified
                         ks.modified = saved
