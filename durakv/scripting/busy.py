@@ -112,6 +112,8 @@ class BusyGuard:
             conn = s.conn
             if s is run.caller or conn is None or conn.closing or conn.transport is None:
                 continue
+            if getattr(conn, "blocked_cmds", None) is not None or getattr(conn, "reading_paused", False):
+                continue  # blocked (BLPOP ...) or back-pressured clients are not read, as in Redis
             sock = conn.transport.get_extra_info("socket")
             if sock is None:
                 continue
