@@ -28,7 +28,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .protocol import resp
-from .session import Session
+from .session import BLOCKED, Session
 
 if TYPE_CHECKING:
     from .node import Node
@@ -207,7 +207,7 @@ class Tracking:
         if c is owner and not (c.in_exec or c.in_script):
             if c.multi is None and not spec.name.startswith("client"):
                 self.caching = False
-            if self.pending:
+            if self.pending and reply is not BLOCKED:
                 parts = [reply]
                 for key in self.pending:
                     parts.append(self.ps.tracking_message(owner, key))
