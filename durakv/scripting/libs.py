@@ -321,9 +321,9 @@ def struct_size(fmt: Any = None) -> int:
         size = _optsize(st, opt)
         pos += _gettoalign(pos, st, opt, size)
         if opt == "s":
-            raise _Err("options 's' has no fixed size")
+            raise _Err("bad argument #1 to 'size' (option 's' has no fixed size)")
         if opt == "c" and size == 0:
-            raise _Err("options 'c0' has no fixed size")
+            raise _Err("bad argument #1 to 'size' (option 'c0' has no fixed size)")
         pos += size
     return pos
 
@@ -466,7 +466,7 @@ class _JsonParser:
         except ValueError:
             return ("T_ERROR", "invalid number", p)
         self.p = m.end()
-        if v == int(v) and abs(v) < 2**53:
+        if math.isfinite(v) and v == int(v) and abs(v) < 2**53:
             v = int(v)
         return ("T_NUMBER", v, p)
 
@@ -478,14 +478,14 @@ class _JsonParser:
         while True:
             if i >= n:
                 self.p = i
-                return ("T_ERROR", "unexpected end of string", p)
+                return ("T_ERROR", "unexpected end of string", i)
             ch = d[i]
             if ch == 0x22:
                 break
             if ch == 0x5C:
                 if i + 1 >= n:
                     self.p = i
-                    return ("T_ERROR", "unexpected end of string", p)
+                    return ("T_ERROR", "unexpected end of string", i)
                 e = d[i + 1]
                 simple = {0x22: b'"', 0x5C: b"\\", 0x2F: b"/", 0x62: b"\b", 0x66: b"\f", 0x6E: b"\n",
                           0x72: b"\r", 0x74: b"\t"}
@@ -497,12 +497,12 @@ class _JsonParser:
                     cp, i2 = self.unicode(i)
                     if cp is None:
                         self.p = i
-                        return ("T_ERROR", "invalid unicode escape code", p)
+                        return ("T_ERROR", "invalid unicode escape code", i)
                     out += chr(cp).encode("utf-8", "surrogatepass")
                     i = i2
                     continue
                 self.p = i
-                return ("T_ERROR", "invalid escape code", p)
+                return ("T_ERROR", "invalid escape code", i)
             out.append(ch)
             i += 1
         self.p = i + 1

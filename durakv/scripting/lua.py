@@ -226,6 +226,15 @@ local function call_function(f, nkeys, ...)
   return ok, r
 end
 
+-- luaL_where(L, 1) seen from a Python function called by a script
+local function where()
+  local i = dbg.getinfo(3, 'Sl')
+  if i and i.currentline and i.currentline > 0 then
+    return i.short_src .. ':' .. i.currentline .. ': '
+  end
+  return ''
+end
+
 -- the busy-script count hook (Redis: every 100000 instructions)
 local tick = py.tick
 local getinfo = dbg.getinfo
@@ -237,7 +246,7 @@ end
 local function set_hook_count(n) dbg.sethook(hook, '', n) end
 set_hook_count(100000)
 
-return {compile = compile, run = run, run_with = run_with, set_hook_count = set_hook_count, set_args = set_args, load_library = load_library,
+return {compile = compile, run = run, run_with = run_with, set_hook_count = set_hook_count, where = where, set_args = set_args, load_library = load_library,
         call_function = call_function, env = P}
 """
 
@@ -312,6 +321,7 @@ class LuaEngine:
         self._load_library = boot[b"load_library"]
         self._call_function = boot[b"call_function"]
         self.set_hook_count = boot[b"set_hook_count"]
+        self._where = boot[b"where"]
 
     def _boot(self, py: Any, libs: Any) -> Any:
         loader = self.L.eval("loadstring")
@@ -408,25 +418,38 @@ class LuaEngine:
         if len(args) != 1:
             raise LuaErr(self.push_error(b"redis.set_repl() requires two arguments."))
         v = args[0]
+        if type(v) is bytes:
+            try:
+                v = float(v)
+            except ValueError:
+                v = 0
         if type(v) not in (int, float) or not 0 <= v <= 3:
             raise LuaErr(self.push_error(b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."))
 
     def _lua_random(self, *args: Any) -> float:
+        try:
+            return self._random(*args)
+        except LuaErr as e:
+            if isinstance(e.value, bytes) and e.value.startswith(b"bad argument #") and b"expected" in e.value:
+                raise LuaErr(self._where() + e.value) from None
+            raise
+
+    def _random(self, *args: Any) -> float:
         r = (_rand48_next(self.rand) % 0x7FFFFFFF) / 0x7FFFFFFF
         if not args:
             return r
         if len(args) == 1:
             u = _checkint(args[0], 1)
             if u < 1:
-                raise LuaErr(b"bad argument #1 to 'random' (interval is empty)")
+                raise LuaErr(self._where() + b"bad argument #1 to 'random' (interval is empty)")
             return float(math.floor(r * u) + 1)
         if len(args) == 2:
             lo = _checkint(args[0], 1)
             u = _checkint(args[1], 2)
             if lo > u:
-                raise LuaErr(b"bad argument #2 to 'random' (interval is empty)")
+                raise LuaErr(self._where() + b"bad argument #2 to 'random' (interval is empty)")
             return float(math.floor(r * (u - lo + 1)) + lo)
-        raise LuaErr(b"wrong number of arguments")
+        raise LuaErr(self._where() + b"wrong number of arguments")
 
     def _lua_randomseed(self, seed: Any = None) -> None:
         s = _checkint(seed, 1, "randomseed") & 0xFFFFFFFF

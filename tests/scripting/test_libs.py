@@ -64,3 +64,59 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[str(i) for i in range(len(CASES))])
 def test_library_case(pair, case):
     pair.check(*case)
+
+
+# argument errors of the redis API and the libraries (positions, texts), cjson decode errors
+MORE = [
+    ('EVAL', 'return redis.set_repl(99)', 0),
+    ('EVAL', 'return redis.set_repl()', 0),
+    ('EVAL', "return redis.set_repl('x')", 0),
+    ('EVAL', 'return redis.setresp()', 0),
+    ('EVAL', "return redis.setresp('x')", 0),
+    ('EVAL', "redis.log('x', 'y')", 0),
+    ('EVAL', 'redis.log(0, {})', 0),
+    ('EVAL', 'return redis.sha1hex(1)', 0),
+    ('EVAL', 'return redis.sha1hex({})', 0),
+    ('EVAL', "return redis.sha1hex('a', 'b')", 0),
+    ('EVAL', "return redis.error_reply('a', 'b')", 0),
+    ('EVAL', 'return redis.status_reply()', 0),
+    ('EVAL', 'return redis.acl_check_cmd()', 0),
+    ('EVAL', 'return redis.acl_check_cmd({})', 0),
+    ('EVAL', 'return math.random(0)', 0),
+    ('EVAL', 'return math.random(5, 1)', 0),
+    ('EVAL', 'return math.random(1, 2, 3)', 0),
+    ('EVAL', "return math.random('x')", 0),
+    ('EVAL', 'math.randomseed(42); return math.random(1000000)', 0),
+    ('EVAL', 'math.randomseed(42); return {math.random(100), math.random(100), math.random(100)}', 0),
+    ('EVAL', 'return redis.replicate_commands(1)', 0),
+    ('EVAL', "return string.format('%q', 'a\\nb')", 0),
+    ('EVAL', "return struct.size('c0')", 0),
+    ('EVAL', "return {struct.unpack('bc0', struct.pack('bc0', 3, 'abc'))}", 0),
+    ('EVAL', "return cjson.decode('[1,2,3,]')", 0),
+    ('EVAL', 'return cjson.decode(\'{"a" 1}\')', 0),
+    ('EVAL', "return cjson.decode('{1:2}')", 0),
+    ('EVAL', "return cjson.decode('[1] x')", 0),
+    ('EVAL', 'return cjson.decode(\'"\\\\x"\')', 0),
+    ('EVAL', 'return cjson.decode(\'"abc\')', 0),
+    ('EVAL', "return cjson.decode('nul')", 0),
+    ('EVAL', "return cjson.decode('01')", 0),
+    ('EVAL', "return cjson.decode('1e400')", 0),
+    ('EVAL', 'return cjson.encode(cjson.decode(\'[1.5,"\\\\u20ac",true,null]\'))', 0),
+    ('EVAL', 'return cjson.encode({1, nil, 3})', 0),
+    ('EVAL', 'return cjson.encode({[1]=1, [2]=2, [4]=4})', 0),
+    ('EVAL', 'return cjson.encode({a={}, b={1}})', 0),
+    ('EVAL', 'return cjson.encode(12345678901234567)', 0),
+    ('EVAL', 'return cjson.encode(0.1 + 0.2)', 0),
+    ('EVAL', 'return cmsgpack.pack({1, 2, nil, 4})', 0),
+    ('EVAL', "return cmsgpack.pack({[1]='a', [3]='c'})", 0),
+    ('EVAL', 'return cmsgpack.pack(1.0, -0.5, 3.14159)', 0),
+    ('EVAL', "return {cmsgpack.unpack('')}", 0),
+    ('EVAL', 'return bit.tohex(0x7fffffff, 0)', 0),
+    ('EVAL', 'return bit.tobit()', 0),
+    ('EVAL', 'return bit.lshift(1, 33)', 0),
+]
+
+
+@pytest.mark.parametrize("case", MORE, ids=[str(i) for i in range(len(MORE))])
+def test_more_library_cases(pair, case):
+    pair.check(*case)
