@@ -137,6 +137,7 @@ class Scripting:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.ctx = node.ctx
+        self.rand = [0x1234ABCD330E]  # math.random's rand48 state (see LuaEngine)
         self.engine = LuaEngine(self)
         self.scripts: dict[bytes, Script] = {}
         self.fengine = LuaEngine(self)

@@ -292,7 +292,9 @@ class LuaEngine:
         self._rawget = L.eval("rawget")
         if sys.getrecursionlimit() < 3 * _MAX_REPLY_DEPTH:
             sys.setrecursionlimit(3 * _MAX_REPLY_DEPTH)
-        self.rand = [(0 << 16) | 0x330E]
+        # Redis's rand48 state is process-wide (shared by EVAL and functions, kept across
+        # SCRIPT FLUSH); unseeded it starts at the drand48 default 0x1234ABCD330E
+        self.rand = scripting.rand
         self._register: Callable[..., Any] | None = None
         py = L.table_from({
             b"call_raise": self._lua_call_raise,
