@@ -120,3 +120,22 @@ MORE = [
 @pytest.mark.parametrize("case", MORE, ids=[str(i) for i in range(len(MORE))])
 def test_more_library_cases(pair, case):
     pair.check(*case)
+
+
+def test_math_random_sequence_of_a_fresh_server():
+    """Redis's rand48 starts at the drand48 default state and is never reseeded per call."""
+    from tests.support.procs import start_durakv, start_redis
+    from tests.support.raw import Raw
+
+    got = []
+    for proc in (start_redis(), start_durakv()):
+        try:
+            c = Raw(proc.port)
+            got.append([c.call("EVAL", "return {math.random(1000), math.random(1000), math.random(7, 9)}", 0),
+                        c.call("SCRIPT", "FLUSH"),
+                        c.call("EVAL", "return math.random(100000)", 0)])
+            c.close()
+        finally:
+            proc.stop()
+    assert got[1] == got[0]
+    assert got[0][0] == b"*3\r\n:397\r\n:841\r\n:8\r\n"
