@@ -452,7 +452,8 @@ class PubSub:
                     pend = self.bcast_pending.get(p)
                     if pend is None:
                         pend = self.bcast_pending[p] = {}
-                    pend[key] = who
+                    if key not in pend:  # raxTryInsert: the first writer of the pass is kept
+                        pend[key] = who
                     self._schedule_bcast()
         ids = self.table.pop(key, None)
         if not ids:
