@@ -19,16 +19,32 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..keyspace import EVERYTHING
 from ..spec import CommandSpec
 from .log import Log
 
 
 def encode_command(argv: list[bytes]) -> bytes:
-    return b"*%d\r\n%s" % (len(argv), b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv]))
+    n = len(argv)
+    if n == 3:  # the most common shape (SET k v, HSET/LPUSH k x ...): one format operation
+        a, b, c = argv
+        return b"*3\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(a), a, len(b), b, len(c), c)
+    if n == 2:
+        a, b = argv
+        return b"*2\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(a), a, len(b), b)
+    return b"*%d\r\n%s" % (n, b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv]))
 
 
 class CommitTracker:
+    """Group commit and the per-key marks that make reads wait for pending records.
+
+    ``dirty`` maps (db, key) to the sequence of the newest batch that wrote the key.
+    Entries are not removed on commit (that would cost a pass over the keys of every
+    record); a mark at or below ``committed`` simply no longer delays anything, and the
+    map is pruned when it grows large.
+    """
+
+    _PRUNE_AT = 8192
+
     def __init__(self, log: Log, call_soon: Callable[[Callable[[], None]], Any]) -> None:
         self.log = log
         self.call_soon = call_soon
@@ -37,10 +53,10 @@ class CommitTracker:
         self.batch_seq = self.committed + 1
         self._parts: list[bytes] = []
         self._db = -1
-        self._keys: list[tuple[int, bytes | None]] = []
+        self._orphans: list[tuple[int, bytes | None]] = []  # keys marked without effects
         self._scheduled = False
         self.dirty: dict[tuple[int, bytes | None], int] = {}
-        self._batch_keys: dict[int, list[tuple[int, bytes | None]]] = {}
+        self._prune_at = self._PRUNE_AT
         self.barrier = 0  # reads of anything wait for this sequence (FLUSHALL, SWAPDB ...)
         self.has_pending = False
         self.waiters: set[Any] = set()
@@ -59,6 +75,13 @@ class CommitTracker:
         self._parts.append(encode_command(argv))
         self._schedule()
 
+    def _mark(self, keys: list[tuple[int, bytes | None]], seq: int) -> None:
+        dirty = self.dirty
+        for k in keys:
+            dirty[k] = seq
+            if k[1] is None:  # EVERYTHING: a flush-like change
+                self.barrier = seq
+
     def write(
         self, effects: list[tuple[int, list[bytes]]] | None, keys: list[tuple[int, bytes | None]]
     ) -> int:
@@ -66,18 +89,18 @@ class CommitTracker:
         if effects:
             for dbid, argv in effects:
                 self.add_effect(dbid, argv)
-        seq = self.batch_seq
-        if keys:
-            self._keys.extend(keys)
-            dirty = self.dirty
-            for k in keys:
-                dirty[k] = seq
-            if EVERYTHING in dirty:
-                self.barrier = seq
+        elif keys:
             # keys without effects (e.g. marked after the batch carrying their effects was
             # flushed) still need a flush to be resolved, or replies waiting on them hang
+            self._orphans.extend(keys)
             self._schedule()
-        return seq if (keys or effects) else 0
+        if not (keys or effects):
+            return 0
+        seq = self.batch_seq
+        if keys:
+            self._mark(keys, seq)
+            self.has_pending = True
+        return seq
 
     def write_one(self, dbid: int, argv: list[bytes], keys: list[tuple[int, bytes | None]]) -> int:
         """:meth:`write` for the common case of one command logged as itself."""
@@ -85,12 +108,11 @@ class CommitTracker:
         if dbid != self._db:
             parts.append(b"*2\r\n$6\r\nSELECT\r\n$%d\r\n%d\r\n" % (len(str(dbid)), dbid))
             self._db = dbid
-        parts.append(b"*%d\r\n%s" % (len(argv), b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv])))
+        parts.append(encode_command(argv))
         if not self._scheduled:
             self._scheduled = True
             self.call_soon(self.flush)
         seq = self.batch_seq
-        self._keys.extend(keys)
         dirty = self.dirty
         for k in keys:
             dirty[k] = seq
@@ -108,9 +130,9 @@ class CommitTracker:
     # -- reads ---------------------------------------------------------------------------
     def read_wait(self, dbid: int, spec: CommandSpec, argv: list[bytes]) -> int:
         """The sequence a read must wait for: the newest pending batch that wrote its keys."""
-        seq = self.barrier
         if spec.whole_keyspace:
-            return self.batch_seq if self._parts or self._keys else self.appended
+            return self.wait_all()
+        seq = self.barrier
         dirty = self.dirty
         if dirty:
             for k in spec.keys(argv):
@@ -120,35 +142,28 @@ class CommitTracker:
         return seq if seq > self.committed else 0
 
     def wait_all(self) -> int:
-        return self.batch_seq if (self._parts or self._keys) else self.appended
+        return self.batch_seq if (self._parts or self._orphans) else self.appended
 
     # -- commit ----------------------------------------------------------------------------
     def flush(self) -> None:
         """Append the open batch as one record (end of an event-loop pass)."""
         self._scheduled = False
-        if not self._parts and not self._keys:
-            return
-        keys = self._keys
-        self._keys = []
+        orphans = self._orphans
+        if orphans:
+            self._orphans = []
         if not self._parts:
-            # keys marked without any effect (nothing to log): they wait only for what is
-            # already appended
-            seq = self.appended
-            if seq <= self.committed:
-                for k in keys:
-                    if self.dirty.get(k) == self.batch_seq:
-                        del self.dirty[k]
-                self.has_pending = self.appended > self.committed
+            if orphans:
+                # marks without any record: they wait only for what is already appended
+                seq = self.appended
+                dirty = self.dirty
+                for k in orphans:
+                    if dirty.get(k) == self.batch_seq:
+                        dirty[k] = seq
                 if self.barrier == self.batch_seq:
-                    self.barrier = 0
-                return
-            for k in keys:
-                if self.dirty.get(k) == self.batch_seq:
-                    self.dirty[k] = seq
-            self._batch_keys.setdefault(seq, []).extend(keys)
+                    self.barrier = seq if seq > self.committed else 0
+                self.has_pending = self.appended > self.committed
             return
         seq = self.batch_seq
-        self._batch_keys[seq] = keys
         self.batch_seq += 1
         payload = b"".join(self._parts)
         self._parts = []
@@ -169,14 +184,16 @@ class CommitTracker:
         if seq <= self.committed:
             return
         self.committed = seq
-        dirty = self.dirty
-        for s in [s for s in self._batch_keys if s <= seq]:
-            for k in self._batch_keys.pop(s):
-                if dirty.get(k) == s:
-                    del dirty[k]
         if self.barrier <= seq:
             self.barrier = 0
-        self.has_pending = bool(self._parts or self._keys or self.appended > seq)
+        self.has_pending = bool(self._parts or self._orphans or self.appended > seq)
+        dirty = self.dirty
+        if not self.has_pending:
+            if dirty:
+                dirty.clear()
+        elif len(dirty) > self._prune_at:
+            self.dirty = {k: s for k, s in dirty.items() if s > seq}
+            self._prune_at = max(self._PRUNE_AT, 2 * len(self.dirty))
         if self.waiters:
             for w in list(self.waiters):
                 w.release(seq)
