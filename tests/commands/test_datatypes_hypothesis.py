@@ -88,6 +88,11 @@ def _cmds() -> st.SearchStrategy[list[str]]:
         c(st.sampled_from(["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"]), k, st.just("2"), k, k).map(list),
         c(st.just("ZRANGESTORE"), k, k, INTS, INTS).map(list),
         c(st.just("ZMPOP"), st.just("2"), k, k, st.sampled_from(["MIN", "MAX"])).map(list),
+        # random-choice commands in their deterministic forms (count >= size)
+        c(st.sampled_from(["HRANDFIELD", "SRANDMEMBER", "SPOP"]), k, st.just("100")).map(list),
+        c(st.just("ZRANDMEMBER"), k, st.just("100"), st.just("WITHSCORES")).map(list),
+        c(st.sampled_from(["BLPOP", "BRPOP", "BZPOPMIN", "BZPOPMAX"]), k, k, st.just("0.01")).map(list),
+        c(st.just("BLMOVE"), k, k, POS, POS, st.just("0.01")).map(list),
         # generic glue
         c(st.sampled_from(["TYPE", "EXISTS", "DEL"]), k).map(list),
         c(st.just("SORT"), k, st.sampled_from([[], ["ALPHA"], ["DESC", "ALPHA", "LIMIT", "1", "2"]])).map(
@@ -95,7 +100,7 @@ def _cmds() -> st.SearchStrategy[list[str]]:
     )
 
 
-UNORDERED = {"SMEMBERS", "SINTER", "SUNION", "SDIFF", "HKEYS", "HVALS"}
+UNORDERED = {"SMEMBERS", "SINTER", "SUNION", "SDIFF", "HKEYS", "HVALS", "HRANDFIELD", "SRANDMEMBER", "SPOP"}
 
 
 def _norm(cmd: str, reply: object) -> object:
