@@ -72,6 +72,14 @@ def lookup_by_pattern(c: Session, pattern: bytes, subst: bytes) -> bytes | None:
     return v
 
 
+def _full_key_access(c: Session) -> bool:
+    """Whether the user may read any key (Redis's ACLUserCheckKeyPerm(user, "*")); asks the
+    ACL subsystem through ``acl.full_key_access(session)`` when it provides it."""
+    acl = c.srv.acl
+    fn = getattr(acl, "full_key_access", None) if acl is not None else None
+    return True if fn is None else bool(fn(c))
+
+
 def _score(b: bytes) -> float | None:
     if b.isdigit() and len(b) < 16:
         return float(b)
@@ -108,8 +116,17 @@ def _sort(c: Session, argv: list[bytes], readonly: bool) -> bytes:
         elif o == b"by" and left >= 1:
             sortby = argv[j + 1]
             dontsort = b"*" not in sortby
+            if not dontsort:
+                if c.srv.cluster is not None:
+                    raise CommandError("ERR BY option of SORT denied in Cluster mode.")
+                if not _full_key_access(c):
+                    raise CommandError("ERR BY option of SORT denied due to insufficient ACL permissions.")
             j += 1
         elif o == b"get" and left >= 1:
+            if c.srv.cluster is not None:
+                raise CommandError("ERR GET option of SORT denied in Cluster mode.")
+            if not _full_key_access(c):
+                raise CommandError("ERR GET option of SORT denied due to insufficient ACL permissions.")
             gets.append(argv[j + 1])
             j += 1
         else:
