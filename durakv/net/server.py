@@ -129,7 +129,9 @@ class Connection(asyncio.Protocol):
         assert s is not None
         if cmds:
             s.last_interaction = time.time()  # CLIENT LIST idle, the `timeout` parameter
-        out: list[bytes] = []
+        out: list[bytes] = []  # replies that may leave now
+        tail: list[bytes] | None = None  # from the first reply that must wait on: held
+        tail_seq = 0
         held = self.held
         tracker = self.ctx.tracker
         committed = tracker.committed if tracker is not None else 1 << 62
@@ -149,22 +151,25 @@ class Connection(asyncio.Protocol):
                 if rm == 3:
                     s.reply_mode = 0
                 continue
-            if s.wait > committed or held:
-                if out:
-                    if held:
-                        held.append((0, b"".join(out)))
-                    else:
-                        self.write(b"".join(out))
-                    out = []
-                if not held:
-                    tracker.add_waiter(self)
-                held.append((s.wait, reply))
+            w = s.wait
+            if tail is not None:
+                # replies keep their order: everything after a held reply is held with it
+                tail.append(reply)
+                if w > tail_seq:
+                    tail_seq = w
+            elif w > committed or held:
+                tail = [reply]
+                tail_seq = w
             else:
                 out.append(reply)
             if s.close_after_reply:
                 break
         if err is not None:
-            out.append(error("ERR Protocol error: " + err))
+            perr = error("ERR Protocol error: " + err)
+            if tail is not None:
+                tail.append(perr)
+            else:
+                out.append(perr)
             self.ctx.stats.count_error("ERR")
             s.close_after_reply = True
         if out:
@@ -172,6 +177,10 @@ class Connection(asyncio.Protocol):
                 held.append((0, b"".join(out)))
             else:
                 self.write(b"".join(out))
+        if tail is not None:
+            if not held:
+                tracker.add_waiter(self)
+            held.append((tail_seq, b"".join(tail)))
         if s.close_after_reply and not held:
             self.close()
 

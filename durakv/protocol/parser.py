@@ -272,12 +272,13 @@ class RequestParser:
             cmd = reader.gets()
             while cmd is not False:
                 if type(cmd) is not list or not _all_bytes(cmd):
-                    # not what Redis accepts (nested arrays, ':' or '+' items, nulls)
                     raise hiredis.ProtocolError
                 if cmd:
                     cmds.append(cmd)
                 cmd = reader.gets()
         except hiredis.ProtocolError:
+            # not what Redis accepts (nested arrays, ':' items, nulls ...): the exact
+            # parser finds the error and its text
             return self._redo(data, cmds)
         # Did the chunk end on a command boundary?  hiredis does not say (its partial
         # state is internal), but a chunk that started on a boundary ends on one exactly
