@@ -696,14 +696,31 @@ class _Msgpack:
             out.append(0xC0)
 
     def unpack(self, *args: Any) -> tuple[Any, ...]:
-        if len(args) != 1 or type(args[0]) is not bytes:
+        if not args or type(args[0]) is not bytes:
             raise _Err("MessagePack unpack needs input.")
-        data = args[0]
-        pos = 0
-        res = []
-        while pos < len(data):
+        return self._unpack(args[0], 0, 0, False)
+
+    def unpack_one(self, data: Any = None, offset: Any = 0) -> tuple[Any, ...]:
+        if type(data) is not bytes:
+            raise _Err("MessagePack unpack needs input.")
+        return self._unpack(data, 1, int(offset or 0), True)
+
+    def unpack_limit(self, data: Any = None, limit: Any = 0, offset: Any = 0) -> tuple[Any, ...]:
+        if type(data) is not bytes:
+            raise _Err("MessagePack unpack needs input.")
+        return self._unpack(data, int(limit or 0), int(offset or 0), True)
+
+    def _unpack(self, data: bytes, limit: int, offset: int, with_offset: bool) -> tuple[Any, ...]:
+        n = len(data)
+        if offset < 0 or offset > n:
+            raise _Err("Start offset %d greater than input length %d." % (offset, n))
+        pos = offset
+        res: list[Any] = []
+        while pos < n and (not limit or len(res) < limit):
             v, pos = self._dec(data, pos)
             res.append(v)
+        if with_offset:
+            return (-1 if pos >= n else pos, *res)
         return tuple(res)
 
     def _dec(self, d: bytes, p: int) -> tuple[Any, int]:
@@ -808,8 +825,22 @@ def _mp_int(v: int, out: bytearray) -> None:
 
 # cjson.null is a userdata sentinel made in Lua (newproxy); the tables are made here
 _SHIMS = r"""
-local bit, struct, cjson, cmsgpack = ...
+local bit, struct, cjson, cmsgpack, cjson_cfg = ...
 cjson.null = newproxy(false)
+cjson._NAME, cjson._VERSION = 'cjson', '2.1.0'
+-- configuration functions: accepted, report lua-cjson's defaults (values as Redis returns them)
+cjson.encode_max_depth = function() return 1000 end
+cjson.decode_max_depth = function() return 1000 end
+cjson.encode_number_precision = function() return 14 end
+cjson.encode_keep_buffer = function() return true end
+cjson.encode_invalid_numbers = function() return false end
+cjson.decode_invalid_numbers = function() return true end
+cjson.encode_sparse_array = function() return false, 2, 10 end
+cjson.new = function() return cjson end
+cmsgpack._NAME, cmsgpack._VERSION = 'cmsgpack', 'lua-cmsgpack 0.4.0'
+cmsgpack._COPYRIGHT = 'Copyright (C) 2012, Salvatore Sanfilippo'
+cmsgpack._DESCRIPTION = 'MessagePack C implementation for Lua'
+
 local dbg = debug
 -- luaL_where(L, 1) as seen from a library function: the position in the calling script
 local function where()
@@ -859,7 +890,8 @@ def install(L: Any, _err_cls: Any = None) -> Any:
         tbl(_mk_bit()),
         tbl({b"pack": struct_pack, b"unpack": struct_unpack, b"size": struct_size}),
         tbl({b"encode": cj_encode, b"decode": cj_decode}),
-        tbl({b"pack": mp.pack, b"unpack": mp.unpack}),
+        tbl({b"pack": mp.pack, b"unpack": mp.unpack, b"unpack_one": mp.unpack_one,
+             b"unpack_limit": mp.unpack_limit}),
     )
     where_box.append(where)
     holder.append(_Cjson(L, null))

@@ -59,8 +59,45 @@ for _, k in ipairs({'xpcall', 'tostring', 'setmetatable', 'next', 'assert', 'ton
   S[k] = B[k]
 end
 local function ro_error() error('Attempt to modify a readonly table', 2) end
+local proxied = setmetatable({}, {__mode = 'k'})  -- read-only proxy -> the library table
 local function readonly(t)
-  return setmetatable({}, {__index = t, __newindex = ro_error, __metatable = false})
+  local p = setmetatable({}, {__index = t, __newindex = ro_error, __metatable = false})
+  proxied[p] = t
+  return p
+end
+-- pairs/next see through the read-only proxies (pairs(cjson) lists the library)
+local lua_next = next
+local function check_table(fname, n, ...)
+  local t = ...
+  if type(t) ~= 'table' then
+    local got = select('#', ...) == 0 and 'no value' or type(t)
+    error("bad argument #1 to '" .. fname .. "' (table expected, got " .. got .. ")", 3)
+  end
+  return t
+end
+S.next = function(...)
+  local t, k = check_table('next', 1, ...), select(2, ...)
+  return lua_next(proxied[t] or t, k)
+end
+-- library functions implemented in Python are userdata: type() reports them as functions
+local lua_type = type
+local pyfuncs = setmetatable({}, {__mode = 'k'})
+for _, lib in pairs(libs) do
+  for k, f in pairs(lib) do
+    if lua_type(f) == 'userdata' and k ~= 'null' then pyfuncs[f] = true end
+  end
+end
+pyfuncs[py.random] = true
+pyfuncs[py.randomseed] = true
+S.type = function(...)
+  local v = ...
+  if select('#', ...) == 0 then error("bad argument #1 to 'type' (value expected)", 2) end
+  if pyfuncs[v] then return 'function' end
+  return lua_type(v)
+end
+S.pairs = function(...)
+  local t = check_table('pairs', 1, ...)
+  return lua_next, proxied[t] or t, nil
 end
 
 local function missing(t, k)
@@ -121,6 +158,9 @@ redis.replicate_commands = function() return true end
 redis.breakpoint = function() return false end
 redis.debug = function() end
 redis.acl_check_cmd = py.acl_check
+for _, f in pairs(redis) do
+  if lua_type(f) == 'userdata' then pyfuncs[f] = true end
+end
 redis.REDIS_VERSION = py.version
 redis.REDIS_VERSION_NUM = py.version_num
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3

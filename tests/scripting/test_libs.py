@@ -139,3 +139,36 @@ def test_math_random_sequence_of_a_fresh_server():
             proc.stop()
     assert got[1] == got[0]
     assert got[0][0] == b"*3\r\n:397\r\n:841\r\n:8\r\n"
+
+
+# library tables as scripts see them: contents, metadata, config functions, cmsgpack offsets
+INTROSPECTION = [
+    ('EVAL', "local t = {} for k, v in pairs(cjson) do t[#t+1] = k .. ':' .. type(v) end table.sort(t) return t", 0),
+    ('EVAL', "local t = {} for k, v in pairs(cmsgpack) do t[#t+1] = k .. ':' .. type(v) end table.sort(t) return t", 0),
+    ('EVAL', "local t = {} for k, v in pairs(bit) do t[#t+1] = k .. ':' .. type(v) end table.sort(t) return t", 0),
+    ('EVAL', "local t = {} for k, v in pairs(struct) do t[#t+1] = k .. ':' .. type(v) end table.sort(t) return t", 0),
+    ('EVAL', 'for k, v in pairs(nil) do end', 0),
+    ('EVAL', 'for k, v in pairs() do end', 0),
+    ('EVAL', 'return next({})', 0),
+    ('EVAL', 'local t = {a=1} for k, v in pairs(t) do return {k, v} end', 0),
+    ('EVAL', 'local n = 0 for k in pairs(string) do n = n + 1 end return n > 10', 0),
+    ('EVAL', 'return next(redis) ~= nil', 0),
+    ('EVAL', 'cjson.encode = function() return 1 end', 0),
+    ('EVAL', 'cmsgpack.pack = function() return 1 end', 0),
+    ('EVAL', 'bit.lshift = function() return 1 end', 0),
+    ('EVAL', "print('x')", 0),
+    ('EVAL', 'return {cjson._NAME, cjson._VERSION, cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, cmsgpack._DESCRIPTION}', 0),
+    ('EVAL', 'return {cjson.encode_max_depth(), cjson.decode_max_depth(), cjson.encode_number_precision(), cjson.encode_keep_buffer()}', 0),
+    ('EVAL', 'return {cjson.encode_invalid_numbers(), cjson.decode_invalid_numbers(), cjson.encode_sparse_array()}', 0),
+    ('EVAL', 'return {cmsgpack.unpack_one(cmsgpack.pack(1, 2))}', 0),
+    ('EVAL', 'return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}', 0),
+    ('EVAL', 'return {cmsgpack.unpack_one(cmsgpack.pack(1, 2), 2)}', 0),
+    ('EVAL', 'return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 2)}', 0),
+    ('EVAL', 'return {cmsgpack.unpack_one(cmsgpack.pack(1))}', 0),
+    ('EVAL', 'return {type(redis.call), type(cjson.encode), type(math.random), type(print == nil), type(nil)}', 0),
+]
+
+
+@pytest.mark.parametrize("case", INTROSPECTION, ids=[str(i) for i in range(len(INTROSPECTION))])
+def test_library_introspection(pair, case):
+    pair.check(*case)
