@@ -185,16 +185,15 @@ class Scripting:
             raise CommandError("ERR Can not run script on cluster, 'no-cluster' flag is set.")
         no_writes = "no-writes" in flags
         if not no_writes:
-            if srv.role != "master" and not c.replaying:
-                raise CommandError("READONLY Can not run script with write flag on readonly replica")
+            # processCommand treats the script as a write (and denyoom unless allow-oom) first
+            if "allow-oom" not in flags and srv.evictor is not None and not srv.evictor.make_room():
+                raise CommandError(errors.OOM)
             if srv.write_refused is not None:
                 raise CommandError(errors.MISCONF_LOG.format(srv.write_refused))
+            if srv.role != "master" and not c.replaying:
+                raise CommandError(errors.READONLY)
             if is_ro:
                 raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
-            if "allow-oom" not in flags and srv.evictor is not None and not srv.evictor.make_room():
-                raise CommandError(
-                    "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
-                )
         return no_writes or is_ro, "allow-oom" in flags
 
     def run(self, c: Session, fn: Any, keys: list[bytes], args: list[bytes], funcname: bytes,

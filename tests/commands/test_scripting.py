@@ -202,3 +202,31 @@ def test_numkeys_errors(pair, cmd):
     pair.check(cmd, name, "3", "a")
     pair.check(cmd, name, "1", "a")
     pair.check("FUNCTION", "FLUSH")
+
+
+# scripts under maxmemory: compatibility mode checks per command, shebang scripts up front
+OOM_SEQUENCE = [
+    ('SET', 'pre', 'x'),
+    ('CONFIG', 'SET', 'maxmemory', '1'),
+    ('EVAL', "return redis.call('set','a','b')", 0),
+    ('EVAL', "return redis.pcall('set','a','b')", 0),
+    ('EVAL', "return redis.call('get','pre')", 0),
+    ('EVAL', "redis.call('del','nokey'); return redis.call('set','a','b')", 0),
+    ('EVAL', "#!lua\nreturn redis.call('get','pre')", 0),
+    ('EVAL', "#!lua flags=no-writes\nreturn redis.call('get','pre')", 0),
+    ('EVAL', "#!lua flags=allow-oom\nreturn redis.call('set','a','b')", 0),
+    ('FUNCTION', 'LOAD', "#!lua name=oom\nredis.register_function('o', function() return 1 end)"),
+    ('FCALL', 'o', 0),
+    ('CONFIG', 'SET', 'maxmemory', '0'),
+    ('FUNCTION', 'FLUSH'),
+]
+
+
+def test_scripts_when_out_of_memory(pair):
+    pair.check("FUNCTION", "FLUSH")
+    try:
+        for case in OOM_SEQUENCE:
+            pair.check(*case)
+    finally:
+        pair.redis.call("CONFIG", "SET", "maxmemory", "0")
+        pair.durakv.call("CONFIG", "SET", "maxmemory", "0")
