@@ -205,6 +205,17 @@ end
 
 S.redis = readonly(redis)
 S.pcall = redis_pcall
+-- xpcall: the user's handler sees Redis's error values ({err=...} tables, messages)
+local lua_xpcall = xpcall
+S.xpcall = function(f, h)
+  return lua_xpcall(f, function(e)
+    if type(e) == 'userdata' then
+      local v = unwrap(e)
+      if v ~= nil then e = v end
+    end
+    return h(e)
+  end)
+end
 S.loadstring = fix_loadstring
 S.load = fix_load
 S.math = readonly(math2)

@@ -304,3 +304,19 @@ def test_cyclic_reply_hits_lua_stack_limit(pair):
         got.append(data)
     assert got[1] == got[0]
     assert got[0].count(b"*1\r\n") == 7995
+
+
+# error values seen by pcall/xpcall handlers
+PCALL_CASES = [
+    ('EVAL', "local ok, e = xpcall(function() redis.call('nosuch') end, function(e) return e end); return e", 0),
+    ('EVAL', "local ok, e = xpcall(function() redis.call('nosuch') end, function(e) return type(e) end); return e", 0),
+    ('EVAL', "local ok, e = xpcall(function() bit.band('x') end, function(e) return e end); return e", 0),
+    ('EVAL', "local ok, e = xpcall(function() error('plain') end, function(e) return e end); return e", 0),
+    ('EVAL', "local ok, e = pcall(redis.call, 'nosuch'); return e", 0),
+    ('EVAL', 'return xpcall(function() return 1 end, function(e) return e end)', 0),
+]
+
+
+@pytest.mark.parametrize("case", PCALL_CASES, ids=[str(i) for i in range(len(PCALL_CASES))])
+def test_pcall_xpcall_error_values(pair, case):
+    pair.check(*case)
