@@ -201,3 +201,48 @@ def replicaof(c: Session, argv: list[bytes]) -> bytes:
 @command("slaveof", 3, "admin noscript stale no_async_loading", "@admin @slow @dangerous")
 def slaveof(c: Session, argv: list[bytes]) -> bytes:
     return _replicaof(c, argv)
+
+
+# -- the Redis replication protocol: durakv replicas do not use it ---------------------------
+SYNC_UNSUPPORTED = (
+    "ERR SYNC and PSYNC are not supported: durakv replicas follow the shard's log (start a node "
+    "with --log nats://...)"
+)
+
+
+@command("sync", 1, "admin noscript no_async_loading no_multi", "@admin @slow @dangerous")
+def sync(c: Session, argv: list[bytes]) -> bytes:
+    raise CommandError(SYNC_UNSUPPORTED)
+
+
+@command("psync", -3, "admin noscript no_async_loading no_multi", "@admin @slow @dangerous")
+def psync(c: Session, argv: list[bytes]) -> bytes:
+    parse_int(argv[2])
+    raise CommandError(SYNC_UNSUPPORTED)
+
+
+@command("replconf", -1, "admin noscript loading stale allow_busy", "@admin @slow @dangerous")
+def replconf(c: Session, argv: list[bytes]) -> bytes:
+    """Accepted as Redis accepts it from a would-be replica; ACK and GETACK get no reply."""
+    if len(argv) % 2 == 0:
+        raise CommandError(errors.SYNTAX)
+    for j in range(1, len(argv), 2):
+        opt = argv[j].lower()
+        val = argv[j + 1]
+        if opt == b"listening-port":
+            parse_int(val)
+        elif opt == b"ip-address":
+            if len(val) >= 256:  # NET_HOST_STR_LEN
+                raise CommandError(
+                    "ERR REPLCONF ip-address provided by replica instance is too long: %d bytes" % len(val))
+        elif opt == b"capa":
+            pass
+        elif opt in (b"ack", b"getack"):
+            return b""
+        elif opt == b"rdb-only":
+            v = parse_int(val)
+            if v < 0 or v > 1:
+                raise CommandError("ERR value is out of range, value must between 0 and 1")
+        else:
+            raise CommandError("ERR Unrecognized REPLCONF option: %s" % argv[j].decode("latin-1"))
+    return resp.OK

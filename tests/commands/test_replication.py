@@ -72,7 +72,32 @@ def test_replicaof(pair: Pair, cmd: str) -> None:
     pair.check(cmd)
 
 
-@pytest.mark.parametrize("name", ["role", "wait", "failover", "readonly", "readwrite", "replicaof", "slaveof"])
+@pytest.mark.parametrize("args", [
+    ("REPLCONF",), ("REPLCONF", "a"), ("REPLCONF", "listening-port", "x"), ("REPLCONF", "listening-port", "1"),
+    ("REPLCONF", "listening-port", "1", "capa", "eof", "capa", "psync2"), ("REPLCONF", "ip-address", "1.2.3.4"),
+    ("REPLCONF", "ip-address", "x" * 255), ("REPLCONF", "ip-address", "x" * 256), ("REPLCONF", "rdb-only", "1"), ("REPLCONF", "rdb-only", "x"),
+    ("REPLCONF", "rdb-only", "2"), ("REPLCONF", "foo", "bar"), ("REPLCONF", "CAPA", "whatever"),
+    ("PSYNC",), ("PSYNC", "a"), ("PSYNC", "a", "b", "c"), ("SYNC", "x"),
+])
+def test_replication_protocol_errors(pair: Pair, args: tuple[str, ...]) -> None:
+    pair.check(*args)
+
+
+def test_replconf_ack_has_no_reply(pair: Pair) -> None:
+    pair.redis.send(b"*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$2\r\n10\r\n*1\r\n$4\r\nPING\r\n")
+    pair.durakv.send(b"*3\r\n$8\r\nREPLCONF\r\n$3\r\nACK\r\n$2\r\n10\r\n*1\r\n$4\r\nPING\r\n")
+    assert pair.durakv.read_raw() == pair.redis.read_raw() == b"+PONG\r\n"
+
+
+def test_sync_in_multi(pair: Pair) -> None:
+    pair.check("MULTI")
+    pair.check("SYNC")
+    pair.check("PSYNC", "?", "-1")
+    pair.check("DISCARD")
+
+
+@pytest.mark.parametrize("name", ["role", "wait", "failover", "readonly", "readwrite", "replicaof", "slaveof",
+                                  "sync", "psync", "replconf"])
 def test_command_info(pair: Pair, name: str) -> None:
     pair.check_parsed("COMMAND", "INFO", name)
 
