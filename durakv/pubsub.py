@@ -196,7 +196,8 @@ class Tracking:
                 else:
                     keys = spec.keys(argv)
                 if keys:
-                    table = self.ps.table
+                    ps = self.ps
+                    table = ps.table
                     cid = owner.id
                     for k in keys:
                         ids = table.get(k)
@@ -204,6 +205,8 @@ class Tracking:
                             table[k] = {cid}
                         else:
                             ids.add(cid)
+                    if ps.max_keys and len(table) > ps.max_keys:
+                        ps.schedule_limit()
         if c is owner and not (c.in_exec or c.in_script):
             if c.multi is None and not spec.name.startswith("client"):
                 self.caching = False
@@ -233,6 +236,9 @@ class PubSub:
         self.prefix_clients: dict[bytes, dict[Session, None]] = {}
         self.bcast_pending: dict[bytes, dict[bytes, Session | None]] = {}
         self._bcast_scheduled = False
+        self.max_keys = 0  # tracking-table-max-keys
+        self._limit_scheduled = False
+        self._limit_rounds = 0
 
     # -- subscriptions -----------------------------------------------------------------------
     def _mark(self, c: Session) -> None:
@@ -473,6 +479,49 @@ class PubSub:
             else:
                 self._send_tracking(target, key)
 
+    def schedule_limit(self) -> None:
+        if self._limit_scheduled:
+            return
+        self._limit_scheduled = True
+        try:
+            asyncio.get_running_loop().call_soon(self.limit_table)
+        except RuntimeError:
+            self._limit_scheduled = False
+
+    def limit_table(self) -> None:
+        """trackingLimitUsedSlots: invalidate random keys while the table is over its limit."""
+        self._limit_scheduled = False
+        table = self.table
+        mx = self.max_keys
+        if not mx or len(table) <= mx:
+            self._limit_rounds = 0
+            return
+        rng = self.ctx.rng
+        effort = 100 * (self._limit_rounds + 1)
+        keys = list(table)
+        while effort > 0 and keys and len(table) > mx:
+            effort -= 1
+            i = rng.randrange(len(keys)) if rng is not None else 0
+            key = keys.pop(i)
+            ids = table.pop(key, None)
+            for cid in ids or ():
+                target = self.ctx.clients.get(cid)
+                if target is not None and target.tracking is not None and not target.tracking.bcast:
+                    self._send_tracking(target, key)
+        if len(table) > mx:
+            self._limit_rounds += 1
+            self.schedule_limit()
+        else:
+            self._limit_rounds = 0
+
+    def set_max_keys(self, value: Any) -> None:
+        try:
+            self.max_keys = int(value)
+        except (TypeError, ValueError):
+            self.max_keys = 0
+        if self.max_keys and len(self.table) > self.max_keys:
+            self.schedule_limit()
+
     def _flush_invalidate(self) -> None:
         cur = self.ctx.current_client
         for s in list(self.ctx.clients.values()):
@@ -544,6 +593,9 @@ def install(node: Node) -> None:
     cfg.values[param.name] = value
     ps.set_notify(value)
     cfg.watch("notify-keyspace-events", ps.set_notify)
+    if "tracking-table-max-keys" in cfg.params:
+        ps.set_max_keys(cfg["tracking-table-max-keys"])
+        cfg.watch("tracking-table-max-keys", ps.set_max_keys)
     prev = ctx.extras.get("on_disconnect")
 
     def on_disconnect(c: Session) -> None:

@@ -303,3 +303,21 @@ def test_optin_in_multi_bcast_redirect_flush(pair):
         return out
 
     _both(pair, scenario)
+
+
+def test_tracking_table_max_keys_evicts(pair):
+    if pair.proto != 3:
+        return
+    for conn in (pair.redis, pair.durakv):
+        s = Raw(conn.port, 3)
+        try:
+            assert conn.call("CONFIG", "SET", "tracking-table-max-keys", "1") == b"+OK\r\n"
+            assert s.call("CLIENT", "TRACKING", "on") == b"+OK\r\n"
+            assert s.call("GET", "a") == b"_\r\n"
+            s.send(encode("GET", "b"))
+            got = s.read_raw(2)
+            assert got in (b"_\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\na\r\n",
+                           b"_\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nb\r\n"), got
+        finally:
+            conn.call("CONFIG", "SET", "tracking-table-max-keys", "1000000")
+            s.close()
