@@ -250,7 +250,11 @@ class Scripting:
             raise CommandError("ERR Error compiling function: %s" % _s(err))
         lib = Library(name, code)
         reg = _Registrar(self, lib)
-        ok, res = eng.load_library(fn, reg)
+        self.busy.begin_load(eng)
+        try:
+            ok, res = eng.load_library(fn, reg)
+        finally:
+            self.busy.end_load()
         if not ok:
             msg = res[b"err"] if lua_type(res) == "table" else res
             raise CommandError("ERR Error registering functions: %s" % _s(msg if isinstance(msg, bytes) else b""))

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("durakv")
 
 HOOK_COUNT = 100000
+LOAD_TIMEOUT = 0.5  # seconds a FUNCTION LOAD may run its library code
 BUSY_EVAL = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
 BUSY_FUNCTION = b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
 UNKILLABLE = (
@@ -46,6 +47,7 @@ class BusyGuard:
         self.engine: Any = None
         self.busy = False
         self.fast_hook = False
+        self.load_start = 0.0  # FUNCTION LOAD in progress (500 ms limit, as Redis)
         self.readers: dict[Any, hiredis.Reader] = {}
         self.pending: dict[Any, bytes] = {}
         self.accepted: list[Any] = []  # connections accepted while busy (raw sockets)
@@ -79,10 +81,29 @@ class BusyGuard:
             self.engine.set_hook_count(HOOK_COUNT)
         self.engine = None
 
+    def begin_load(self, engine: Any) -> None:
+        self.engine = engine
+        self.load_start = time.monotonic()
+
+    def end_load(self) -> None:
+        self.load_start = 0.0
+        if self.fast_hook and self.engine is not None:
+            self.fast_hook = False
+            self.engine.set_hook_count(HOOK_COUNT)
+        self.engine = None
+
     # -- the count hook ------------------------------------------------------------------------
     def tick(self) -> None:
         run = self.run
         if run is None:
+            if self.load_start and time.monotonic() - self.load_start > LOAD_TIMEOUT:
+                from .lua import LuaErr
+
+                eng = self.engine
+                if not self.fast_hook:
+                    self.fast_hook = True
+                    eng.set_hook_count(1)
+                raise LuaErr(eng.push_error(b"FUNCTION LOAD timeout"))
             return
         if run.kill:
             self._raise_killed()

@@ -106,3 +106,15 @@ def test_function_stats_while_busy(servers):
         for c in (a, b, b3):
             c.close()
     assert got[1] == got[0]
+
+
+def test_function_load_timeout(servers):
+    got = []
+    for p in servers:
+        c = Raw(p.port)
+        got.append([c.call("FUNCTION", "LOAD", "#!lua name=spin\nwhile true do end"),
+                    c.call("FUNCTION", "LOAD", "#!lua name=ok1\nredis.register_function('x', function() return 1 end)"),
+                    c.call("FCALL", "x", 0)])
+        c.close()
+    assert got[1] == got[0]
+    assert got[0][0] == b"-ERR Error registering functions: ERR FUNCTION LOAD timeout\r\n"
