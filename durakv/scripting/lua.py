@@ -341,8 +341,8 @@ class LuaEngine:
         self.table_from = L.table_from
         self.table = L.table
         self._rawget = L.eval("rawget")
-        if sys.getrecursionlimit() < 3 * _MAX_REPLY_DEPTH:
-            sys.setrecursionlimit(3 * _MAX_REPLY_DEPTH)
+        if sys.getrecursionlimit() < _MAX_REPLY_DEPTH + 2000:  # to_resp recurses once per level
+            sys.setrecursionlimit(_MAX_REPLY_DEPTH + 2000)
         # Redis's rand48 state is process-wide (shared by EVAL and functions, kept across
         # SCRIPT FLUSH); unseeded it starts at the drand48 default 0x1234ABCD330E
         self.rand = scripting.rand
