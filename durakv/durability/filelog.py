@@ -501,12 +501,17 @@ class FileLog(Log):
 
     # -- group commit ------------------------------------------------------------------------
     def _request_sync(self, seq: int) -> None:
+        # Only wake the fsync thread when it is idle: while an fsync runs, raising _want is
+        # enough (the thread, or _sync_done, starts the next fsync covering it), so a busy
+        # node takes the condition's lock once per fsync, not once per record.
+        if seq > self._want:
+            self._want = seq
+        if self.fsync_in_flight:
+            return
         if self._loop is None:
             self._loop = asyncio.get_event_loop()
+        self.fsync_in_flight = True
         with self._cv:
-            if seq > self._want:
-                self._want = seq
-            self.fsync_in_flight = True
             if self._thread is None:
                 self._thread = threading.Thread(target=self._sync_loop, name="durakv-fsync", daemon=True)
                 self._thread.start()
@@ -542,8 +547,11 @@ class FileLog(Log):
     def _sync_done(self, target: int, err: Exception | None) -> None:
         self.fsyncs += 1
         self._last_sync_time = time.monotonic()
-        with self._cv:
-            self.fsync_in_flight = self._want > target
+        if self._want > target:
+            with self._cv:  # more was appended meanwhile: make sure the thread goes on
+                self._cv.notify()
+        else:
+            self.fsync_in_flight = False
         if err is not None:
             self._failed = err
             self.on_failure(LogError(f"fsync failed: {getattr(err, 'strerror', None) or err}"))

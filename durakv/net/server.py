@@ -130,7 +130,7 @@ class Connection(asyncio.Protocol):
         if cmds:
             s.last_interaction = time.time()  # CLIENT LIST idle, the `timeout` parameter
         out: list[bytes] = []  # replies that may leave now
-        tail: list[bytes] | None = None  # from the first reply that must wait on: held
+        tail: list[tuple[int, bytes]] | None = None  # from the first reply that must wait on
         tail_seq = 0
         held = self.held
         tracker = self.ctx.tracker
@@ -154,11 +154,11 @@ class Connection(asyncio.Protocol):
             w = s.wait
             if tail is not None:
                 # replies keep their order: everything after a held reply is held with it
-                tail.append(reply)
+                tail.append((w, reply))
                 if w > tail_seq:
                     tail_seq = w
             elif w > committed or held:
-                tail = [reply]
+                tail = [(w, reply)]
                 tail_seq = w
             else:
                 out.append(reply)
@@ -167,7 +167,7 @@ class Connection(asyncio.Protocol):
         if err is not None:
             perr = error("ERR Protocol error: " + err)
             if tail is not None:
-                tail.append(perr)
+                tail.append((0, perr))
             else:
                 out.append(perr)
             self.ctx.stats.count_error("ERR")
@@ -180,7 +180,7 @@ class Connection(asyncio.Protocol):
         if tail is not None:
             if not held:
                 tracker.add_waiter(self)
-            held.append((tail_seq, b"".join(tail)))
+            held.append((tail_seq, tail))
         if s.close_after_reply and not held:
             self.close()
 
@@ -189,7 +189,11 @@ class Connection(asyncio.Protocol):
         held = self.held
         out = []
         while held and held[0][0] <= committed:
-            out.append(held.popleft()[1])
+            data = held.popleft()[1]
+            if type(data) is list:  # one read's replies, held together to keep their order
+                out.extend([r for _, r in data])
+            else:
+                out.append(data)
         if out:
             self.write(b"".join(out))
         if not held:
@@ -201,8 +205,12 @@ class Connection(asyncio.Protocol):
         """The log failed: every held reply that waited on a lost record becomes an error."""
         committed = self.ctx.tracker.committed
         out = []
-        for seq, reply in self.held:
-            out.append(reply if seq <= committed else error(msg))
+        err = error(msg)
+        for seq, data in self.held:
+            if type(data) is list:
+                out.extend([r if s <= committed else err for s, r in data])
+            else:
+                out.append(data if seq <= committed else err)
         self.held.clear()
         self.ctx.tracker.remove_waiter(self)
         if out:
