@@ -412,14 +412,48 @@ class Replication:
         if self.state != PRIMARY:
             return
         log.warning("stepping down as primary of shard %d: %s", self.shard, self.ctx.write_refused)
-        self.log.step_down()
+        lg = self.log
+        tracker = self.ctx.tracker
+        # memory holds exactly the committed log when no write is pending or unacknowledged
+        clean = (tracker is not None and not tracker.has_pending and lg.data_committed == lg.data_last
+                 and not lg.in_flight)
+        lg.step_down()
         self._fresh_tracker()
         self.state = REPLICA
         self.ctx.role = "slave"
-        self.ctx.loading = True
+        self.ctx.ks.expire_allowed = False
         self.failover_state = "no-failover"
         self.fail_waiters()
+        if clean and self.nc is not None:
+            log.info("memory matches the log up to record %d: following it without a resync", lg.stream_committed)
+            asyncio.ensure_future(self._follow_from(lg.stream_committed, lg.data_committed))
+            return
+        self.ctx.loading = True
         self._start_resync()
+
+    async def _follow_from(self, sseq: int, dseq: int) -> None:
+        """Become a replica whose memory is the log up to ``sseq`` (no reload)."""
+        self.applied_sseq = sseq
+        self.applied_dseq = dseq
+        self.chunks = []
+        self.caught_up = False
+        self.last_record = time.monotonic()
+        self.backoff = self._draw_backoff()
+        self.sync_target = sseq
+        self.ctx.write_refused = None
+        fol = Follower(self.nc, self.shard, self._on_record, self._on_gap)
+        self.follower = fol
+        try:
+            await fol.start(sseq + 1)
+        except Exception as e:  # noqa: BLE001 - the tick resyncs a replica without a follower
+            log.warning("cannot follow the log: %s", e)
+            await fol.stop()
+            if self.follower is fol:
+                self.follower = None
+            return
+        # the conditional append of a campaign checks that nothing follows ``sseq``
+        self._set_caught_up()
+        self._publish_kv()
 
     def _fresh_tracker(self) -> None:
         """Forget the old term's pending batches: reads must not wait for records that

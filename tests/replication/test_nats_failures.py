@@ -89,6 +89,36 @@ def test_two_nats_servers_down_then_back(shard: Shard) -> None:
         assert verify(w, nd) == [], nd.id
 
 
+def test_idle_primary_losing_quorum_keeps_its_memory(shard: Shard) -> None:
+    """A primary with nothing in flight that loses its lease matches the log: it follows
+    the log from there, no reload."""
+    shard.wait_caught_up(60)
+    prim = shard.wait_primary()
+    c = prim.client()
+    for i in range(50):
+        c.set(f"idle:{i}", i)
+    shard.wait_caught_up(60)
+    a, b = shard.nats.servers[1], shard.nats.servers[2]
+    a.kill9()
+    b.kill9()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        r = prim.role()
+        if r is not None and r[0] == b"slave":
+            break
+        time.sleep(0.05)
+    assert r is not None and r[0] == b"slave"
+    a.start()
+    b.start()
+    assert _write_ok(shard, "idle:after", 60) is not None
+    new = shard.wait_primary()
+    assert new.client().get("idle:49") == b"49"
+    assert "without a resync" in prim.proc.log()
+    shard.wait_caught_up(60)
+    for nd in shard.nodes:
+        assert nd.client().get("idle:after") == b"1"
+
+
 @pytest.mark.soak
 def test_stream_leader_nats_server_killed(shard: Shard) -> None:
     """The worst single failure: the NATS server that leads the shard stream."""
