@@ -45,7 +45,7 @@ class Follower:
         self.on_record = on_record
         self.on_gap = on_gap
         self.applied = 0  # stream sequence of the last record handed over
-        self.last_activity = 0.0  # monotonic time of the last message or heartbeat
+        self.last_activity = time.monotonic()  # of the last message or heartbeat
         self.running = False
         self._sub: Any = None
         self._consumer: str | None = None

@@ -426,12 +426,12 @@ class Replication:
         self.fail_waiters()
         if clean and self.nc is not None:
             log.info("memory matches the log up to record %d: following it without a resync", lg.stream_committed)
-            asyncio.ensure_future(self._follow_from(lg.stream_committed, lg.data_committed))
+            self._follow_from(lg.stream_committed, lg.data_committed)
             return
         self.ctx.loading = True
         self._start_resync()
 
-    async def _follow_from(self, sseq: int, dseq: int) -> None:
+    def _follow_from(self, sseq: int, dseq: int) -> None:
         """Become a replica whose memory is the log up to ``sseq`` (no reload)."""
         self.applied_sseq = sseq
         self.applied_dseq = dseq
@@ -442,7 +442,10 @@ class Replication:
         self.sync_target = sseq
         self.ctx.write_refused = None
         fol = Follower(self.nc, self.shard, self._on_record, self._on_gap)
-        self.follower = fol
+        self.follower = fol  # set at once: the tick must not start a resync meanwhile
+        asyncio.ensure_future(self._start_follower(fol, sseq))
+
+    async def _start_follower(self, fol: Follower, sseq: int) -> None:
         try:
             await fol.start(sseq + 1)
         except Exception as e:  # noqa: BLE001 - the tick resyncs a replica without a follower
