@@ -238,7 +238,8 @@ def replconf(c: Session, argv: list[bytes]) -> bytes:
         elif opt == b"capa":
             pass
         elif opt in (b"ack", b"getack"):
-            return b""
+            # no reply at all (inside EXEC an element must exist: +OK keeps the array whole)
+            return resp.OK if c.in_exec else b""
         elif opt == b"rdb-only":
             v = parse_int(val)
             if v < 0 or v > 1:
