@@ -145,6 +145,12 @@ def test_up_status_failover_restart_and_clean_stop(up: Up) -> None:
         c.set(f"up:{i}", i)
     out = up.status()
     assert "master" in out and out.count("slave") == 2, out
+    js = json.loads(subprocess.run(CLI + ["status", "--dir", up.dir, "--json"], capture_output=True, text=True,
+                                   timeout=30).stdout)
+    roles = {n["endpoint"]: n for n in js["nodes"]}
+    assert roles[f"127.0.0.1:{prim}"]["role"] == "master"
+    assert sorted(n["role"] for n in js["nodes"]) == ["master", "slave", "slave"]
+    assert all(int(n["lag"]) >= 0 for n in js["nodes"])
     # planned failover through the CLI
     r = subprocess.run(CLI + ["failover", "--dir", up.dir, "--shard", "0"], capture_output=True, text=True,
                        timeout=60)
