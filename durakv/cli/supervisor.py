@@ -77,8 +77,10 @@ class Proc:
     extra: dict[str, Any] = field(default_factory=dict)
     popen: subprocess.Popen | None = None
     restarts: int = 0
+    started: float = 0.0
 
     def start(self) -> None:
+        self.started = time.monotonic()
         logf = open(self.log_path, "ab")
         self.popen = subprocess.Popen(self.argv, stdout=logf, stderr=subprocess.STDOUT, cwd=self.cwd,
                                       start_new_session=True)
@@ -179,8 +181,10 @@ class LocalCluster:
     def supervise_once(self) -> list[Proc]:
         """Restart every process that died; returns the restarted ones."""
         restarted = []
+        now = time.monotonic()
         for p in self.nodes + (self.nats if self.restart_nats else []):
-            if p.popen is not None and not p.alive():
+            # a process that keeps dying is restarted at most once a second
+            if p.popen is not None and not p.alive() and now - p.started >= 1.0:
                 p.restarts += 1
                 p.start()
                 restarted.append(p)
