@@ -10,7 +10,8 @@ The shard's JetStream stream is the only source of truth, for data and for leade
   the lease runs from the send time of the newest acknowledged record.  A primary that
   could not renew for ``lease-ms`` stops serving (``-LOADING``) and becomes a replica.
 * A caught-up replica that received no record for a backoff strictly longer than the
-  lease (1.1-1.35 × ``lease-ms`` on its own monotonic clock) **campaigns**: it appends
+  lease (1.2-1.45 × ``lease-ms`` on its own monotonic clock; the primary checks its
+  lease every 100 ms) **campaigns**: it appends
   ``ELECT(epoch + 1, itself)`` expecting the last sequence it applied.  At most one
   candidate can append there; it becomes the primary.
 * An old primary that returns finds its appends refused (wrong last sequence), fails the
@@ -120,7 +121,7 @@ class Replication:
 
     def _draw_backoff(self) -> float:
         # strictly longer than the lease, with jitter so that candidates rarely collide
-        return self.lease * (1.1 + 0.25 * random.random())
+        return self.lease * (1.2 + 0.25 * random.random())
 
     # -- start ---------------------------------------------------------------------------
     def make_log(self, node: Node) -> JetStreamLog:
