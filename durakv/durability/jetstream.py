@@ -288,6 +288,9 @@ class JetStreamLog(Log):
 
     def close(self) -> None:
         self.step_down()
+        # the node's loop closes next with the NATS client's tasks still pending: nothing
+        # is lost (every acknowledged record is in the stream), so keep the log quiet
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
 
     # -- publishing ------------------------------------------------------------------------
     def _publish(self, hdr: str, payload: bytes, dseq: int, fut: asyncio.Future | None) -> None:
