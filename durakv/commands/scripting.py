@@ -27,8 +27,14 @@ def _eval_keys(argv: list[bytes]) -> list[int]:
     return list(range(3, 3 + n))
 
 
+# numkeys as clients usually write it: skips parse_int's strict checks for the common case
+_SMALL_INTS = {b"%d" % i: i for i in range(17)}
+
+
 def _numkeys(argv: list[bytes], bad: str = errors.NOT_INTEGER) -> int:
-    n = parse_int(argv[2], bad)
+    n = _SMALL_INTS.get(argv[2])
+    if n is None:
+        n = parse_int(argv[2], bad)
     if n > len(argv) - 3:
         raise CommandError("ERR Number of keys can't be greater than number of args")
     if n < 0:
@@ -40,10 +46,12 @@ def _eval(c: Session, argv: list[bytes], is_sha: bool, ro: bool) -> bytes:
     sc = c.srv.scripting
     n = _numkeys(argv)
     if is_sha:
-        sha = argv[1].lower()
-        script = sc.scripts.get(sha) if len(sha) == 40 else None
+        script = sc.scripts.get(argv[1])  # the cache is keyed by the lowercase sha
         if script is None:
-            raise CommandError(errors.NOSCRIPT)
+            sha = argv[1].lower()
+            script = sc.scripts.get(sha) if len(sha) == 40 else None
+            if script is None:
+                raise CommandError(errors.NOSCRIPT)
     else:
         script = sc.create_script(argv[1])
     readonly, allow_oom = sc.prepare(c, script.flags, ro)

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 from .. import dispatch, errors
 from ..errors import CommandError
+from ..protocol import resp
 from ..session import BLOCKED, Session
-from ..spec import CommandSpec
+from ..spec import COMMANDS, CommandSpec
 from .lua import LuaEngine, lua_type
 
 if TYPE_CHECKING:
@@ -87,7 +88,9 @@ class ScriptRun:
 
     def check_command(self, argv: list[bytes]) -> CommandSpec | bytes:
         """Redis's scriptCall checks; returns the spec or the error text for Lua."""
-        spec = dispatch.resolve(argv)
+        spec = COMMANDS.get(argv[0])
+        if spec is None or spec.subcommands or (spec.arity > 0 and len(argv) != spec.arity) or len(argv) < -spec.arity:
+            spec = dispatch.resolve(argv)
         if type(spec) is str:
             if spec.startswith("ERR wrong number of arguments"):
                 return b"Wrong number of args calling Redis command from script"
@@ -204,30 +207,43 @@ class Scripting:
         eng = self.fengine if is_function else self.engine
         run = ScriptRun(self, c, funcname, readonly, allow_oom, compat, is_function)
         run.keys = keys
-        run.argv = argv or []
+        if argv is not None:
+            run.argv = argv
         if compat and self.ctx.evictor is not None:
             run.oom = not self.ctx.evictor.make_room()
         s = self.session
         s.db = c.db
-        s.set_resp(2)
+        if s.resp != 2:
+            s.set_resp(2)
         s.user = c.user
         s.wait = 0
         s.tracking = c.tracking
         s.replaying = c.replaying
         self.current = run
         hook = self.busy
+        hook.run = run  # hook.begin(run, eng), inline
+        hook.engine = eng
         try:
-            hook.begin(run, eng)
             if is_function:
                 ok, res = eng.run_function(fn, keys, args)
             else:
                 ok, res = eng.run_script(fn, keys, args)
             if ok:
-                reply = eng.to_resp(res, c.r, s.resp)
+                t = type(res)
+                if t is int:
+                    reply = resp.integer(res)
+                elif t is bytes:
+                    reply = b"$%d\r\n%s\r\n" % (len(res), res)
+                else:
+                    reply = eng.to_resp(res, c.r, s.resp)
             else:
                 reply = b"-" + eng.error_text(res, funcname) + b"\r\n"
         finally:
-            hook.end()
+            if hook.busy or hook.fast_hook:
+                hook.end()
+            else:  # hook.end() when the script never got slow, inline
+                hook.run = None
+                hook.engine = None
             self.current = None
             s.tracking = None
             s.user = None
@@ -286,8 +302,6 @@ class Scripting:
 
     def stats_reply(self, r: Any) -> bytes:
         """FUNCTION STATS (also answered while a function is busy)."""
-        from ..protocol import resp
-
         run = self.current
         if run is not None and run.is_function:
             ms = int((time.monotonic() - run.start) * 1000)

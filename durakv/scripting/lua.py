@@ -33,6 +33,7 @@ from lupa import lua51
 from .. import dispatch
 from ..protocol import resp
 from ..protocol.resp import Resp2
+from ..session import BLOCKED
 
 if TYPE_CHECKING:
     from . import Scripting
@@ -261,19 +262,44 @@ local function load_library(f)
   return ok, e
 end
 
+-- KEYS and ARGV are fresh tables on every call (a script may modify them), built with
+-- as few table constructions as the shape allows
 local function run_with(f, nkeys, ...)
-  local all = {...}
-  rawset(S, 'KEYS', {unpack(all, 1, nkeys)})
-  rawset(S, 'ARGV', {unpack(all, nkeys + 1, select('#', ...))})
-  local ok, r = xpcall(f, err_handler)
+  local n = select('#', ...)
+  if n == nkeys then
+    rawset(S, 'KEYS', {...})
+    rawset(S, 'ARGV', {})
+  elseif nkeys == 0 then
+    rawset(S, 'KEYS', {})
+    rawset(S, 'ARGV', {...})
+  else
+    local all = {...}
+    rawset(S, 'KEYS', {unpack(all, 1, nkeys)})
+    rawset(S, 'ARGV', {unpack(all, nkeys + 1, n)})
+  end
+  local ok, r = xpcall(f, err_handler)  -- exactly two results, whatever the script returns
   return ok, r
 end
 
+-- functions get (keys, args): a trampoline reading upvalues instead of a closure per call
+-- (scripts never nest)
+local cur_f, cur_keys, cur_args
+local function trampoline()
+  return cur_f(cur_keys, cur_args)
+end
 local function call_function(f, nkeys, ...)
-  local all = {...}
-  local keys = {unpack(all, 1, nkeys)}
-  local args = {unpack(all, nkeys + 1, select('#', ...))}
-  local ok, r = xpcall(function() return f(keys, args) end, err_handler)
+  local n = select('#', ...)
+  if n == nkeys then
+    cur_keys, cur_args = {...}, {}
+  elseif nkeys == 0 then
+    cur_keys, cur_args = {}, {...}
+  else
+    local all = {...}
+    cur_keys, cur_args = {unpack(all, 1, nkeys)}, {unpack(all, nkeys + 1, n)}
+  end
+  cur_f = f
+  local ok, r = xpcall(trampoline, err_handler)
+  cur_f, cur_keys, cur_args = nil, nil, nil
   return ok, r
 end
 
@@ -538,10 +564,39 @@ class LuaEngine:
         return True
 
     def _lua_call_raise(self, *args: Any) -> Any:
-        v, is_err = self._call(args)
-        if is_err:
-            raise LuaErr(v)
-        return v
+        """redis.call: the reply as a Lua value; a failure raises the ``{err=...}`` table.
+
+        The common case (a script running, string arguments, a plain reply) is handled
+        inline: this runs once per redis.call, so every Python call saved here counts.
+        """
+        run = self.scripting.current
+        if run is None or not args:
+            v, is_err = self._call(args)
+            if is_err:
+                raise LuaErr(v)
+            return v
+        argv = [*args]
+        for a in argv:
+            if type(a) is not bytes:
+                argv = self._args(args)
+                if argv is None:
+                    raise LuaErr(self.push_error(b"Lua redis lib command arguments must be strings or integers"))
+                break
+        spec = run.check_command(argv)
+        if type(spec) is bytes:
+            raise LuaErr(self.push_error(spec))
+        s = run.session
+        reply = dispatch.call(s, spec, argv)
+        if reply is BLOCKED:  # a blocking command inside a script never blocks
+            reply = s.r.null
+        c = reply[0]
+        if c == 58:  # ':'
+            return int(reply[1:-2])
+        if c == 45:  # '-'
+            raise LuaErr(self.push_error(reply[:-2]))
+        if c == 36 and reply[1] != 45:  # '$' (not null)
+            return reply[reply.index(b"\r\n") + 2:-2]
+        return self.reply_to_lua(reply, s.resp)
 
     def _lua_call_noraise(self, *args: Any) -> Any:
         return self._call(args)[0]
