@@ -203,6 +203,7 @@ class JetStreamLog(Log):
         self._pending: deque[_Pending] = deque()
         self._by_sseq: dict[int, _Pending] = {}
         self._inbox = ""
+        self._term = 0  # bumped by every lead(): acks of an earlier term are ignored
         self._sub: Any = None
         self._failed = False
         self.on_committed: Callable[[int, int], None] | None = None  # (stream seq, data seq)
@@ -218,6 +219,7 @@ class JetStreamLog(Log):
         """Start appending as the leader of ``epoch`` after stream record ``stream_last``."""
         self.leading = True
         self._failed = False
+        self._term += 1
         self.epoch = epoch
         self.stream_last = self.stream_committed = stream_last
         self.data_last = self.data_committed = data_last
@@ -307,22 +309,25 @@ class JetStreamLog(Log):
         self._by_sseq[sseq] = p
         self.last_publish = now
         self.appends += 1
-        asyncio.ensure_future(self._send(sseq, payload, headers))
+        asyncio.ensure_future(self._send(sseq, payload, headers, self._term))
 
-    async def _send(self, sseq: int, payload: bytes, headers: dict[str, str]) -> None:
+    async def _send(self, sseq: int, payload: bytes, headers: dict[str, str], term: int) -> None:
         nc = self.nc
-        if nc is None:
-            return
+        if nc is None or term != self._term or sseq not in self._by_sseq:
+            return  # abandoned (stepped down) or already acknowledged
         try:
-            await nc.publish(self.subject, payload, reply=f"{self._inbox}.{sseq}", headers=headers)
+            await nc.publish(self.subject, payload, reply=f"{self._inbox}.{term}-{sseq}", headers=headers)
         except Exception as e:  # noqa: BLE001 - retried by check()
             log.warning("publish of record %d failed: %s", sseq, e)
 
     async def _on_ack(self, msg: Msg) -> None:
         try:
-            sseq = int(msg.subject.rsplit(".", 1)[1])
+            term, _, seq = msg.subject.rsplit(".", 1)[1].partition("-")
+            sseq = int(seq)
         except ValueError:
             return
+        if int(term) != self._term:
+            return  # the answer to a record of an earlier term of ours
         if sseq not in self._by_sseq:
             return
         try:
@@ -426,4 +431,4 @@ class JetStreamLog(Log):
             if now - p.sent < self.retry_after:
                 break
             p.sent = now
-            asyncio.ensure_future(self._send(p.sseq, p.data, p.headers))
+            asyncio.ensure_future(self._send(p.sseq, p.data, p.headers, self._term))
