@@ -76,7 +76,10 @@ def hset(c: Session, argv: list[bytes]) -> bytes:
     else:
         h = _write(c, key)
         me, mv = _limits(c)
-        added = h.set_many(argv[2:], me, mv)
+        if len(argv) == 4:
+            added = 1 if h.set(argv[2], argv[3], me, mv) else 0
+        else:
+            added = h.set_many(argv[2:], me, mv)
     db.ks.signal_modified(db, key)
     db.ks.notify("h", "hset", key, db.id)
     return resp.integer(added)

@@ -23,7 +23,7 @@ from ..protocol.resp import format_double
 from ..session import Session
 from ..spec import command
 from ..types.set import Set
-from ..types.zset import LexBound, ZSet
+from ..types.zset import KEY_PREFIX, LexBound, ZSet, skey
 from ._util import LLONG_MAX, parse_int
 from .hashes import random_reply
 from .lists import mpop_keys, parse_mpop, parse_timeout
@@ -283,12 +283,12 @@ def zadd(c: Session, argv: list[bytes]) -> bytes:
             cur = d.get(m)
             if cur is None:
                 d[m] = score
-                z.sl.add((score, m))  # type: ignore[union-attr]
+                z.sl.add(skey(score, m))  # type: ignore[union-attr]
                 ret = resp.ONE
             elif cur != score:
                 sl = z.sl
-                sl.remove((cur, m))  # type: ignore[union-attr]
-                sl.add((score, m))  # type: ignore[union-attr]
+                sl.remove(skey(cur, m))  # type: ignore[union-attr]
+                sl.add(skey(score, m))  # type: ignore[union-attr]
                 d[m] = score
                 ret = resp.ZERO
             else:
@@ -744,7 +744,7 @@ def zrandmember(c: Session, argv: list[bytes]) -> bytes:
             return c.r.null
         n = len(z)
         m = z.slice(c.srv.rng.randrange(n), n)[0][0] if z.lp is not None else \
-            z.sl[c.srv.rng.randrange(n)][1]  # type: ignore[index]
+            z.sl[c.srv.rng.randrange(n)][KEY_PREFIX:]  # type: ignore[index]
         return _bulk(m)
     count = parse_int(argv[2])
     if count < -LLONG_MAX:

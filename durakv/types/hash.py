@@ -24,10 +24,11 @@ def pack(items: list[bytes]) -> bytes:
     n = len(items)
     if not n:
         return _EMPTY
-    lens = [len(x) for x in items]
-    if max(lens) < 256:
-        return b"\x01" + n.to_bytes(4, "little") + bytes(lens) + b"".join(items)
-    return b"\x04" + n.to_bytes(4, "little") + array("I", lens).tobytes() + b"".join(items)
+    try:
+        lens = bytes(map(len, items))
+    except ValueError:  # a length of 256 or more
+        return b"\x04" + n.to_bytes(4, "little") + array("I", map(len, items)).tobytes() + b"".join(items)
+    return b"\x01" + n.to_bytes(4, "little") + lens + b"".join(items)
 
 
 def unpack(blob: bytes) -> list[bytes]:
@@ -107,7 +108,10 @@ class Hash:
         d = self.d
         if d is not None:
             return d.get(field)
-        fl = unpack(self.lp)  # type: ignore[arg-type]
+        lp = self.lp
+        if field not in lp:  # type: ignore[operator]
+            return None  # not even a substring of the blob
+        fl = unpack(lp)  # type: ignore[arg-type]
         i = _find(fl, field)
         return None if i < 0 else fl[i + 1]
 
@@ -146,6 +150,25 @@ class Hash:
         return len(d) - n
 
     def set(self, field: bytes, value: bytes, max_entries: int, max_value: int) -> bool:
+        """Set one field; True if it was new."""
+        d = self.d
+        if d is not None:
+            n = len(d)
+            d[field] = value
+            return len(d) != n
+        lp = self.lp
+        if field not in lp:  # type: ignore[operator]
+            # a new field (not even a substring of the blob): append it without unpacking
+            lf = len(field)
+            lv = len(value)
+            n = int.from_bytes(lp[1:5], "little")  # type: ignore[index]
+            if lp[0] == 1 and lf <= max_value and lv <= max_value and lf < 256 and lv < 256 \
+                    and n + 2 <= 2 * max_entries:  # type: ignore[index]
+                p = 5 + n
+                self.lp = b"".join(
+                    (b"\x01", (n + 2).to_bytes(4, "little"), lp[5:p], bytes((lf, lv)), lp[p:], field, value)  # type: ignore[index]
+                )
+                return True
         return self.set_many([field, value], max_entries, max_value) == 1
 
     def delete_many(self, fields: list[bytes]) -> int:

@@ -5,8 +5,12 @@ by their scores as 8-byte doubles, in (score, member) order.  Operations unpack 
 parallel lists, work on them and pack again (O(n) for n <= ``zset-max-listpack-entries``,
 like Redis's listpack).  Past ``zset-max-listpack-entries`` members or a member longer
 than ``zset-max-listpack-value`` the set becomes ``d`` (member -> score) plus ``sl``, a
-:class:`SortedPairs` of (score, member) tuples — Redis's skiplist — for good (except that
-ZUNIONSTORE & co build their result compact when it fits, as Redis does).
+:class:`SortedPairs` of sort keys — Redis's skiplist — for good (except that ZUNIONSTORE &
+co build their result compact when it fits, as Redis does).  A sort key is one ``bytes``
+object, :func:`skey`: a 9-byte order-preserving encoding of the score followed by the
+member, so (score, member) order is plain byte order (one memcmp per comparison, no tuple
+or float objects to chase, nothing for the cyclic GC to track).  The exact score (-0.0
+included) always comes from ``d``.
 
 Positions are 0-based ranks in ascending (score, member) order everywhere.
 """
@@ -14,10 +18,12 @@ Positions are 0-based ranks in ascending (score, member) order everywhere.
 from __future__ import annotations
 
 import math
+import struct
 from array import array
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterator
 from itertools import accumulate
+from operator import itemgetter
 from typing import Any
 
 from .hash import pack, packed_len, unpack
@@ -25,9 +31,36 @@ from .hash import pack, packed_len, unpack
 _LOAD = 512
 _INF = math.inf
 
+# -- sort keys -------------------------------------------------------------------------------
+_KPACK = struct.Struct(">Bd").pack
+_INVERT = bytes(range(255, -1, -1))
+_ZERO_PREFIX = b"\x01" + bytes(8)
+KEY_PREFIX = 9  # bytes of score encoding before the member
+member_of = itemgetter(slice(KEY_PREFIX, None))  # sort key -> member
+
+
+def score_prefix(s: float) -> bytes:
+    """The 9 bytes that order scores as bytes: positive doubles keep their big-endian bits
+    after a 1, negative ones are inverted after a 0; +0.0 and -0.0 are the same score."""
+    if s > 0:
+        return _KPACK(1, s)
+    if s < 0:
+        return _KPACK(255, s).translate(_INVERT)
+    return _ZERO_PREFIX
+
+
+def skey(s: float, m: bytes) -> bytes:
+    """The sort key of (score, member)."""
+    if s > 0:
+        return _KPACK(1, s) + m
+    if s < 0:
+        return _KPACK(255, s).translate(_INVERT) + m
+    return _ZERO_PREFIX + m
+
 
 class SortedPairs:
-    """A sorted list of (score, member) tuples kept in buckets of ~_LOAD (like sortedcontainers)."""
+    """A sorted list of comparable items (the zset's sort keys) kept in buckets of ~_LOAD
+    (like sortedcontainers)."""
 
     __slots__ = ("lists", "maxes", "n", "_cum")
 
@@ -100,9 +133,11 @@ class SortedPairs:
             return self.n
         return self.cum()[i] + bisect_left(self.lists[i], k)
 
-    def bisect_member(self, m: bytes, right: bool) -> int:
-        """Bisect by member alone (meaningful when all scores are equal: lex ranges)."""
-        key = _second
+    def bisect_member(self, m: bytes, right: bool, key: Any = None) -> int:
+        """Bisect by member alone (meaningful when all scores are equal: lex ranges);
+        ``key`` extracts the member from an item (default: the second of a pair)."""
+        if key is None:
+            key = _second
         maxes = self.maxes
         if right:
             i = bisect_right(maxes, m, key=key)
@@ -272,7 +307,7 @@ class ZSet:
         z.lp = self.lp
         if self.d is not None:
             z.d = dict(self.d)
-            z.sl = SortedPairs(list(self.sl))  # type: ignore[arg-type]
+            z.sl = SortedPairs(list(self.sl))  # type: ignore[arg-type]  # already sorted: O(n)
         else:
             z.d = None
             z.sl = None
@@ -283,7 +318,8 @@ class ZSet:
         if self.lp is not None:
             ms, ss = _unpack(self.lp)
             return list(zip(ms, ss))
-        return [(m, s) for s, m in self.sl]  # type: ignore[union-attr]
+        d = self.d
+        return [(m, d[m]) for m in map(member_of, self.sl)]  # type: ignore[index, arg-type]
 
     def __iter__(self) -> Iterator[tuple[bytes, float]]:
         return iter(self.items())
@@ -291,13 +327,16 @@ class ZSet:
     def members(self) -> list[bytes]:
         if self.lp is not None:
             return unpack(self.lp) if packed_len(self.lp) else []
-        return [m for _, m in self.sl]  # type: ignore[union-attr]
+        return list(map(member_of, self.sl))  # type: ignore[arg-type]
 
     def score(self, m: bytes) -> float | None:
         d = self.d
         if d is not None:
             return d.get(m)
-        ms, ss = _unpack(self.lp)  # type: ignore[arg-type]
+        lp = self.lp
+        if m not in lp:  # type: ignore[operator]
+            return None  # not even a substring of the blob
+        ms, ss = _unpack(lp)  # type: ignore[arg-type]
         try:
             return ss[ms.index(m)]
         except ValueError:
@@ -309,7 +348,7 @@ class ZSet:
             s = d.get(m)
             if s is None:
                 return None
-            return self.sl.bisect_left((s, m))  # type: ignore[union-attr]
+            return self.sl.bisect_left(skey(s, m))  # type: ignore[union-attr]
         try:
             return unpack(self.lp).index(m)  # type: ignore[arg-type]
         except ValueError:
@@ -321,7 +360,7 @@ class ZSet:
         if self.lp is not None:
             ms, ss = _unpack(self.lp)
             self.d = dict(zip(ms, ss))
-            self.sl = SortedPairs(list(zip(ss, ms)))
+            self.sl = SortedPairs(list(map(skey, ss, ms)))
             self.lp = None
 
     def set(self, m: bytes, score: float, max_entries: int, max_value: int) -> bool:
@@ -334,31 +373,37 @@ class ZSet:
                 if old == score:
                     d[m] = score
                     return False
-                sl.remove((old, m))  # type: ignore[union-attr]
-                sl.add((score, m))  # type: ignore[union-attr]
+                sl.remove(skey(old, m))  # type: ignore[union-attr]
+                sl.add(skey(score, m))  # type: ignore[union-attr]
                 d[m] = score
                 return False
             d[m] = score
-            sl.add((score, m))  # type: ignore[union-attr]
+            sl.add(skey(score, m))  # type: ignore[union-attr]
             return True
-        ms, ss = _unpack(self.lp)  # type: ignore[arg-type]
+        lp = self.lp
+        ms, ss = _unpack(lp)  # type: ignore[arg-type]
         new = True
-        try:
-            i = ms.index(m)
-        except ValueError:
-            pass
-        else:
-            new = False
-            del ms[i]
-            del ss[i]
+        if m in lp:  # type: ignore[operator]
+            try:
+                i = ms.index(m)
+            except ValueError:
+                pass
+            else:
+                new = False
+                del ms[i]
+                del ss[i]
         if new and (len(ms) + 1 > max_entries or len(m) > max_value):
             self.d = dict(zip(ms, ss))
-            self.sl = SortedPairs(list(zip(ss, ms)))
+            self.sl = SortedPairs(list(map(skey, ss, ms)))
             self.lp = None
             self.d[m] = score
-            self.sl.add((score, m))
+            self.sl.add(skey(score, m))
             return True
-        i = bisect_left(range(len(ms)), (score, m), key=lambda j: (ss[j], ms[j]))
+        # the first position whose (score, member) is >= (score, m)
+        # (members with equal scores are in member order)
+        i = bisect_left(ss, score)
+        if i < len(ss) and ss[i] == score:
+            i = bisect_left(ms, m, i, bisect_right(ss, score, i))
         ms.insert(i, m)
         ss.insert(i, score)
         self.lp = _pack(ms, ss)
@@ -375,7 +420,7 @@ class ZSet:
         else:
             self.lp = None
             self.d = d
-            self.sl = SortedPairs([(s, m) for m, s in d.items()])
+            self.sl = SortedPairs(list(map(skey, d.values(), d)))
 
     def remove_many(self, members: list[bytes]) -> int:
         d = self.d
@@ -385,7 +430,7 @@ class ZSet:
             for m in members:
                 s = d.pop(m, None)
                 if s is not None:
-                    sl.remove((s, m))  # type: ignore[union-attr]
+                    sl.remove(skey(s, m))  # type: ignore[union-attr]
                     n += 1
             return n
         ms, ss = _unpack(self.lp)  # type: ignore[arg-type]
@@ -406,13 +451,16 @@ class ZSet:
         if start >= stop:
             return []
         if self.d is not None:
-            pairs = self.sl.slice(start, stop)  # type: ignore[union-attr]
+            keys = self.sl.slice(start, stop)  # type: ignore[union-attr]
             d = self.d
             sl = self.sl
-            for p in pairs:
-                del d[p[1]]
-                sl.remove(p)  # type: ignore[union-attr]
-            return [m for _, m in pairs]
+            out = []
+            for k in keys:
+                m = k[KEY_PREFIX:]
+                del d[m]
+                sl.remove(k)  # type: ignore[union-attr]
+                out.append(m)
+            return out
         ms, ss = _unpack(self.lp)  # type: ignore[arg-type]
         out = ms[start:stop]
         del ms[start:stop]
@@ -428,7 +476,8 @@ class ZSet:
         if self.lp is not None:
             ms, ss = _unpack(self.lp)
             return list(zip(ms[start:stop], ss[start:stop]))
-        return [(m, s) for s, m in self.sl.slice(start, stop)]  # type: ignore[union-attr]
+        d = self.d
+        return [(m, d[m]) for m in map(member_of, self.sl.slice(start, stop))]  # type: ignore[union-attr, index]
 
     def score_pos(self, x: float, exclusive: bool) -> int:
         """Number of elements with score < x (or <= x when ``exclusive``): the first
@@ -439,7 +488,7 @@ class ZSet:
             x = math.nextafter(x, _INF)
         if self.lp is not None:
             return bisect_left(_unpack(self.lp)[1], x)
-        return self.sl.bisect_left((x,))  # type: ignore[union-attr]
+        return self.sl.bisect_left(score_prefix(x))  # type: ignore[union-attr]
 
     def score_range(self, mn: float, minex: bool, mx: float, maxex: bool) -> tuple[int, int]:
         """Positions [i, j) of the elements within the score range."""
@@ -462,7 +511,7 @@ class ZSet:
             ms = self.members()
             first, last = ms[0], ms[-1]
         else:
-            first, last = self.sl.first()[1], self.sl.last()[1]  # type: ignore[union-attr]
+            first, last = self.sl.first()[KEY_PREFIX:], self.sl.last()[KEY_PREFIX:]  # type: ignore[union-attr]
         if not lex_gte_min(last, mn) or not lex_lte_max(first, mx):
             return 0, 0
         if self.lp is not None:
@@ -487,13 +536,13 @@ class ZSet:
         elif mn.kind == 1:
             i = len(sl)  # type: ignore[arg-type]
         else:
-            i = sl.bisect_member(mn.value, mn.kind == 2)  # type: ignore[union-attr]
+            i = sl.bisect_member(mn.value, mn.kind == 2, member_of)  # type: ignore[union-attr]
         if mx.kind == 1:
             j = len(sl)  # type: ignore[arg-type]
         elif mx.kind == -1:
             j = 0
         else:
-            j = sl.bisect_member(mx.value, mx.kind == 0)  # type: ignore[union-attr]
+            j = sl.bisect_member(mx.value, mx.kind == 0, member_of)  # type: ignore[union-attr]
         return (i, j) if j > i else (0, 0)
 
     @classmethod
@@ -509,5 +558,5 @@ class ZSet:
             return z
         z = cls(False)
         z.d = dict(items)
-        z.sl = SortedPairs([(s, m) for m, s in items])
+        z.sl = SortedPairs([skey(s, m) for m, s in items])
         return z
