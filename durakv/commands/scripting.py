@@ -18,6 +18,8 @@ from ._util import parse_int
 
 
 def _eval_keys(argv: list[bytes]) -> list[int]:
+    if len(argv) == 4 and argv[2] == b"1":  # the common shape: one key
+        return [3]
     try:
         n = int(argv[2])
     except (ValueError, IndexError):
@@ -54,9 +56,12 @@ def _eval(c: Session, argv: list[bytes], is_sha: bool, ro: bool) -> bytes:
                 raise CommandError(errors.NOSCRIPT)
     else:
         script = sc.create_script(argv[1])
-    readonly, allow_oom = sc.prepare(c, script.flags, ro)
+    flags = script.flags
+    if flags is None:  # compatibility mode (no shebang): sc.prepare would answer (ro, False)
+        return sc.run(c, script.fn, argv[3:3 + n], argv[3 + n:], script.sha, ro, False, True, False, argv)
+    readonly, allow_oom = sc.prepare(c, flags, ro)
     return sc.run(c, script.fn, argv[3:3 + n], argv[3 + n:], script.sha, readonly, allow_oom,
-                  script.flags is None, False, argv)
+                  False, False, argv)
 
 
 @command("eval", -3, "noscript stale skip_monitor no_mandatory_keys", "@slow @scripting", keys_fn=_eval_keys)

@@ -70,7 +70,8 @@ class ScriptRun:
                  "start", "is_function", "kill", "compat", "keys", "argv")
 
     def __init__(self, scripting: Scripting, caller: Session, funcname: bytes, readonly: bool,
-                 allow_oom: bool, compat: bool, is_function: bool) -> None:
+                 allow_oom: bool, compat: bool, is_function: bool,
+                 keys: list[bytes] | None = None, argv: list[bytes] | None = None) -> None:
         self.scripting = scripting
         self.caller = caller
         self.session = scripting.session
@@ -83,8 +84,8 @@ class ScriptRun:
         self.is_function = is_function
         self.kill = False
         self.compat = compat
-        self.keys: list[bytes] = []
-        self.argv: list[bytes] = []
+        self.keys: list[bytes] = keys if keys is not None else []
+        self.argv: list[bytes] = argv if argv is not None else []
 
     def check_command(self, argv: list[bytes]) -> CommandSpec | bytes:
         """Redis's scriptCall checks; returns the spec or the error text for Lua."""
@@ -99,7 +100,7 @@ class ScriptRun:
         if "noscript" in flags:
             return b"This Redis command is not allowed from script"
         srv = self.scripting.ctx
-        if srv.acl is not None and self.caller.user is not None:
+        if srv.gated and srv.acl is not None and self.caller.user is not None:  # gated: acl may be set
             err = srv.acl.check(self.session, spec, argv)
             if err is not None:
                 return _acl_script_error(err)
@@ -205,10 +206,7 @@ class Scripting:
         if self.current is not None:
             raise CommandError("ERR This Redis command is not allowed from script")
         eng = self.fengine if is_function else self.engine
-        run = ScriptRun(self, c, funcname, readonly, allow_oom, compat, is_function)
-        run.keys = keys
-        if argv is not None:
-            run.argv = argv
+        run = ScriptRun(self, c, funcname, readonly, allow_oom, compat, is_function, keys, argv)
         if compat and self.ctx.evictor is not None:
             run.oom = not self.ctx.evictor.make_room()
         s = self.session
@@ -224,10 +222,11 @@ class Scripting:
         hook.run = run  # hook.begin(run, eng), inline
         hook.engine = eng
         try:
+            # eng.run_function / eng.run_script, inline
             if is_function:
-                ok, res = eng.run_function(fn, keys, args)
+                ok, res = eng._call_function(fn, len(keys), *keys, *args)
             else:
-                ok, res = eng.run_script(fn, keys, args)
+                ok, res = eng._run_with(fn, len(keys), *keys, *args)
             if ok:
                 t = type(res)
                 if t is int:
