@@ -64,7 +64,9 @@ class Node:
             try:
                 mod = importlib.import_module(name)
             except ModuleNotFoundError as e:
-                if e.name != name:
+                # a subsystem not written yet (the module or its package): skip it; a
+                # missing dependency inside an existing module is a real error
+                if e.name is None or not (name == e.name or name.startswith(e.name + ".")):
                     raise
                 continue
             mod.install(self)
