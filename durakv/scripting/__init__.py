@@ -19,6 +19,7 @@ import hashlib
 import re
 import time
 from dataclasses import dataclass, field
+from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any
 
 from .. import dispatch, errors
@@ -153,6 +154,7 @@ class Scripting:
         self.session.authenticated = True
         self.session.kind = "lua"
         self.session.name = b""
+        self._run = ScriptRun(self, self.session, b"", False, False, False, False)
         from .busy import BusyGuard
 
         self.busy = BusyGuard(self)
@@ -206,7 +208,20 @@ class Scripting:
         if self.current is not None:
             raise CommandError("ERR This Redis command is not allowed from script")
         eng = self.fengine if is_function else self.engine
-        run = ScriptRun(self, c, funcname, readonly, allow_oom, compat, is_function, keys, argv)
+        # one ScriptRun, reset per call (what ScriptRun.__init__ sets, without the allocation)
+        run = self._run
+        run.caller = c
+        run.readonly = readonly
+        run.dirty = False
+        run.allow_oom = allow_oom
+        run.oom = False
+        run.funcname = funcname
+        run.start = _monotonic()
+        run.is_function = is_function
+        run.kill = False
+        run.compat = compat
+        run.keys = keys
+        run.argv = argv if argv is not None else []
         if compat and self.ctx.evictor is not None:
             run.oom = not self.ctx.evictor.make_room()
         s = self.session
@@ -246,6 +261,7 @@ class Scripting:
             self.current = None
             s.tracking = None
             s.user = None
+            run.caller = None  # keep no reference to a client session between scripts
         if s.wait > c.wait:
             c.wait = s.wait
         if reply[0] == 45:

@@ -34,6 +34,7 @@ from .. import dispatch
 from ..protocol import resp
 from ..protocol.resp import Resp2
 from ..session import BLOCKED
+from ..spec import COMMANDS
 
 if TYPE_CHECKING:
     from . import Scripting
@@ -361,6 +362,7 @@ class LuaEngine:
         from . import libs
 
         self.scripting = scripting
+        self._ctx = scripting.ctx
         self.L = lua51.LuaRuntime(encoding=None, unpack_returned_tuples=True, register_eval=False,
                                   register_builtins=False)
         L = self.L
@@ -582,9 +584,23 @@ class LuaEngine:
                 if argv is None:
                     raise LuaErr(self.push_error(b"Lua redis lib command arguments must be strings or integers"))
                 break
-        spec = run.check_command(argv)
-        if type(spec) is bytes:
-            raise LuaErr(self.push_error(spec))
+        # run.check_command(argv), short-cut when none of its refusals can apply: a plain
+        # command with the right arity, no ACL, a writable script that already wrote (or a read)
+        spec = COMMANDS.get(argv[0])
+        if (
+            spec is None
+            or spec.subcommands
+            or run.readonly
+            or run.oom
+            or (spec.is_write and not run.dirty)
+            or self._ctx.gated
+            or "noscript" in spec.flags
+            or (spec.arity > 0 and len(argv) != spec.arity)
+            or len(argv) < -spec.arity
+        ):
+            spec = run.check_command(argv)
+            if type(spec) is bytes:
+                raise LuaErr(self.push_error(spec))
         s = run.session
         reply = dispatch.call(s, spec, argv)
         if reply is BLOCKED:  # a blocking command inside a script never blocks
