@@ -71,6 +71,13 @@ def eval_(c: Session, argv: list[bytes]) -> bytes:
 
 @command("evalsha", -3, "noscript stale skip_monitor no_mandatory_keys", "@slow @scripting", keys_fn=_eval_keys)
 def evalsha(c: Session, argv: list[bytes]) -> bytes:
+    # the common case inline (small numkeys, cached sha as sent, no shebang); else _eval
+    n = _SMALL_INTS.get(argv[2])
+    if n is not None and n <= len(argv) - 3:
+        sc = c.srv.scripting
+        script = sc.scripts.get(argv[1])
+        if script is not None and script.flags is None:
+            return sc.run(c, script.fn, argv[3:3 + n], argv[3 + n:], script.sha, False, False, True, False, argv)
     return _eval(c, argv, True, False)
 
 
@@ -91,8 +98,14 @@ def _fcall(c: Session, argv: list[bytes], ro: bool) -> bytes:
     f = sc.functions.get(argv[1])
     if f is None:
         raise CommandError("ERR Function not found")
-    n = _numkeys(argv, "ERR Bad number of keys provided")
-    readonly, allow_oom = sc.prepare(c, f.flags, ro)
+    n = _SMALL_INTS.get(argv[2])
+    if n is None or n > len(argv) - 3:
+        n = _numkeys(argv, "ERR Bad number of keys provided")
+    srv = c.srv
+    if not f.flags and not ro and srv.evictor is None and srv.write_refused is None and srv.role == "master":
+        readonly = allow_oom = False  # what sc.prepare answers for a flagless function here
+    else:
+        readonly, allow_oom = sc.prepare(c, f.flags, ro)
     return sc.run(c, f.fn, argv[3:3 + n], argv[3 + n:], f.name, readonly, allow_oom, False, True, argv)
 
 
