@@ -323,14 +323,17 @@ class PubSub:
     def publish(self, channel: bytes, message: bytes) -> int:
         """Deliver to channel subscribers and pattern subscribers; returns receivers."""
         n = 0
-        m2 = m3 = b""
         subs = self.channels.get(channel)
         if subs:
-            body = resp.bulk(b"message") + resp.bulk(channel) + resp.bulk(message)
-            m2 = b"*3\r\n" + body
-            m3 = b">3\r\n" + body
-            for s in list(subs):
-                s.push(m3 if s.resp == 3 else m2)
+            m2 = b"*3\r\n$7\r\nmessage\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(channel), channel, len(message), message)
+            m3 = None
+            for s in tuple(subs):  # a push may unsubscribe (a client closed on its output limit)
+                if s.resp == 3:
+                    if m3 is None:
+                        m3 = b">" + m2[1:]
+                    s.push(m3)
+                else:
+                    s.push(m2)
                 n += 1
         if self.patterns:
             tail = b""
