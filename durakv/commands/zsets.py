@@ -602,15 +602,7 @@ def zremrangebylex(c: Session, argv: list[bytes]) -> bytes:
 # -- pops ----------------------------------------------------------------------------------
 def zpop(c: Session, key: bytes, z: ZSet, count: int, maximum: bool) -> list[tuple[bytes, float]]:
     """Pop up to ``count`` lowest (highest) elements; notify; delete the key if emptied."""
-    n = len(z)
-    k = min(count, n)
-    if maximum:
-        items = z.slice(n - k, n)
-        items.reverse()
-        z.remove_range(n - k, n)
-    else:
-        items = z.slice(0, k)
-        z.remove_range(0, k)
+    items = z.pop(count, maximum)
     db = c.db
     db.ks.signal_modified(db, key)
     db.ks.notify("z", "zpopmax" if maximum else "zpopmin", key, db.id)

@@ -119,6 +119,33 @@ class SortedPairs:
         elif j == len(lst):
             maxes[i] = lst[-1]
 
+    def pop_end(self, k: int, tail: bool) -> list[Any] | None:
+        """Remove and return the first (last) ``k`` items, ascending, when they all sit in
+        the first (last) bucket; else None (nothing removed)."""
+        lists = self.lists
+        if k <= 0:
+            return []
+        if not lists:
+            return None
+        i = len(lists) - 1 if tail else 0
+        lst = lists[i]
+        if k > len(lst):
+            return None
+        if tail:
+            out = lst[len(lst) - k :]
+            del lst[len(lst) - k :]
+        else:
+            out = lst[:k]
+            del lst[:k]
+        self.n -= k
+        self._cum = None
+        if not lst:
+            del lists[i]
+            del self.maxes[i]
+        elif tail:
+            self.maxes[i] = lst[-1]
+        return out
+
     def cum(self) -> list[int]:
         c = self._cum
         if c is None:
@@ -158,10 +185,15 @@ class SortedPairs:
         """Pairs at positions [start, stop)."""
         if start >= stop:
             return []
+        lists = self.lists
+        if start == 0 and stop <= len(lists[0]):
+            return lists[0][:stop]  # the head (ZPOPMIN ...): no cumulative counts needed
+        n = self.n
+        if stop == n and n - start <= len(lists[-1]):
+            return lists[-1][start - n :]  # the tail (ZPOPMAX ...)
         cum = self.cum()
         i = bisect_right(cum, start) - 1
         out: list[tuple[float, bytes]] = []
-        lists = self.lists
         off = start - cum[i]
         need = stop - start
         while need > 0 and i < len(lists):
@@ -445,6 +477,29 @@ class ZSet:
         if n:
             self.lp = _pack(ms, ss)
         return n
+
+    def pop(self, k: int, maximum: bool) -> list[tuple[bytes, float]]:
+        """Remove the ``k`` lowest (highest) elements; (member, score) pairs lowest
+        (highest) first."""
+        n = len(self)
+        if k > n:
+            k = n
+        d = self.d
+        if d is not None:
+            keys = self.sl.pop_end(k, maximum)  # type: ignore[union-attr]
+            if keys is not None:
+                if maximum:
+                    keys.reverse()
+                pop = d.pop
+                return [(m, pop(m)) for m in map(member_of, keys)]
+        if maximum:
+            items = self.slice(n - k, n)
+            items.reverse()
+            self.remove_range(n - k, n)
+        else:
+            items = self.slice(0, k)
+            self.remove_range(0, k)
+        return items
 
     def remove_range(self, start: int, stop: int) -> list[bytes]:
         """Remove positions [start, stop); returns the removed members."""
