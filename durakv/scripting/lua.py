@@ -615,7 +615,11 @@ class LuaEngine:
         return self.reply_to_lua(reply, s.resp)
 
     def _lua_call_noraise(self, *args: Any) -> Any:
-        return self._call(args)[0]
+        """redis.pcall: what redis.call returns, or the ``{err=...}`` table it would raise."""
+        try:
+            return self._lua_call_raise(*args)
+        except LuaErr as e:
+            return e.value
 
     def _call(self, args: tuple[Any, ...]) -> tuple[Any, bool]:
         """redis.call / redis.pcall: (value, failed) — an ``{err=...}`` table when failing."""
