@@ -443,22 +443,39 @@ class Replication:
         self.backoff = self._draw_backoff()
         self.sync_target = sseq
         self.ctx.write_refused = None
+        # no reads until caught up: a newer primary may have moved on meanwhile
+        self.ctx.loading = True
+        self.synced = asyncio.Event()
         fol = Follower(self.nc, self.shard, self._on_record, self._on_gap)
         self.follower = fol  # set at once: the tick must not start a resync meanwhile
         asyncio.ensure_future(self._start_follower(fol, sseq))
 
     async def _start_follower(self, fol: Follower, sseq: int) -> None:
+        synced = self.synced
+        assert synced is not None
         try:
             await fol.start(sseq + 1)
+            while True:
+                try:
+                    info = await self.nc.jetstream(timeout=2).stream_info(stream_name(self.shard))
+                    break
+                except Exception:  # noqa: BLE001 - no quorum yet: the tail is unknown
+                    if self.follower is not fol:
+                        return
+                    await asyncio.sleep(0.5)
         except Exception as e:  # noqa: BLE001 - the tick resyncs a replica without a follower
             log.warning("cannot follow the log: %s", e)
             await fol.stop()
             if self.follower is fol:
                 self.follower = None
             return
-        # the conditional append of a campaign checks that nothing follows ``sseq``
-        self._set_caught_up()
-        self._publish_kv()
+        self.sync_target = max(sseq, info.state.last_seq)
+        if self.applied_sseq >= self.sync_target:
+            self._set_caught_up()
+        await synced.wait()
+        if self.follower is fol and self.state == REPLICA:
+            self.ctx.loading = False
+            self._publish_kv()
 
     def _fresh_tracker(self) -> None:
         """Forget the old term's pending batches: reads must not wait for records that
@@ -599,8 +616,7 @@ class Replication:
         elif self.state == REPLICA:
             fol = self.follower
             if fol is None:
-                if not self.ctx.loading:
-                    self._start_resync()
+                self._start_resync()  # (not while one runs: _start_resync checks)
                 return
             if now - fol.last_activity > 3.0:
                 # no record and no heartbeat for 3 s: the consumer is gone (NATS server lost)
