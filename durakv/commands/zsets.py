@@ -23,7 +23,7 @@ from ..protocol.resp import format_double
 from ..session import Session
 from ..spec import command
 from ..types.set import Set
-from ..types.zset import KEY_PREFIX, LexBound, ZSet, skey
+from ..types.zset import KEY_PREFIX, LexBound, ZSet
 from ._util import LLONG_MAX, parse_int
 from .hashes import random_reply
 from .lists import mpop_keys, parse_mpop, parse_timeout
@@ -277,22 +277,10 @@ def zadd(c: Session, argv: list[bytes]) -> bytes:
         z = db.data.get(argv[1])
         if type(z) is ZSet and z.d is not None and sb.isdigit() and len(sb) < 16 and not db.expires:
             key = argv[1]
-            m = argv[3]
-            score = float(sb)
-            d = z.d
-            cur = d.get(m)
-            if cur is None:
-                d[m] = score
-                z.sl.add(skey(score, m))  # type: ignore[union-attr]
-                ret = resp.ONE
-            elif cur != score:
-                sl = z.sl
-                sl.remove(skey(cur, m))  # type: ignore[union-attr]
-                sl.add(skey(score, m))  # type: ignore[union-attr]
-                d[m] = score
-                ret = resp.ZERO
-            else:
+            r = z.set_big(argv[3], float(sb))
+            if r < 0:
                 return resp.ZERO
+            ret = resp.ONE if r else resp.ZERO
             ks = db.ks
             if ks.track_access:
                 ks.touch_access(db, key)

@@ -29,6 +29,7 @@ from typing import Any
 from .hash import pack, packed_len, unpack
 
 _LOAD = 512
+_SPLIT = 2 * _LOAD
 _INF = math.inf
 
 # -- sort keys -------------------------------------------------------------------------------
@@ -440,6 +441,67 @@ class ZSet:
         ss.insert(i, score)
         self.lp = _pack(ms, ss)
         return new
+
+    def set_big(self, m: bytes, score: float) -> int:
+        """ZADD's hot path on the big encoding (``d`` is not None): insert ``m`` or change its
+        score in one frame (SortedPairs.add/remove inlined).  1: added, 0: score changed,
+        -1: unchanged (same score)."""
+        d = self.d
+        sl = self.sl
+        maxes = sl.maxes  # type: ignore[union-attr]
+        lists = sl.lists  # type: ignore[union-attr]
+        cur = d.get(m)  # type: ignore[union-attr]
+        if cur is not None:
+            if cur == score:
+                return -1
+            # remove the old key
+            if cur > 0:
+                k = _KPACK(1, cur) + m
+            elif cur < 0:
+                k = _KPACK(255, cur).translate(_INVERT) + m
+            else:
+                k = _ZERO_PREFIX + m
+            i = bisect_left(maxes, k)
+            lst = lists[i]
+            j = bisect_left(lst, k)
+            del lst[j]
+            if not lst:
+                del lists[i]
+                del maxes[i]
+            elif j == len(lst):
+                maxes[i] = lst[-1]
+            ret = 0
+        else:
+            sl.n += 1  # type: ignore[union-attr]
+            ret = 1
+        d[m] = score  # type: ignore[index]
+        sl._cum = None  # type: ignore[union-attr]
+        if score > 0:
+            k = _KPACK(1, score) + m
+        elif score < 0:
+            k = _KPACK(255, score).translate(_INVERT) + m
+        else:
+            k = _ZERO_PREFIX + m
+        if not maxes:
+            lists.append([k])
+            maxes.append(k)
+            return ret
+        i = bisect_left(maxes, k)
+        if i == len(maxes):
+            i -= 1
+            lst = lists[i]
+            lst.append(k)
+            maxes[i] = k
+        else:
+            lst = lists[i]
+            insort(lst, k)
+        if len(lst) > _SPLIT:
+            half = lst[_LOAD:]
+            del lst[_LOAD:]
+            maxes[i] = lst[-1]
+            lists.insert(i + 1, half)
+            maxes.insert(i + 1, half[-1])
+        return ret
 
     def replace_all(self, d: dict[bytes, float], max_entries: int, max_value: int, compact: bool) -> None:
         """Set the whole content from a member -> score dict: compact if ``compact`` and it
