@@ -324,7 +324,38 @@ end
 local function set_hook_count(n) dbg.sethook(hook, '', n) end
 set_hook_count(100000)
 
-return {compile = compile, run = run, run_with = run_with, set_hook_count = set_hook_count, where = where, set_args = set_args, load_library = load_library,
+-- reply tables built in one Lua call (cheaper than filling them from Python)
+local function mk_status(s) return {ok = s} end
+local function mk_array(...) return {...} end
+
+-- what to_resp needs to know about a returned table, in one call: (kind, payload...) with
+-- kind 1 err, 2 ok, 3 double, 4 big_number, 5 verbatim (string, format), 6 map, 7 set,
+-- 0 array: (0, n, items...) -- the items only when n <= 200, else Python reads them
+local function classify(t)
+  local v = rawget(t, 'err')
+  if type(v) == 'string' then return 1, v end
+  v = rawget(t, 'ok')
+  if type(v) == 'string' then return 2, v end
+  v = rawget(t, 'double')
+  if type(v) == 'number' then return 3, v end
+  v = rawget(t, 'big_number')
+  if type(v) == 'string' then return 4, v end
+  v = rawget(t, 'verbatim_string')
+  if type(v) == 'table' then
+    local f, s = rawget(v, 'format'), rawget(v, 'string')
+    if type(f) == 'string' and type(s) == 'string' then return 5, s, f end
+  end
+  v = rawget(t, 'map')
+  if type(v) == 'table' then return 6, v end
+  v = rawget(t, 'set')
+  if type(v) == 'table' then return 7, v end
+  local n = 0
+  while rawget(t, n + 1) ~= nil do n = n + 1 end
+  if n > 200 then return 0, n end
+  return 0, n, unpack(t, 1, n)
+end
+
+return {mk_status = mk_status, mk_array = mk_array, classify = classify, compile = compile, run = run, run_with = run_with, set_hook_count = set_hook_count, where = where, set_args = set_args, load_library = load_library,
         call_function = call_function, env = P}
 """
 
@@ -403,6 +434,9 @@ class LuaEngine:
         self._call_function = boot[b"call_function"]
         self.set_hook_count = boot[b"set_hook_count"]
         self._where = boot[b"where"]
+        self._mk_status = boot[b"mk_status"]
+        self._mk_array = boot[b"mk_array"]
+        self._classify = boot[b"classify"]
 
     def _boot(self, py: Any, libs: Any) -> Any:
         loader = self.L.eval("loadstring")
@@ -612,6 +646,8 @@ class LuaEngine:
             raise LuaErr(self.push_error(reply[:-2]))
         if c == 36 and reply[1] != 45:  # '$' (not null)
             return reply[reply.index(b"\r\n") + 2:-2]
+        if c == 43:  # '+'
+            return self._mk_status(reply[1:-2])
         return self.reply_to_lua(reply, s.resp)
 
     def _lua_call_noraise(self, *args: Any) -> Any:
@@ -650,7 +686,7 @@ class LuaEngine:
             start = data.index(b"\r\n") + 2
             return data[start:-2]
         if c == 43:  # '+'
-            return self.table_from({b"ok": data[1:-2]})
+            return self._mk_status(data[1:-2])
         v, _ = self._parse(data, 0, proto)
         return v
 
@@ -670,7 +706,7 @@ class LuaEngine:
                 return self.table_from({b"verbatim_string": self.table_from({b"format": s[:3], b"string": s[4:]})}), pos + n + 2
             return s, pos + n + 2
         if c == 43:  # '+'
-            return self.table_from({b"ok": line}), pos
+            return self._mk_status(line), pos
         if c == 45:  # '-'
             return self.push_error(b"-" + line), pos
         if c == 42 or c == 62 or c == 126:  # '*' array, '>' push, '~' set
@@ -686,6 +722,12 @@ class LuaEngine:
                 for it in items:
                     t[it] = True
                 return self.table_from({b"set": t}), pos
+            if n <= 200:
+                for it in items:
+                    if it is None:
+                        break
+                else:  # no holes: one table constructor in Lua
+                    return self._mk_array(*items), pos
             t = self.table()
             for i, it in enumerate(items, 1):
                 if it is not None:
@@ -730,44 +772,36 @@ class LuaEngine:
             return r.null
         if depth >= _MAX_REPLY_DEPTH:  # Redis: lua_checkstack fails past ~8000 slots
             return b"-ERR reached lua stack limit\r\n"
-        rg = self._rawget
-        err = rg(v, b"err")
-        if type(err) is bytes:
-            return b"-" + _one_line(err) + b"\r\n"
-        ok = rg(v, b"ok")
-        if type(ok) is bytes:
-            return b"+" + _one_line(ok) + b"\r\n"
-        d = rg(v, b"double")
-        if type(d) in (int, float):
-            return r.double(float(d))
-        bn = rg(v, b"big_number")
-        if type(bn) is bytes:
-            return r.big_number(_one_line(bn))
-        vs = rg(v, b"verbatim_string")
-        if vs is not None and lua_type(vs) == "table":
-            fmt = rg(vs, b"format")
-            s = rg(vs, b"string")
-            if type(fmt) is bytes and type(s) is bytes:
-                return r.verbatim(s, fmt)
-        m = rg(v, b"map")
-        if m is not None and lua_type(m) == "table":
+        got = self._classify(v)  # one Lua call instead of a rawget per field and item
+        kind = got[0]
+        if kind == 0:  # array: items up to the first nil
+            n = got[1]
+            if len(got) == n + 2:
+                items = got[2:]
+            else:
+                rg = self._rawget
+                items = [rg(v, i) for i in range(1, n + 1)]
             parts = []
-            for k, x in m.items():
+            for x in items:  # a loop, not a comprehension: one Python frame per nesting level
+                parts.append(self.to_resp(x, r, script_resp, depth + 1))
+            return b"*%d\r\n%s" % (n, b"".join(parts))
+        if kind == 1:
+            return b"-" + _one_line(got[1]) + b"\r\n"
+        if kind == 2:
+            return b"+" + _one_line(got[1]) + b"\r\n"
+        if kind == 3:
+            return r.double(float(got[1]))
+        if kind == 4:
+            return r.big_number(_one_line(got[1]))
+        if kind == 5:
+            return r.verbatim(got[1], got[2])
+        if kind == 6:
+            parts = []
+            for k, x in got[1].items():
                 parts.append(self.to_resp(k, r, script_resp, depth + 2) + self.to_resp(x, r, script_resp, depth + 2))
             return r.map_header(len(parts)) + b"".join(parts)
-        st = rg(v, b"set")
-        if st is not None and lua_type(st) == "table":
-            parts = [self.to_resp(k, r, script_resp, depth + 2) for k in st.keys()]
-            return r.set_header(len(parts)) + b"".join(parts)
-        parts = []
-        i = 1
-        while True:
-            x = rg(v, i)
-            if x is None:
-                break
-            parts.append(self.to_resp(x, r, script_resp, depth + 1))
-            i += 1
-        return b"*%d\r\n%s" % (len(parts), b"".join(parts))
+        parts = [self.to_resp(k, r, script_resp, depth + 2) for k in got[1].keys()]
+        return r.set_header(len(parts)) + b"".join(parts)
 
     def error_text(self, e: Any, funcname: bytes) -> bytes:
         """The final error reply (without '-' and CRLF) for a failed script."""
