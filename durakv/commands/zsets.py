@@ -271,19 +271,28 @@ def _zadd(c: Session, argv: list[bytes], incr: bool) -> bytes:
 @command("zadd", -4, "write denyoom fast", "@write @sortedset @fast", keys=(1, 1, 1))
 def zadd(c: Session, argv: list[bytes]) -> bytes:
     if len(argv) == 4:
-        # fast path: one pair, integer score, existing big zset, no TTLs to check
+        # fast path: one pair, integer score, existing zset, no TTLs to check
         sb = argv[2]
         db = c.db
         z = db.data.get(argv[1])
-        if type(z) is ZSet and z.d is not None and sb.isdigit() and len(sb) < 16 and not db.expires:
+        if type(z) is ZSet and sb.isdigit() and len(sb) < 16 and not db.expires:
             key = argv[1]
-            r = z.set_big(argv[3], float(sb))
-            if r < 0:
-                return resp.ZERO
-            ret = resp.ONE if r else resp.ZERO
             ks = db.ks
             if ks.track_access:
                 ks.touch_access(db, key)
+            if z.d is not None:
+                r = z.set_big(argv[3], float(sb))
+                if r < 0:
+                    return resp.ZERO
+                ret = resp.ONE if r else resp.ZERO
+            else:
+                m = argv[3]
+                score = float(sb)
+                if z.score(m) == score:
+                    return resp.ZERO
+                cfg = c.srv.config
+                ret = resp.ONE if z.set(m, score, cfg["zset-max-listpack-entries"],
+                                        cfg["zset-max-listpack-value"]) else resp.ZERO
             ks.signal_modified(db, key)
             ks.notify("z", "zadd", key, db.id)
             return ret
