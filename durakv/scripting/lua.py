@@ -621,20 +621,23 @@ class LuaEngine:
         # run.check_command(argv), short-cut when none of its refusals can apply: a plain
         # command with the right arity, no ACL, a writable script that already wrote (or a read)
         spec = COMMANDS.get(argv[0])
+        srv = self._ctx
         if (
             spec is None
             or spec.subcommands
             or run.readonly
             or run.oom
-            or (spec.is_write and not run.dirty)
-            or self._ctx.gated
+            or srv.gated
             or "noscript" in spec.flags
             or (spec.arity > 0 and len(argv) != spec.arity)
             or len(argv) < -spec.arity
+            or (spec.is_write and not run.dirty and (srv.role != "master" or srv.write_refused is not None))
         ):
             spec = run.check_command(argv)
             if type(spec) is bytes:
                 raise LuaErr(self.push_error(spec))
+        elif spec.is_write:
+            run.dirty = True  # the script's first write passed check_command's write checks
         s = run.session
         reply = dispatch.call(s, spec, argv)
         if reply is BLOCKED:  # a blocking command inside a script never blocks
