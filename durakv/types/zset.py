@@ -263,6 +263,41 @@ def _unpack(blob: bytes) -> tuple[list[bytes], list[float]]:
 
 
 _EMPTY = _pack([], [])
+_INT_RANGES = {0x62: (-128, 128), 0x68: (-32768, 32768), 0x69: (-(2**31), 2**31)}
+
+
+def _insert_new(lp: bytes, n: int, m: bytes, score: float) -> bytes | None:
+    """``lp`` (n >= 1 members, none of them ``m``) with (score, m) spliced in at its place,
+    exactly as :func:`_pack` would lay it out — or None when that takes a full repack (the
+    score needs a wider score type, ties on the score, long lengths)."""
+    code = lp[-1]
+    if lp[0] != 1 or len(m) > 255:
+        return None
+    size = _SCORE_CODES[code]
+    sc = len(lp) - 1 - size * n
+    raw = array(chr(code), lp[sc:-1])
+    if code == 0x64:
+        x: Any = score + 0.0
+    else:
+        try:
+            x = int(score)
+        except (OverflowError, ValueError):
+            return None
+        lo, hi = _INT_RANGES[code]
+        if x != score or not lo <= x < hi:
+            return None
+    i = bisect_left(raw, x)
+    if i < n and raw[i] == x:
+        return None  # a tie: placed by member, leave it to the full path
+    p = 5 + i
+    off = 5 + n + sum(lp[5:p])
+    q = sc + size * i
+    return b"".join(
+        (
+            b"\x01", (n + 1).to_bytes(4, "little"), lp[5:p], bytes((len(m),)), lp[p:off], m, lp[off:q],
+            array(chr(code), (x,)).tobytes(), lp[q:],
+        )
+    )
 
 
 class LexBound:
@@ -414,6 +449,14 @@ class ZSet:
             sl.add(skey(score, m))  # type: ignore[union-attr]
             return True
         lp = self.lp
+        if m not in lp:  # type: ignore[operator]
+            # a new member: splice it in when that gives the same blob as a repack
+            n = packed_len(lp)  # type: ignore[arg-type]
+            if n and n < max_entries and len(m) <= max_value:
+                blob = _insert_new(lp, n, m, score)  # type: ignore[arg-type]
+                if blob is not None:
+                    self.lp = blob
+                    return True
         ms, ss = _unpack(lp)  # type: ignore[arg-type]
         new = True
         if m in lp:  # type: ignore[operator]
