@@ -335,7 +335,11 @@ class JetStreamLog(Log):
         except ValueError:
             ack = {"error": {"description": "bad ack %r" % msg.data[:100]}}
         if msg.headers and msg.headers.get("Status") == "503":
-            ack = {"error": {"description": "no responders (no JetStream quorum)"}}
+            # no stream leader right now (JetStream electing one): send it again soon; the
+            # lease (ack_timeout) still bounds how long we keep trying
+            p = self._by_sseq[sseq]
+            p.sent = min(p.sent, time.monotonic() - self.retry_after + 0.1)
+            return
         err = ack.get("error")
         if err is not None:
             code = err.get("err_code", 0)
