@@ -44,6 +44,40 @@ def unpack(blob: bytes) -> list[bytes]:
     return [blob[a:b] for a, b in zip(offs, offs[1:])]
 
 
+def find_packed(blob: bytes, item: bytes, even: bool) -> tuple[int, list[int]]:
+    """(index, offsets) of the first ``item`` in ``blob`` (at an even index when ``even``),
+    index -1 if absent; item k spans ``blob[offsets[k]:offsets[k + 1]]``.  Finds it with a
+    substring search instead of slicing out every item."""
+    n = int.from_bytes(blob[1:5], "little")
+    if blob[0] == 1:
+        pos = 5 + n
+        lens: Any = blob[5:pos]
+    else:
+        pos = 5 + 4 * n
+        lens = array("I", blob[5:pos])
+    offs = list(accumulate(lens, initial=pos))
+    size = len(item)
+    if not size:
+        for j in range(0, n, 2 if even else 1):
+            if not lens[j]:
+                return j, offs
+        return -1, offs
+    end = offs[-1]
+    p = blob.find(item, pos, end)
+    while p >= 0:
+        try:
+            j = offs.index(p)
+        except ValueError:
+            pass
+        else:
+            while j < n and offs[j] == p:
+                if offs[j + 1] - p == size and not (even and j & 1):
+                    return j, offs
+                j += 1
+        p = blob.find(item, p + 1, end)
+    return -1, offs
+
+
 def packed_len(blob: bytes) -> int:
     return int.from_bytes(blob[1:5], "little")
 
@@ -111,9 +145,8 @@ class Hash:
         lp = self.lp
         if field not in lp:  # type: ignore[operator]
             return None  # not even a substring of the blob
-        fl = unpack(lp)  # type: ignore[arg-type]
-        i = _find(fl, field)
-        return None if i < 0 else fl[i + 1]
+        j, offs = find_packed(lp, field, True)  # type: ignore[arg-type]
+        return None if j < 0 else lp[offs[j + 1] : offs[j + 2]]  # type: ignore[index]
 
     def __contains__(self, field: bytes) -> bool:
         return self.get(field) is not None
@@ -169,6 +202,17 @@ class Hash:
                     (b"\x01", (n + 2).to_bytes(4, "little"), lp[5:p], bytes((lf, lv)), lp[p:], field, value)  # type: ignore[index]
                 )
                 return True
+        elif lp[0] == 1:  # type: ignore[index]
+            # maybe an existing field: replace its value in place
+            lv = len(value)
+            if lv <= max_value and lv < 256 and len(field) <= max_value:
+                j, offs = find_packed(lp, field, True)  # type: ignore[arg-type]
+                if j >= 0 and len(offs) - 1 <= 2 * max_entries:
+                    p = 6 + j  # the value's length byte
+                    self.lp = b"".join(
+                        (lp[:p], bytes((lv,)), lp[p + 1 : offs[j + 1]], value, lp[offs[j + 2] :])  # type: ignore[index]
+                    )
+                    return False
         return self.set_many([field, value], max_entries, max_value) == 1
 
     def delete_many(self, fields: list[bytes]) -> int:

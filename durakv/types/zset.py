@@ -26,7 +26,7 @@ from itertools import accumulate
 from operator import itemgetter
 from typing import Any
 
-from .hash import pack, packed_len, unpack
+from .hash import find_packed, pack, packed_len, unpack
 
 _LOAD = 512
 _SPLIT = 2 * _LOAD
@@ -404,11 +404,13 @@ class ZSet:
         lp = self.lp
         if m not in lp:  # type: ignore[operator]
             return None  # not even a substring of the blob
-        ms, ss = _unpack(lp)  # type: ignore[arg-type]
-        try:
-            return ss[ms.index(m)]
-        except ValueError:
+        j, offs = find_packed(lp, m, False)  # type: ignore[arg-type]
+        if j < 0:
             return None
+        code = lp[-1]  # type: ignore[index]
+        size = _SCORE_CODES[code]
+        p = len(lp) - 1 - size * (len(offs) - 1 - j)  # type: ignore[arg-type]
+        return float(array(chr(code), lp[p : p + size])[0])  # type: ignore[index]
 
     def rank(self, m: bytes) -> int | None:
         d = self.d
@@ -417,10 +419,11 @@ class ZSet:
             if s is None:
                 return None
             return self.sl.bisect_left(skey(s, m))  # type: ignore[union-attr]
-        try:
-            return unpack(self.lp).index(m)  # type: ignore[arg-type]
-        except ValueError:
+        lp = self.lp
+        if m not in lp:  # type: ignore[operator]
             return None
+        j = find_packed(lp, m, False)[0]  # type: ignore[arg-type]
+        return None if j < 0 else j
 
     # -- writes ----------------------------------------------------------------------------
     def convert(self) -> None:
