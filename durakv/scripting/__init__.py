@@ -145,6 +145,7 @@ class Scripting:
         self.rand = [0x1234ABCD330E]  # math.random's rand48 state (see LuaEngine)
         self.engine = LuaEngine(self)
         self.scripts: dict[bytes, Script] = {}
+        self._by_body: dict[bytes, Script] = {}  # the same scripts by body (EVAL's lookup)
         self.fengine = LuaEngine(self)
         self.libraries: dict[bytes, Library] = {}
         self.functions: dict[bytes, Function] = {}
@@ -166,9 +167,14 @@ class Scripting:
 
     def create_script(self, body: bytes, sha: bytes | None = None) -> Script:
         """Compile and cache a script (luaCreateFunction); raises CommandError."""
-        sha = sha or self.sha(body)
+        if sha is None:
+            sc = self._by_body.get(body)  # EVAL of a cached body: no SHA1 to compute
+            if sc is not None:
+                return sc
+            sha = self.sha(body)
         sc = self.scripts.get(sha)
         if sc is not None:
+            self._by_body[sc.body] = sc
             return sc
         flags, code = parse_eval_shebang(body)
         fn, err = self.engine.compile(code, b"@user_script")
@@ -176,10 +182,12 @@ class Scripting:
             raise CommandError("ERR Error compiling script (new function): %s" % _s(err))
         sc = Script(sha, body, fn, flags)
         self.scripts[sha] = sc
+        self._by_body[body] = sc
         return sc
 
     def flush_scripts(self) -> None:
         self.scripts.clear()
+        self._by_body.clear()
         self.engine = LuaEngine(self)
 
     def prepare(self, c: Session, flags: frozenset[str] | None, is_ro: bool) -> tuple[bool, bool]:
