@@ -190,29 +190,29 @@ class Hash:
             d[field] = value
             return len(d) != n
         lp = self.lp
-        if field not in lp:  # type: ignore[operator]
-            # a new field (not even a substring of the blob): append it without unpacking
-            lf = len(field)
-            lv = len(value)
-            n = int.from_bytes(lp[1:5], "little")  # type: ignore[index]
-            if lp[0] == 1 and lf <= max_value and lv <= max_value and lf < 256 and lv < 256 \
-                    and n + 2 <= 2 * max_entries:  # type: ignore[index]
-                p = 5 + n
-                self.lp = b"".join(
-                    (b"\x01", (n + 2).to_bytes(4, "little"), lp[5:p], bytes((lf, lv)), lp[p:], field, value)  # type: ignore[index]
-                )
-                return True
-        elif lp[0] == 1:  # type: ignore[index]
-            # maybe an existing field: replace its value in place
-            lv = len(value)
-            if lv <= max_value and lv < 256 and len(field) <= max_value:
+        lf = len(field)
+        lv = len(value)
+        if lp[0] == 1 and lf <= max_value and lv <= max_value and lf < 256 and lv < 256:  # type: ignore[index]
+            # splice the blob instead of unpacking and repacking it
+            if field in lp:  # type: ignore[operator]
                 j, offs = find_packed(lp, field, True)  # type: ignore[arg-type]
-                if j >= 0 and len(offs) - 1 <= 2 * max_entries:
-                    p = 6 + j  # the value's length byte
+                n = len(offs) - 1
+            else:  # not even a substring of the blob: new
+                j = -1
+                n = int.from_bytes(lp[1:5], "little")  # type: ignore[index]
+            if j < 0:
+                if n + 2 <= 2 * max_entries:
+                    p = 5 + n
                     self.lp = b"".join(
-                        (lp[:p], bytes((lv,)), lp[p + 1 : offs[j + 1]], value, lp[offs[j + 2] :])  # type: ignore[index]
+                        (b"\x01", (n + 2).to_bytes(4, "little"), lp[5:p], bytes((lf, lv)), lp[p:], field, value)  # type: ignore[index]
                     )
-                    return False
+                    return True
+            elif n <= 2 * max_entries:
+                p = 6 + j  # the value's length byte
+                self.lp = b"".join(
+                    (lp[:p], bytes((lv,)), lp[p + 1 : offs[j + 1]], value, lp[offs[j + 2] :])  # type: ignore[index]
+                )
+                return False
         return self.set_many([field, value], max_entries, max_value) == 1
 
     def delete_many(self, fields: list[bytes]) -> int:

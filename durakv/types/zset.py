@@ -452,7 +452,7 @@ class ZSet:
             sl.add(skey(score, m))  # type: ignore[union-attr]
             return True
         lp = self.lp
-        if m not in lp:  # type: ignore[operator]
+        if m not in lp or find_packed(lp, m, False)[0] < 0:  # type: ignore[operator, arg-type]
             # a new member: splice it in when that gives the same blob as a repack
             n = packed_len(lp)  # type: ignore[arg-type]
             if n and n < max_entries and len(m) <= max_value:
