@@ -61,8 +61,8 @@ def hset(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
     db = c.db
     h = db.data.get(key)
-    if type(h) is Hash and h.d is not None and not db.expires:
-        # fast path: big hash, no TTLs to check
+    if type(h) is Hash and h.d is not None and (not db.expires or key not in db.expires):
+        # fast path: big hash, no TTL on the key to check
         d = h.d
         n = len(d)
         if len(argv) == 4:

@@ -275,7 +275,7 @@ def zadd(c: Session, argv: list[bytes]) -> bytes:
         sb = argv[2]
         db = c.db
         z = db.data.get(argv[1])
-        if type(z) is ZSet and sb.isdigit() and len(sb) < 16 and not db.expires:
+        if type(z) is ZSet and sb.isdigit() and len(sb) < 16 and (not db.expires or argv[1] not in db.expires):
             key = argv[1]
             ks = db.ks
             if ks.track_access:
