@@ -223,7 +223,21 @@ class Hash:
                 if d.pop(f, None) is not None:
                     n += 1
             return n
-        fl = unpack(self.lp)  # type: ignore[arg-type]
+        lp = self.lp
+        if len(fields) == 1 and lp[0] == 1:  # type: ignore[index]
+            # one field: cut it out of the blob
+            f = fields[0]
+            if f not in lp:  # type: ignore[operator]
+                return 0
+            j, offs = find_packed(lp, f, True)  # type: ignore[arg-type]
+            if j < 0:
+                return 0
+            m = len(offs) - 1
+            self.lp = b"".join(
+                (b"\x01", (m - 2).to_bytes(4, "little"), lp[5 : 5 + j], lp[7 + j : offs[j]], lp[offs[j + 2] :])  # type: ignore[index]
+            )
+            return 1
+        fl = unpack(lp)  # type: ignore[arg-type]
         for f in fields:
             j = _find(fl, f)
             if j >= 0:
