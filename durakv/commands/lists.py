@@ -125,14 +125,13 @@ def fast_bulks(values: list[bytes]) -> bytes:
     n = len(values)
     if not n:
         return b"*0\r\n"
-    lens = list(map(len, values))
-    l0 = lens[0]
-    if lens.count(l0) == n:
+    l0 = len(values[0])
+    if len(values[-1]) == l0 == len(values[n >> 1]) and list(map(len, values)).count(l0) == n:
         # every element the same length (common for list payloads): a single join
         return b"*%d\r\n$%d\r\n%s\r\n" % (n, l0, (b"\r\n$%d\r\n" % l0).join(values))
     out: list[bytes] = [b""] * (2 * n)
     try:
-        out[0::2] = map(_hdr, lens)
+        out[0::2] = map(_hdr, map(len, values))
     except IndexError:  # an element of 4 KiB or more
         return resp.bulks(values)
     out[1::2] = values
