@@ -61,18 +61,25 @@ def hset(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
     db = c.db
     h = db.data.get(key)
-    if type(h) is Hash and h.d is not None and (not db.expires or key not in db.expires):
-        # fast path: big hash, no TTL on the key to check
-        d = h.d
-        n = len(d)
-        if len(argv) == 4:
-            d[argv[2]] = argv[3]
-        else:
-            for i in range(2, len(argv), 2):
-                d[argv[i]] = argv[i + 1]
-        added = len(d) - n
+    if type(h) is Hash and (not db.expires or key not in db.expires):
+        # fast path: an existing hash, no TTL on the key to check
         if db.ks.track_access:
             db.ks.touch_access(db, key)
+        d = h.d
+        if d is not None:
+            n = len(d)
+            if len(argv) == 4:
+                d[argv[2]] = argv[3]
+            else:
+                for i in range(2, len(argv), 2):
+                    d[argv[i]] = argv[i + 1]
+            added = len(d) - n
+        else:
+            me, mv = _limits(c)
+            if len(argv) == 4:
+                added = 1 if h.set(argv[2], argv[3], me, mv) else 0
+            else:
+                added = h.set_many(argv[2:], me, mv)
     else:
         h = _write(c, key)
         me, mv = _limits(c)
