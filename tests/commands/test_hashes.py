@@ -189,7 +189,7 @@ def test_encodings(pair):
             OBJECT ENCODING h6
         """)
     finally:
-        pair.check("CONFIG", "SET", "hash-max-listpack-entries", "128")
+        pair.check("CONFIG", "SET", "hash-max-listpack-entries", "512")
         pair.check("CONFIG", "SET", "hash-max-listpack-value", "64")
 
 
