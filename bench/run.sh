@@ -3,6 +3,7 @@
 # benchmarks against it (real redis-server started by each script, same run), then the
 # custom-command comparison.  Results go to stdout; copy the tables into README.md.
 #   bash bench/run.sh [core|types|custom|memory|durable|all]
+# SERVER_ARGS="--appendonly no" measures without the log (durakv's default is fsync always).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SHARED=${SHARED:-../shared/bench}
@@ -11,7 +12,8 @@ PY=.venv/bin/python
 PORT=${PORT:-7420}
 DIR=$(mktemp -d /tmp/durakv-bench.XXXXXX)
 start() {
-  .venv/bin/durakv-server --port "$PORT" --dir "$DIR" "$@" >"$DIR/server.log" 2>&1 &
+  # shellcheck disable=SC2086
+  .venv/bin/durakv-server --port "$PORT" --dir "$DIR" ${SERVER_ARGS:-} "$@" >"$DIR/server.log" 2>&1 &
   PID=$!
   for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && return; sleep 0.1; done
   echo "durakv did not start"; cat "$DIR/server.log"; exit 2
