@@ -11,6 +11,7 @@ import socket
 
 import pytest
 
+from tests.support.procs import start_durakv
 from tests.support.raw import Raw, encode
 
 MALFORMED = [
@@ -101,3 +102,47 @@ def test_random_garbage_never_kills_server(durakv_proc):
     r = Raw(durakv_proc.port)
     assert r.call("PING") == b"+PONG\r\n"
     assert durakv_proc.proc.poll() is None
+
+
+def _rss(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def _garbage_round(port: int, rnd: random.Random, n: int) -> None:
+    for _ in range(n):
+        data = bytes(rnd.getrandbits(8) for _ in range(rnd.randint(1, 400)))
+        if rnd.random() < 0.5:
+            data = b"*" + data
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        try:
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            while s.recv(65536):
+                pass
+        except OSError:
+            pass
+        finally:
+            s.close()
+
+
+def test_random_garbage_neither_crashes_nor_leaks():
+    node = start_durakv("--appendonly", "no")
+    try:
+        rnd = random.Random(99)
+        _garbage_round(node.port, rnd, 100)  # warm-up: allocator pools, code paths
+        before = _rss(node.pid)
+        _garbage_round(node.port, rnd, 300)
+        after = _rss(node.pid)
+        r = Raw(node.port)
+        info = r.call("INFO", "clients")
+        assert b"connected_clients:1\r\n" in info, info  # every garbage connection is gone
+        assert r.call("PING") == b"+PONG\r\n"
+        assert node.proc.poll() is None
+        assert after - before < 8 * 1024 * 1024, (before, after)
+        r.close()
+    finally:
+        node.stop()
