@@ -332,8 +332,11 @@ def _rename(c: Session, argv: list[bytes], nx: bool) -> bytes:
             return resp.ZERO
         db.delete(dst)
     access = db.access.get(src)
+    raw = src in db.raw  # the object moves as it is, encoding included
     db.delete(src)
     db.add(dst, v)
+    if raw:
+        db.raw.add(dst)
     if expire is not None:
         db.set_expire(dst, expire)
     _carry_access(db, dst, access)
@@ -389,6 +392,8 @@ def copy(c: Session, argv: list[bytes]) -> bytes:
     if delete:
         dst.delete(newkey)
     dst.add(newkey, newv)
+    if key in src.raw:  # dupStringObject keeps a raw string raw
+        dst.raw.add(newkey)
     if expire is not None:
         dst.set_expire(newkey, expire)
     ks = src.ks
@@ -414,6 +419,8 @@ def move(c: Session, argv: list[bytes]) -> bytes:
         return resp.ZERO
     access = src.access.get(key)
     dst.add(key, v)
+    if key in src.raw:
+        dst.raw.add(key)
     if expire is not None:
         dst.set_expire(key, expire)
     _carry_access(dst, key, access)
@@ -672,7 +679,10 @@ def object_encoding(c: Session, argv: list[bytes]) -> bytes:
     v = _object_lookup(c, argv[2])
     if v is None:
         return c.r.null
-    enc = string_encoding(v) if type(v) is bytes else v.encoding(c.srv.config)
+    if type(v) is bytes:
+        enc = "raw" if argv[2] in c.db.raw else string_encoding(v)
+    else:
+        enc = v.encoding(c.srv.config)
     return resp.bulk(enc.encode())
 
 

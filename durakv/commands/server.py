@@ -1346,7 +1346,8 @@ def debug(c: Session, argv: list[bytes]) -> bytes:
             if srv.config["maxmemory"] == 0 or not ("lru" in policy or "lfu" in policy):
                 refcount = 2147483647  # a shared integer object
         text = "Value at:0x%x refcount:%d encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s" % (
-            id(v), refcount, _encoding(c, v), _serialized_length(c, v), lru, idle, extra)
+            id(v), refcount, "raw" if type(v) is bytes and argv[2] in db.raw else _encoding(c, v),
+            _serialized_length(c, v), lru, idle, extra)
         return resp.simple(text)
     if sub == b"digest" and n == 2:
         return resp.simple(dataset_digest(srv).hex())

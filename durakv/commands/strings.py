@@ -124,6 +124,8 @@ def set_(c: Session, argv: list[bytes]) -> bytes:
             db.lookup_write(key)  # expire it first if its time passed (events, DEL effect)
             exp.pop(key, None)
         ks = db.ks
+        if db.raw:
+            db.raw.discard(key)
         if key in data:
             data[key] = argv[2]
         else:
@@ -287,6 +289,8 @@ def _mset(c: Session, argv: list[bytes], name: str) -> None:
         if key not in data:
             ks.notify("n", "new", key, dbid)
         data[key] = argv[j + 1]
+        if db.raw:
+            db.raw.discard(key)
         if track:
             ks.touch_access(db, key)
         ks.signal_modified(db, key)
@@ -341,6 +345,7 @@ def append(c: Session, argv: list[bytes]) -> bytes:
         _check_len(c, len(v), len(argv[2]))
         new = v + argv[2]
         db.set(key, new, keep_ttl=True)
+        db.raw.add(key)  # Redis appends in place to an unshared (raw) sds
     ks = db.ks
     ks.signal_modified(db, key)
     ks.notify("$", "append", key, db.id)
@@ -399,6 +404,7 @@ def setrange(c: Session, argv: list[bytes]) -> bytes:
         _check_len(c, offset, vlen)
         new = b"\0" * offset + value
         db.add(key, new)
+        db.raw.add(key)
     else:
         olen = len(v)
         if vlen == 0:
@@ -410,6 +416,7 @@ def setrange(c: Session, argv: list[bytes]) -> bytes:
             mv = memoryview(v)
             new = b"".join((mv[:offset], value, mv[offset + vlen :]))
         db.set(key, new, keep_ttl=True)
+        db.raw.add(key)
     ks = db.ks
     ks.signal_modified(db, key)
     ks.notify("$", "setrange", key, db.id)
@@ -436,6 +443,8 @@ def _incr(c: Session, key: bytes, incr: int) -> bytes:
     if new > LLONG_MAX or new < LLONG_MIN:
         raise CommandError(errors.OVERFLOW)
     data[key] = b"%d" % new  # an existing key keeps its TTL, as Redis's dbOverwrite
+    if db.raw:
+        db.raw.discard(key)
     if v is None:
         ks.notify("n", "new", key, db.id)
         if ks.track_access:

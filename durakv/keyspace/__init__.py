@@ -48,7 +48,7 @@ class Watchers(dict):  # type: ignore[type-arg]
 
 
 class Database:
-    __slots__ = ("id", "ks", "data", "expires", "watched", "access", "_heap")
+    __slots__ = ("id", "ks", "data", "expires", "watched", "access", "_heap", "raw")
 
     def __init__(self, dbid: int, ks: Keyspace) -> None:
         self.id = dbid
@@ -59,6 +59,9 @@ class Database:
         self.watched: dict[bytes, Watchers] = {}
         self.access: dict[bytes, int] = {}  # LRU clock or LFU counter, when eviction needs it
         self._heap: list[tuple[int, bytes]] = []
+        # string keys whose value Redis would hold as a raw sds built in place (APPEND to an
+        # existing key, SETRANGE, SETBIT, BITFIELD, BITOP): OBJECT ENCODING says "raw"
+        self.raw: set[bytes] = set()
 
     # -- reads ---------------------------------------------------------------------------
     def lookup(self, key: bytes) -> Any:
@@ -127,6 +130,8 @@ class Database:
     # -- writes (callers signal the change with Keyspace.signal_modified) --------------------
     def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
         data = self.data
+        if self.raw:
+            self.raw.discard(key)
         if key in data:
             data[key] = value
             if not keep_ttl and self.expires:
@@ -140,6 +145,8 @@ class Database:
     def add(self, key: bytes, value: Any) -> None:
         """Insert a key known to be absent (new container); emits the 'new' key event."""
         self.data[key] = value
+        if self.raw:
+            self.raw.discard(key)
         self.ks.notify("n", "new", key, self.id)
         if self.ks.track_access:
             self.ks.touch_access(self, key)
@@ -147,6 +154,8 @@ class Database:
     def delete(self, key: bytes) -> bool:
         if self.data.pop(key, None) is None:
             return False
+        if self.raw:
+            self.raw.discard(key)
         if self.expires:
             self.expires.pop(key, None)
         if self.access:
@@ -166,6 +175,7 @@ class Database:
 
     def clear(self) -> None:
         self.data = {}
+        self.raw = set()
         self.expires = {}
         self.access = {}
         self._heap = []
@@ -284,6 +294,7 @@ class Keyspace:
         db1.expires, db2.expires = db2.expires, db1.expires
         db1.access, db2.access = db2.access, db1.access
         db1._heap, db2._heap = db2._heap, db1._heap
+        db1.raw, db2.raw = db2.raw, db1.raw
         self.dirty += 1
         self.modified.append(EVERYTHING)
 

@@ -589,3 +589,24 @@ def test_keys_glob_fuzz(pair):
         sa = sorted(_full_scan(pair.redis, "MATCH", pat, "COUNT", "20")[0])
         sb = sorted(set(_full_scan(pair.durakv, "MATCH", pat, "COUNT", "20")[0]))
         assert sb == sorted(set(sa)) == a, pat
+
+
+def test_object_encoding_of_strings_built_in_place(pair):
+    """Redis holds strings changed in place as raw sds; a plain SET is re-encoded."""
+    for cmd in [
+        ("SET", "a", "1234"), ("SETRANGE", "a", "0", "2"), ("OBJECT", "ENCODING", "a"),
+        ("APPEND", "b", "hi"), ("OBJECT", "ENCODING", "b"),
+        ("APPEND", "b", "x"), ("OBJECT", "ENCODING", "b"),
+        ("SETBIT", "c", "1", "0"), ("OBJECT", "ENCODING", "c"),
+        ("SET", "d", "5"), ("SETBIT", "d", "0", "0"), ("OBJECT", "ENCODING", "d"),
+        ("SET", "a", "77"), ("INCR", "a"), ("OBJECT", "ENCODING", "a"),
+        ("BITOP", "OR", "e", "b", "b"), ("OBJECT", "ENCODING", "e"),
+        ("RENAME", "e", "f"), ("OBJECT", "ENCODING", "f"),
+        ("COPY", "f", "g"), ("OBJECT", "ENCODING", "g"),
+        ("MOVE", "g", "1"), ("SELECT", "1"), ("OBJECT", "ENCODING", "g"), ("SELECT", "0"),
+        ("SET", "f", "abc"), ("OBJECT", "ENCODING", "f"),
+        ("BITFIELD", "h", "SET", "u8", "0", "65"), ("OBJECT", "ENCODING", "h"),
+        ("SETRANGE", "i", "2", "xy"), ("OBJECT", "ENCODING", "i"),
+        ("SET", "i", "short"), ("OBJECT", "ENCODING", "i"),
+    ]:
+        pair.check(*cmd)
