@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
-import hiredis
 import pytest
 
 from durakv.pubsub import glob_match, parse_notify_flags
+from tests.support.notify import keyspace_events
 from tests.support.procs import start_durakv, start_redis
-from tests.support.raw import Raw, encode
+from tests.support.raw import Raw
 
 
 @pytest.fixture(scope="module")
@@ -21,40 +19,8 @@ def servers():
     b.stop()
 
 
-def _messages(sub: Raw, marker: bytes) -> list:
-    """Read pushed messages until the marker message (published last) arrives."""
-    reader = hiredis.Reader()
-    out = []
-    sub.sock.settimeout(5)
-    while True:
-        msg = reader.gets()
-        while msg is not False:
-            if msg[-1] == marker:
-                return out
-            out.append(msg)
-            msg = reader.gets()
-        data = sub.sock.recv(1 << 16)
-        if not data:
-            raise ConnectionError("closed")
-        reader.feed(data)
-
-
 def _events(port: int, proto: int, cmds: list[tuple], pattern: str = "__key*__:*", wait: float = 0.0) -> list:
-    w = Raw(port, 2)
-    w.call("FLUSHALL")
-    sub = Raw(port, proto)
-    sub.send(encode("PSUBSCRIBE", pattern, "marker"))
-    sub.read_raw(2)
-    replies = [w.call(*c) for c in cmds]
-    if wait:
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline and w.call("DBSIZE") != b":0\r\n":
-            time.sleep(0.01)
-    w.call("PUBLISH", "marker", "END")
-    msgs = _messages(sub, b"END")
-    w.close()
-    sub.close()
-    return [replies, msgs]
+    return keyspace_events(port, cmds, proto, pattern, wait)
 
 
 @pytest.mark.parametrize("proto", [2, 3])

@@ -17,6 +17,7 @@ from durakv.durability.log import MemoryLog
 from durakv.durability.tracker import CommitTracker
 from durakv.session import Session
 from durakv.types.stream import Stream, fmt_id
+from tests.support.notify import keyspace_events
 from tests.support.procs import start_durakv, start_redis
 from tests.support.raw import Raw, encode
 
@@ -566,33 +567,6 @@ def notify_servers():
     b.stop()
 
 
-def events(port: int, cmds: list[tuple]) -> list:
-    """Replies to cmds and every keyspace/keyevent message they caused, in order."""
-    w = Raw(port, 2)
-    w.call("FLUSHALL")
-    sub = Raw(port, 2)
-    sub.send(encode("PSUBSCRIBE", "__key*__:*", "marker"))
-    sub.read_raw(2)
-    replies = [w.call(*c) for c in cmds]
-    w.call("PUBLISH", "marker", "END")
-    reader = hiredis.Reader()
-    msgs: list = []
-    sub.sock.settimeout(5)
-    while True:
-        msg = reader.gets()
-        if msg is False:
-            data = sub.sock.recv(1 << 16)
-            assert data, "subscriber connection closed"
-            reader.feed(data)
-            continue
-        if msg[-1] == b"END":
-            break
-        msgs.append(msg)
-    w.close()
-    sub.close()
-    return [replies, msgs]
-
-
 _STREAM_EVENTS = [
     ("XADD", "s", "1-1", "a", "1"), ("XADD", "s", "MAXLEN", "1", "2-1", "a", "1"), ("XADD", "s", "3-1", "a", "1"),
     ("XADD", "s", "NOMKSTREAM", "4-1", "a", "1"), ("XADD", "n", "NOMKSTREAM", "4-1", "a", "1"),
@@ -608,7 +582,7 @@ _STREAM_EVENTS = [
 
 
 def test_stream_keyspace_events(notify_servers) -> None:
-    assert events(notify_servers[1], _STREAM_EVENTS) == events(notify_servers[0], _STREAM_EVENTS)
+    assert keyspace_events(notify_servers[1], _STREAM_EVENTS) == keyspace_events(notify_servers[0], _STREAM_EVENTS)
 
 
 @pytest.mark.parametrize("proto", [2, 3])

@@ -22,8 +22,9 @@ from durakv.context import Context
 from durakv.durability.log import MemoryLog
 from durakv.durability.tracker import CommitTracker
 from durakv.session import Session
+from tests.support.notify import keyspace_events
 from tests.support.procs import start_durakv, start_redis
-from tests.support.raw import Raw, encode
+from tests.support.raw import Raw
 
 WRONGTYPE = b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
 
@@ -618,33 +619,6 @@ def notify_servers():
     b.stop()
 
 
-def _events(port: int, cmds: list[tuple]) -> list:
-    """Replies to cmds and every keyspace/keyevent message they caused, in order."""
-    w = Raw(port, 2)
-    w.call("FLUSHALL")
-    sub = Raw(port, 2)
-    sub.send(encode("PSUBSCRIBE", "__key*__:*", "marker"))
-    sub.read_raw(2)
-    replies = [w.call(*c) for c in cmds]
-    w.call("PUBLISH", "marker", "END")
-    reader = hiredis.Reader()
-    msgs: list = []
-    sub.sock.settimeout(5)
-    while True:
-        msg = reader.gets()
-        if msg is False:
-            data = sub.sock.recv(1 << 16)
-            assert data, "subscriber connection closed"
-            reader.feed(data)
-            continue
-        if msg[-1] == b"END":
-            break
-        msgs.append(msg)
-    w.close()
-    sub.close()
-    return [replies, msgs]
-
-
 _EVENT_CMDS = [
     ("SET", "k", "v"), ("SET", "k", "v", "EX", "100"), ("SET", "k2", "v", "NX"), ("SET", "k2", "v", "NX"),
     ("SET", "k2", "v2", "XX", "GET", "KEEPTTL"), ("SETEX", "k3", "100", "v"), ("PSETEX", "k3", "100000", "v"),
@@ -663,9 +637,9 @@ _EVENT_CMDS = [
 ]
 
 
-def test_keyspace_events(notify_servers):
-    a = _events(notify_servers[0], _EVENT_CMDS)
-    b = _events(notify_servers[1], _EVENT_CMDS)
+def test_keyspacekeyspace_events(notify_servers):
+    a = keyspace_events(notify_servers[0], _EVENT_CMDS)
+    b = keyspace_events(notify_servers[1], _EVENT_CMDS)
     assert b == a
 
 

@@ -511,42 +511,18 @@ sort sl store sorted
 
 
 def _events(port: int) -> list:
-    import time
-
-    import hiredis
-
+    from tests.support.notify import keyspace_events
     from tests.support.raw import Raw
 
     a = Raw(port)
-    a.call("FLUSHALL")
     a.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
-    s = Raw(port)
-    s.call("PSUBSCRIBE", "__keyevent*__:*")
     try:
-        for line in EVENT_SCRIPT.strip().splitlines():
-            a.call(*_split(line))
-        a.call("PING")
-        time.sleep(0.1)
-        s.sock.settimeout(0.2)
-        data = b""
-        try:
-            while True:
-                chunk = s.sock.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-        except TimeoutError:
-            pass
-        reader = hiredis.Reader()
-        reader.feed(data)
-        out = []
-        while (m := reader.gets()) is not False:
-            out.append((m[2], m[3]))
-        return out
+        cmds = [tuple(_split(line)) for line in EVENT_SCRIPT.strip().splitlines()]
+        _, msgs = keyspace_events(port, cmds, pattern="__keyevent*__:*")
+        return [(m[2], m[3]) for m in msgs]
     finally:
         a.call("CONFIG", "SET", "notify-keyspace-events", "")
         a.close()
-        s.close()
 
 
 def test_keyspace_events_all_types(redis_proc, durakv_proc):
