@@ -21,7 +21,8 @@ from durakv.types.bitfield import (
     set_unsigned,
     to_int64,
 )
-from tests.commands.test_strings import Harness, _events, make_nonstring, run
+from tests.commands.test_strings import Harness, make_nonstring, run
+from tests.support.notify import keyspace_events as _events
 from tests.support.procs import start_durakv, start_redis
 
 

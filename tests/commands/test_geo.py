@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tests.commands.test_streams import events, notify_servers  # noqa: F401  (shared fixture)
+from tests.commands.test_streams import notify_servers  # noqa: F401  (shared fixture)
+from tests.support.notify import keyspace_events as events
 
 PLACES = [
     ("13.361389", "38.115556", "Palermo"), ("15.087269", "37.502669", "Catania"),

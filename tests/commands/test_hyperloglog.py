@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from tests.commands.test_streams import events, notify_servers  # noqa: F401  (shared fixture)
+from tests.commands.test_streams import notify_servers  # noqa: F401  (shared fixture)
+from tests.support.notify import keyspace_events as events
 from tests.support.raw import encode
 
 
