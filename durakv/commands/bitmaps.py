@@ -107,6 +107,30 @@ def _popcount(b: bytes) -> int:
     return int.from_bytes(b, "big").bit_count()
 
 
+def _byte_range(start: int, end: int, totlen: int, isbit: bool) -> tuple[int, int, int, int]:
+    """BITCOUNT/BITPOS range: clamp start/end (bytes, or bits with BIT) like Redis and
+    return byte bounds plus the masks of the bits outside the range in the edge bytes."""
+    first_mask = last_mask = 0
+    if isbit:
+        totlen <<= 3
+    if start < 0:
+        start += totlen
+    if end < 0:
+        end += totlen
+    if start < 0:
+        start = 0
+    if end < 0:
+        end = 0
+    if end >= totlen:
+        end = totlen - 1
+    if isbit and start <= end:
+        first_mask = ~((1 << (8 - (start & 7))) - 1) & 0xFF
+        last_mask = (1 << (7 - (end & 7))) - 1
+        start >>= 3
+        end >>= 3
+    return start, end, first_mask, last_mask
+
+
 @command("bitcount", -2, "readonly", "@read @bitmap @slow", keys=(1, 1, 1))
 def bitcount(c: Session, argv: list[bytes]) -> bytes:
     v = _string(c, argv[1])
@@ -121,23 +145,7 @@ def bitcount(c: Session, argv: list[bytes]) -> bytes:
         if start < 0 and end < 0 and start > end:
             return resp.ZERO
         isbit = _unit(argv[4]) if n == 5 else False
-        if isbit:
-            totlen <<= 3
-        if start < 0:
-            start += totlen
-        if end < 0:
-            end += totlen
-        if start < 0:
-            start = 0
-        if end < 0:
-            end = 0
-        if end >= totlen:
-            end = totlen - 1
-        if isbit and start <= end:
-            first_mask = ~((1 << (8 - (start & 7))) - 1) & 0xFF
-            last_mask = (1 << (7 - (end & 7))) - 1
-            start >>= 3
-            end >>= 3
+        start, end, first_mask, last_mask = _byte_range(start, end, totlen, isbit)
     elif n == 2:
         start = 0
         end = len(v) - 1
@@ -186,23 +194,7 @@ def bitpos(c: Session, argv: list[bytes]) -> bytes:
             end_given = True
         else:
             end = (totlen << 3) + 7 if isbit else totlen - 1
-        if isbit:
-            totlen <<= 3
-        if start < 0:
-            start += totlen
-        if end < 0:
-            end += totlen
-        if start < 0:
-            start = 0
-        if end < 0:
-            end = 0
-        if end >= totlen:
-            end = totlen - 1
-        if isbit and start <= end:
-            first_mask = ~((1 << (8 - (start & 7))) - 1) & 0xFF
-            last_mask = (1 << (7 - (end & 7))) - 1
-            start >>= 3
-            end >>= 3
+        start, end, first_mask, last_mask = _byte_range(start, end, totlen, isbit)
     elif n == 3:
         start = 0
         end = len(v) - 1
