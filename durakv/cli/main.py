@@ -19,6 +19,7 @@ import sys
 import time
 from typing import Any
 
+from ..protocol.resp import encode_command
 from .supervisor import LocalCluster
 
 
@@ -26,7 +27,7 @@ def _call(host: str, port: int, *args: str, timeout: float = 2.0) -> Any:
     """One command over a fresh connection; returns the parsed reply (or an Exception)."""
     import hiredis
 
-    payload = b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a.encode()), a.encode()) for a in args)
+    payload = encode_command([a.encode() for a in args])
     reader = hiredis.Reader()
     with socket.create_connection((host, port), timeout=timeout) as s:
         s.sendall(payload)

@@ -19,19 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..protocol.resp import encode_command
 from ..spec import CommandSpec
 from .log import Log
-
-
-def encode_command(argv: list[bytes]) -> bytes:
-    n = len(argv)
-    if n == 3:  # the most common shape (SET k v, HSET/LPUSH k x ...): one format operation
-        a, b, c = argv
-        return b"*3\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(a), a, len(b), b, len(c), c)
-    if n == 2:
-        a, b = argv
-        return b"*2\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(a), a, len(b), b)
-    return b"*%d\r\n%s" % (n, b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv]))
 
 
 class CommitTracker:

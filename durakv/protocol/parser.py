@@ -23,6 +23,7 @@ from collections.abc import Callable
 import hiredis
 
 from .. import errors
+from .resp import encode_command
 
 INLINE_MAX = 64 * 1024
 # multibulk counts of 1M+ elements or bulk lengths of 100MB+ take the exact parser, which
@@ -283,7 +284,7 @@ class RequestParser:
         # Did the chunk end on a command boundary?  hiredis does not say (its partial
         # state is internal), but a chunk that started on a boundary ends on one exactly
         # when it ends with the canonical encoding of the last command it produced.
-        if not cmds or not data.endswith(_encode(cmds[-1])):
+        if not cmds or not data.endswith(encode_command(cmds[-1])):
             # the chunk ends inside a command: the exact parser takes over the tail
             return self._redo(data, cmds)
         return cmds, None
@@ -302,10 +303,6 @@ class RequestParser:
         if ex.at_boundary():
             self._exact = None
         return cmds, err
-
-
-def _encode(argv: list[bytes]) -> bytes:
-    return b"*%d\r\n%s" % (len(argv), b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv]))
 
 
 def _all_bytes(cmd: list) -> bool:

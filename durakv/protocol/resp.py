@@ -59,6 +59,18 @@ def bulks(values: Iterable[bytes]) -> bytes:
     return b"*%d\r\n%s" % (len(parts), b"".join(parts))
 
 
+def encode_command(argv: list[bytes]) -> bytes:
+    """A command as a client sends it (RESP array of bulk strings): log records, replies."""
+    n = len(argv)
+    if n == 3:  # the most common shape (SET k v, HSET/LPUSH k x ...): one format operation
+        a, b, c = argv
+        return b"*3\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(a), a, len(b), b, len(c), c)
+    if n == 2:
+        a, b = argv
+        return b"*2\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(a), a, len(b), b)
+    return b"*%d\r\n%s" % (n, b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv]))
+
+
 def format_double(d: float) -> bytes:
     """Redis 7.0 renders doubles with %.17g (and 'inf'/'-inf'/'nan')."""
     if math.isinf(d):
