@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import chain
 
 import hiredis
 
@@ -26,9 +27,15 @@ from .. import errors
 from .resp import encode_command
 
 INLINE_MAX = 64 * 1024
-# multibulk counts of 1M+ elements or bulk lengths of 100MB+ take the exact parser, which
-# checks them against Redis's limits before buffering anything
-_HUGE_HEADER = re.compile(rb"\*-?\d{7}|\$-?\d{9}").search
+# multibulk counts of 1M+ elements take the exact parser, which checks them against
+# Redis's limits before buffering anything (hiredis allocates the array up front).  A bulk
+# header needs no such check: hiredis waits for the whole bulk, and a chunk that ends
+# inside a command goes to the exact parser anyway.
+_HUGE_ARRAY = re.compile(rb"\*-?\d{7}").search
+# a chunk this long may hold a whole bulk above the smallest proto-max-bulk-len (1mb)
+_BIG_CHUNK = 1 << 20
+_join = b"".join
+_chain = chain.from_iterable
 INT_MAX = 2**31 - 1
 
 Command = list[bytes]
@@ -262,9 +269,9 @@ class RequestParser:
             return self._feed_exact(data)
         if not data:
             return [], None
-        if data[0] != 0x2A or self._auth_required() or _HUGE_HEADER(data) is not None:
-            # inline input, unauthenticated limits, or a header hiredis would trust
-            # blindly (it allocates an array of any announced size up front)
+        if data[0] != 0x2A or len(data) >= _BIG_CHUNK or self._auth_required() or _HUGE_ARRAY(data) is not None:
+            # inline input, a chunk that may hold an over-long bulk, unauthenticated
+            # limits, or an array header hiredis would trust blindly
             return self._feed_exact(data)
         reader = self._reader
         reader.feed(data)
@@ -272,12 +279,14 @@ class RequestParser:
         try:
             cmd = reader.gets()
             while cmd is not False:
-                if type(cmd) is not list or not _all_bytes(cmd):
+                if type(cmd) is not list:
                     raise hiredis.ProtocolError
                 if cmd:
                     cmds.append(cmd)
                 cmd = reader.gets()
-        except hiredis.ProtocolError:
+            # every argument must be a string: join (in C) refuses ints, nulls and arrays
+            _join(_chain(cmds))
+        except (hiredis.ProtocolError, TypeError):
             # not what Redis accepts (nested arrays, ':' items, nulls ...): the exact
             # parser finds the error and its text
             return self._redo(data, cmds)
@@ -304,9 +313,3 @@ class RequestParser:
             self._exact = None
         return cmds, err
 
-
-def _all_bytes(cmd: list) -> bool:
-    for a in cmd:
-        if type(a) is not bytes:
-            return False
-    return True

@@ -59,16 +59,24 @@ def bulks(values: Iterable[bytes]) -> bytes:
     return b"*%d\r\n%s" % (len(parts), b"".join(parts))
 
 
+_BULK_HEADERS = [b"$%d\r\n" % i for i in range(1024)]
+_join = b"".join
+
+
 def encode_command(argv: list[bytes]) -> bytes:
     """A command as a client sends it (RESP array of bulk strings): log records, replies."""
     n = len(argv)
-    if n == 3:  # the most common shape (SET k v, HSET/LPUSH k x ...): one format operation
-        a, b, c = argv
-        return b"*3\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(a), a, len(b), b, len(c), c)
-    if n == 2:
-        a, b = argv
-        return b"*2\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(a), a, len(b), b)
-    return b"*%d\r\n%s" % (n, b"".join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv]))
+    h = _BULK_HEADERS
+    try:  # the common shapes with short arguments: one join of ready-made headers
+        if n == 3:  # SET k v, HSET/LPUSH k x ...
+            a, b, c = argv
+            return _join((b"*3\r\n", h[len(a)], a, b"\r\n", h[len(b)], b, b"\r\n", h[len(c)], c, b"\r\n"))
+        if n == 2:
+            a, b = argv
+            return _join((b"*2\r\n", h[len(a)], a, b"\r\n", h[len(b)], b, b"\r\n"))
+    except IndexError:  # an argument of 1024 bytes or more
+        pass
+    return b"*%d\r\n%s" % (n, _join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv]))
 
 
 def format_double(d: float) -> bytes:
