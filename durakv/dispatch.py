@@ -72,16 +72,18 @@ def execute(c: Session, argv: list[bytes]) -> bytes:
     """Run one client command through every gate; returns the encoded reply."""
     srv = c.srv
     srv.stats.total_commands_processed += 1
-    spec = COMMANDS.get(argv[0])
-    if spec is None or spec.subcommands:
-        spec = resolve(argv)
-        if type(spec) is str:
+    found = COMMANDS.get(argv[0])
+    if found is None or found.subcommands:
+        resolved = resolve(argv)
+        if type(resolved) is str:
             if c.multi is not None:
                 c.multi_error = True
             if argv[0].lower() == b"exec":
-                return reject(c, spec, COMMANDS.get(b"exec"))
-            return reject(c, spec)
+                return reject(c, resolved, COMMANDS.get(b"exec"))
+            return reject(c, resolved)
+        spec: CommandSpec = resolved  # type: ignore[assignment]
     else:
+        spec = found
         a = spec.arity
         n = len(argv)
         if (a > 0 and n != a) or n < -a:
@@ -205,7 +207,7 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
         if bl is not None and bl.keys:  # blocked clients wait on keys: note the ready ones
             bl.note(ks.modified)
         if tracker is not None and not c.replaying:
-            effects = c.effects
+            effects: list[tuple[int, list[bytes]]] | None = c.effects
             if effects is not None:
                 seq = tracker.write(effects, ks.modified)
             elif ks.dirty != dirty and spec.name not in _PROPAGATES_INNER:

@@ -76,7 +76,8 @@ def restore(c: Session, argv: list[bytes]) -> bytes:
         if deleted:
             c.propagate([b"DEL", key])
             ks.signal_modified(db, key)
-            ks.notify("g", "del", key, db.id)
+            if ks.notifying:
+                ks.notify("g", "del", key, db.id)
         return resp.OK
     db.add(key, value)
     if ttl:
@@ -93,5 +94,6 @@ def restore(c: Session, argv: list[bytes]) -> bytes:
         elif idle >= 0:
             db.access[key] = now - idle * 1000
     ks.signal_modified(db, key)
-    ks.notify("g", "restore", key, db.id)
+    if ks.notifying:
+        ks.notify("g", "restore", key, db.id)
     return resp.OK

@@ -114,7 +114,8 @@ def geoadd(c: Session, argv: list[bytes]) -> bytes:
             z.set(member, score, cfg["zset-max-listpack-entries"], cfg["zset-max-listpack-value"])
             db = c.db
             db.ks.signal_modified(db, argv[1])
-            db.ks.notify("z", "zadd", argv[1], db.id)
+            if db.ks.notifying:
+                db.ks.notify("z", "zadd", argv[1], db.id)
             return resp.ZERO if old is not None else resp.ONE
     xx = nx = ch = False
     i = 2
@@ -164,7 +165,8 @@ def geoadd(c: Session, argv: list[bytes]) -> bytes:
     if added or updated:
         db.ks.signal_modified(db, key)
         db.ks.dirty += added + updated - 1
-        db.ks.notify("z", "zadd", key, db.id)
+        if db.ks.notifying:
+            db.ks.notify("z", "zadd", key, db.id)
     elif not len(z):
         db.delete(key)
     return resp.integer(added + updated if ch else added)
@@ -337,7 +339,8 @@ def _georadius(c: Session, argv: list[bytes], src: int, flags: int) -> bytes:
         if storekey is not None:
             if db.lookup_nottl(storekey) is not None and db.delete(storekey):
                 db.ks.signal_modified(db, storekey)
-                db.ks.notify("g", "del", storekey, db.id)
+                if db.ks.notifying:
+                    db.ks.notify("g", "del", storekey, db.id)
             return resp.ZERO
         return resp.EMPTY_ARRAY
     if count and not sort and not any_:
@@ -382,10 +385,12 @@ def _georadius(c: Session, argv: list[bytes], src: int, flags: int) -> bytes:
         db.set(storekey, zs)
         db.ks.signal_modified(db, storekey)
         db.ks.dirty += returned - 1
-        db.ks.notify("z", "geosearchstore" if flags & GEOSEARCH else "georadiusstore", storekey, db.id)
+        if db.ks.notifying:
+            db.ks.notify("z", "geosearchstore" if flags & GEOSEARCH else "georadiusstore", storekey, db.id)
     elif db.lookup_nottl(storekey) is not None and db.delete(storekey):
         db.ks.signal_modified(db, storekey)
-        db.ks.notify("g", "del", storekey, db.id)
+        if db.ks.notifying:
+            db.ks.notify("g", "del", storekey, db.id)
     return resp.integer(returned)
 
 

@@ -88,7 +88,8 @@ def hset(c: Session, argv: list[bytes]) -> bytes:
         else:
             added = h.set_many(argv[2:], me, mv)
     db.ks.signal_modified(db, key)
-    db.ks.notify("h", "hset", key, db.id)
+    if db.ks.notifying:
+        db.ks.notify("h", "hset", key, db.id)
     return resp.integer(added)
 
 
@@ -102,7 +103,8 @@ def hmset(c: Session, argv: list[bytes]) -> bytes:
     me, mv = _limits(c)
     h.set_many(argv[2:], me, mv)
     db.ks.signal_modified(db, key)
-    db.ks.notify("h", "hset", key, db.id)
+    if db.ks.notifying:
+        db.ks.notify("h", "hset", key, db.id)
     return resp.OK
 
 
@@ -119,7 +121,8 @@ def hsetnx(c: Session, argv: list[bytes]) -> bytes:
     me, mv = _limits(c)
     h.set_many([argv[2], argv[3]], me, mv)
     db.ks.signal_modified(db, key)
-    db.ks.notify("h", "hset", key, db.id)
+    if db.ks.notifying:
+        db.ks.notify("h", "hset", key, db.id)
     return resp.ONE
 
 
@@ -157,10 +160,12 @@ def hdel(c: Session, argv: list[bytes]) -> bytes:
         db = c.db
         ks = db.ks
         ks.signal_modified(db, key)
-        ks.notify("h", "hdel", key, db.id)
+        if ks.notifying:
+            ks.notify("h", "hdel", key, db.id)
         if not len(h):
             db.delete(key)
-            ks.notify("g", "del", key, db.id)
+            if ks.notifying:
+                ks.notify("g", "del", key, db.id)
     return resp.integer(n)
 
 
@@ -230,7 +235,8 @@ def hincrby(c: Session, argv: list[bytes]) -> bytes:
     me, mv = _limits(c)
     h.set_many([field, b"%d" % new], me, mv)
     db.ks.signal_modified(db, key)
-    db.ks.notify("h", "hincrby", key, db.id)
+    if db.ks.notifying:
+        db.ks.notify("h", "hincrby", key, db.id)
     return resp.integer(new)
 
 
@@ -265,7 +271,8 @@ def hincrbyfloat(c: Session, argv: list[bytes]) -> bytes:
     me, mv = _limits(c)
     h.set_many([field, new], me, mv)
     db.ks.signal_modified(db, key)
-    db.ks.notify("h", "hincrbyfloat", key, db.id)
+    if db.ks.notifying:
+        db.ks.notify("h", "hincrbyfloat", key, db.id)
     c.propagate([b"HSET", key, field, new])
     return resp.bulk(new)
 

@@ -178,7 +178,8 @@ def _push(c: Session, argv: list[bytes], left: bool, create: bool) -> bytes:
             lst.extend(argv[2:])
     ks = db.ks
     ks.signal_modified(db, key)
-    ks.notify("l", "lpush" if left else "rpush", key, db.id)
+    if ks.notifying:
+        ks.notify("l", "lpush" if left else "rpush", key, db.id)
     return resp.integer(len(lst))
 
 
@@ -214,10 +215,12 @@ def pop_many(c: Session, key: bytes, lst: List, left: bool, count: int) -> list[
     db = c.db
     ks = db.ks
     ks.signal_modified(db, key)
-    ks.notify("l", "lpop" if left else "rpop", key, db.id)
+    if ks.notifying:
+        ks.notify("l", "lpop" if left else "rpop", key, db.id)
     if not lst:
         db.delete(key)
-        ks.notify("g", "del", key, db.id)
+        if ks.notifying:
+            ks.notify("g", "del", key, db.id)
     return out
 
 
@@ -240,10 +243,12 @@ def _pop(c: Session, argv: list[bytes], left: bool) -> bytes:
         v = lst.popleft() if left else lst.pop()
         ks = db.ks
         ks.signal_modified(db, key)
-        ks.notify("l", "lpop" if left else "rpop", key, db.id)
+        if ks.notifying:
+            ks.notify("l", "lpop" if left else "rpop", key, db.id)
         if not lst:
             db.delete(key)
-            ks.notify("g", "del", key, db.id)
+            if ks.notifying:
+                ks.notify("g", "del", key, db.id)
         return b"$%d\r\n%s\r\n" % (len(v), v)
     count = parse_int(argv[2], MUST_BE_POSITIVE)
     if count < 0:
@@ -395,7 +400,8 @@ def linsert(c: Session, argv: list[bytes]) -> bytes:
     lst.insert(i + 1 if after else i, argv[4])
     db = c.db
     db.ks.signal_modified(db, key)
-    db.ks.notify("l", "linsert", key, db.id)
+    if db.ks.notifying:
+        db.ks.notify("l", "linsert", key, db.id)
     return resp.integer(len(lst))
 
 
@@ -414,7 +420,8 @@ def lset(c: Session, argv: list[bytes]) -> bytes:
     lst[i] = argv[3]
     db = c.db
     db.ks.signal_modified(db, key)
-    db.ks.notify("l", "lset", key, db.id)
+    if db.ks.notifying:
+        db.ks.notify("l", "lset", key, db.id)
     return resp.OK
 
 
@@ -441,10 +448,12 @@ def ltrim(c: Session, argv: list[bytes]) -> bytes:
         lst.extend(keep)
     db = c.db
     ks = db.ks
-    ks.notify("l", "ltrim", key, db.id)
+    if ks.notifying:
+        ks.notify("l", "ltrim", key, db.id)
     if not lst:
         db.delete(key)
-        ks.notify("g", "del", key, db.id)
+        if ks.notifying:
+            ks.notify("g", "del", key, db.id)
     ks.signal_modified(db, key)
     return resp.OK
 
@@ -481,10 +490,12 @@ def lrem(c: Session, argv: list[bytes]) -> bytes:
         db = c.db
         ks = db.ks
         ks.signal_modified(db, key)
-        ks.notify("l", "lrem", key, db.id)
+        if ks.notifying:
+            ks.notify("l", "lrem", key, db.id)
         if not lst:
             db.delete(key)
-            ks.notify("g", "del", key, db.id)
+            if ks.notifying:
+                ks.notify("g", "del", key, db.id)
     return resp.integer(removed)
 
 
@@ -516,12 +527,15 @@ def move_one(c: Session, src: bytes, lst: List, dst: bytes, wfrom: bool, wto: bo
     else:
         dlst.append(v)
     ks.signal_modified(db, dst)
-    ks.notify("l", "lpush" if wto else "rpush", dst, db.id)
+    if ks.notifying:
+        ks.notify("l", "lpush" if wto else "rpush", dst, db.id)
     ks.signal_modified(db, src)
-    ks.notify("l", "lpop" if wfrom else "rpop", src, db.id)
+    if ks.notifying:
+        ks.notify("l", "lpop" if wfrom else "rpop", src, db.id)
     if not lst:
         db.delete(src)
-        ks.notify("g", "del", src, db.id)
+        if ks.notifying:
+            ks.notify("g", "del", src, db.id)
     return v
 
 

@@ -74,7 +74,8 @@ def sadd(c: Session, argv: list[bytes]) -> bytes:
     if added:
         ks = db.ks
         ks.signal_modified(db, key)
-        ks.notify("s", "sadd", key, db.id)
+        if ks.notifying:
+            ks.notify("s", "sadd", key, db.id)
     return resp.integer(added)
 
 
@@ -93,10 +94,12 @@ def srem(c: Session, argv: list[bytes]) -> bytes:
         db = c.db
         ks = db.ks
         ks.signal_modified(db, key)
-        ks.notify("s", "srem", key, db.id)
+        if ks.notifying:
+            ks.notify("s", "srem", key, db.id)
         if not s:
             db.delete(key)
-            ks.notify("g", "del", key, db.id)
+            if ks.notifying:
+                ks.notify("g", "del", key, db.id)
     return resp.integer(n)
 
 
@@ -170,10 +173,12 @@ def spop(c: Session, argv: list[bytes]) -> bytes:
         else:
             m = s.pop()  # big set: an arbitrary member in O(1) (hash order)
         ks.signal_modified(db, key)
-        ks.notify("s", "spop", key, db.id)
+        if ks.notifying:
+            ks.notify("s", "spop", key, db.id)
         if not s:
             db.delete(key)
-            ks.notify("g", "del", key, db.id)
+            if ks.notifying:
+                ks.notify("g", "del", key, db.id)
         c.propagate([b"SREM", key, m])
         return b"$%d\r\n%s\r\n" % (len(m), m)
     if len(argv) > 3:
@@ -188,14 +193,17 @@ def spop(c: Session, argv: list[bytes]) -> bytes:
         ms = s.members()
         db.delete(key)
         ks.signal_modified(db, key)
-        ks.notify("s", "spop", key, db.id)
-        ks.notify("g", "del", key, db.id)
+        if ks.notifying:
+            ks.notify("s", "spop", key, db.id)
+        if ks.notifying:
+            ks.notify("g", "del", key, db.id)
         c.propagate([b"DEL", key])
         return _members_reply(c, ms)
     picked = c.srv.rng.sample(s.members() if s.intset else list(s), count)
     s.difference_update(picked)
     ks.signal_modified(db, key)
-    ks.notify("s", "spop", key, db.id)
+    if ks.notifying:
+        ks.notify("s", "spop", key, db.id)
     c.propagate([b"SREM", key, *picked])
     return _members_reply(c, picked)
 
@@ -216,17 +224,20 @@ def smove(c: Session, argv: list[bytes]) -> bytes:
         return resp.ZERO
     ss.discard(m)
     ks = db.ks
-    ks.notify("s", "srem", src, db.id)
+    if ks.notifying:
+        ks.notify("s", "srem", src, db.id)
     if not ss:
         db.delete(src)
-        ks.notify("g", "del", src, db.id)
+        if ks.notifying:
+            ks.notify("g", "del", src, db.id)
     if ds is None:
         ds = Set.new_for(m, _max_intset(c))
         db.add(dst, ds)
     ks.signal_modified(db, src)
     if ds.add_member(m, _max_intset(c)):
         ks.signal_modified(db, dst)
-        ks.notify("s", "sadd", dst, db.id)
+        if ks.notifying:
+            ks.notify("s", "sadd", dst, db.id)
     return resp.ONE
 
 
@@ -244,12 +255,14 @@ def _store(c: Session, dst: bytes, members: list[bytes], event: str) -> bytes:
     if not members:
         if db.lookup_nottl(dst) is not None and db.delete(dst):
             ks.signal_modified(db, dst)
-            ks.notify("g", "del", dst, db.id)
+            if ks.notifying:
+                ks.notify("g", "del", dst, db.id)
         return resp.ZERO
     s = build_set(members, _max_intset(c))
     db.set(dst, s)
     ks.signal_modified(db, dst)
-    ks.notify("s", event, dst, db.id)
+    if ks.notifying:
+        ks.notify("s", event, dst, db.id)
     return resp.integer(len(s))
 
 

@@ -223,13 +223,15 @@ def _sort(c: Session, argv: list[bytes], readonly: bool) -> bytes:
     if result:
         db.set(store, List(result))
         ks.signal_modified(db, store)
-        ks.notify("l", "sortstore", store, db.id)
+        if ks.notifying:
+            ks.notify("l", "sortstore", store, db.id)
         c.propagate([b"DEL", store])
         c.propagate([b"RPUSH", store, *result])
     else:
         if db.lookup_nottl(store) is not None and db.delete(store):
             ks.signal_modified(db, store)
-            ks.notify("g", "del", store, db.id)
+            if ks.notifying:
+                ks.notify("g", "del", store, db.id)
             c.propagate([b"DEL", store])
     return resp.integer(len(result))
 

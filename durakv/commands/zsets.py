@@ -161,7 +161,8 @@ def _delete_if_empty(c: Session, key: bytes, z: ZSet) -> None:
     if not len(z):
         db = c.db
         db.delete(key)
-        db.ks.notify("g", "del", key, db.id)
+        if db.ks.notifying:
+            db.ks.notify("g", "del", key, db.id)
 
 
 # -- ZADD / ZINCRBY ------------------------------------------------------------------------
@@ -262,7 +263,8 @@ def _zadd(c: Session, argv: list[bytes], incr: bool) -> bytes:
     if added or updated:
         ks = db.ks
         ks.signal_modified(db, key)
-        ks.notify("z", "zincr" if incr else "zadd", key, db.id)
+        if ks.notifying:
+            ks.notify("z", "zincr" if incr else "zadd", key, db.id)
     if incr:
         return c.r.double(score) if processed else c.r.null
     return resp.integer(added + updated if ch else added)
@@ -294,7 +296,8 @@ def zadd(c: Session, argv: list[bytes]) -> bytes:
                 ret = resp.ONE if z.set(m, score, cfg["zset-max-listpack-entries"],
                                         cfg["zset-max-listpack-value"]) else resp.ZERO
             ks.signal_modified(db, key)
-            ks.notify("z", "zadd", key, db.id)
+            if ks.notifying:
+                ks.notify("z", "zadd", key, db.id)
             return ret
     return _zadd(c, argv, False)
 
@@ -314,7 +317,8 @@ def zrem(c: Session, argv: list[bytes]) -> bytes:
     if n:
         db = c.db
         db.ks.signal_modified(db, key)
-        db.ks.notify("z", "zrem", key, db.id)
+        if db.ks.notifying:
+            db.ks.notify("z", "zrem", key, db.id)
         _delete_if_empty(c, key, z)
     return resp.integer(n)
 
@@ -494,13 +498,15 @@ def _store(c: Session, dst: bytes, items: list[tuple[bytes, float]], event: str)
     if not items:
         if db.lookup_nottl(dst) is not None and db.delete(dst):
             ks.signal_modified(db, dst)
-            ks.notify("g", "del", dst, db.id)
+            if ks.notifying:
+                ks.notify("g", "del", dst, db.id)
         return resp.ZERO
     me, mv = _limits(c)
     z = ZSet.from_items(items, me, mv)
     db.set(dst, z)
     ks.signal_modified(db, dst)
-    ks.notify("z", event, dst, db.id)
+    if ks.notifying:
+        ks.notify("z", event, dst, db.id)
     return resp.integer(len(z))
 
 
@@ -576,7 +582,8 @@ def _zremrange(c: Session, argv: list[bytes], kind: int) -> bytes:
     if removed:
         db = c.db
         db.ks.signal_modified(db, key)
-        db.ks.notify("z", event, key, db.id)
+        if db.ks.notifying:
+            db.ks.notify("z", event, key, db.id)
         _delete_if_empty(c, key, z)
     return resp.integer(len(removed))
 
@@ -602,7 +609,8 @@ def zpop(c: Session, key: bytes, z: ZSet, count: int, maximum: bool) -> list[tup
     items = z.pop(count, maximum)
     db = c.db
     db.ks.signal_modified(db, key)
-    db.ks.notify("z", "zpopmax" if maximum else "zpopmin", key, db.id)
+    if db.ks.notifying:
+        db.ks.notify("z", "zpopmax" if maximum else "zpopmin", key, db.id)
     _delete_if_empty(c, key, z)
     return items
 

@@ -74,7 +74,8 @@ class Database:
         if v is None:
             ks = self.ks
             ks.stat_misses += 1  # INFO keyspace_hits/misses
-            ks.notify("m", "keymiss", key, self.id)  # Redis's lookupKeyRead on a miss
+            if ks.notifying:
+                ks.notify("m", "keymiss", key, self.id)  # Redis's lookupKeyRead on a miss
             return None
         self.ks.stat_hits += 1
         if self.ks.track_access:
@@ -138,7 +139,8 @@ class Database:
                 self.expires.pop(key, None)
         else:
             data[key] = value
-            self.ks.notify("n", "new", key, self.id)  # Redis's dbAdd
+            if self.ks.notifying:
+                self.ks.notify("n", "new", key, self.id)  # Redis's dbAdd
         if self.ks.track_access:
             self.ks.touch_access(self, key)
 
@@ -147,7 +149,8 @@ class Database:
         self.data[key] = value
         if self.raw:
             self.raw.discard(key)
-        self.ks.notify("n", "new", key, self.id)
+        if self.ks.notifying:
+            self.ks.notify("n", "new", key, self.id)
         if self.ks.track_access:
             self.ks.touch_access(self, key)
 
@@ -187,7 +190,8 @@ class Database:
         # like Redis, an expiry is not a change of server.dirty: the command that found the
         # key expired is not propagated because of it, only the DEL effect below is
         ks.signal_modified(self, key, count=False)
-        ks.notify("x", "expired", key, self.id)
+        if ks.notifying:
+            ks.notify("x", "expired", key, self.id)
         ks.on_expired(self.id, key)
 
     def expire_due(self, now_ms: int, budget: int) -> int:
@@ -227,6 +231,8 @@ class Keyspace:
         self.stat_misses = 0
         self.on_expired: Callable[[int, bytes], None] = lambda dbid, key: None
         self.notify: Callable[[str, str, bytes, int], None] = lambda t, e, k, d: None
+        # False while notify-keyspace-events selects nothing: callers skip the call
+        self.notifying = False
         self.on_touch: Callable[[int, bytes | None], None] | None = None
         # memory accounting (keyspace/memory.py): a key's value may have changed size
         self.on_size: Callable[[Database, bytes], None] | None = None

@@ -160,7 +160,8 @@ class Evictor:
         db.delete(key)
         ks.stat_evicted += 1
         ks.signal_modified(db, key, count=False)
-        ks.notify("e", "evicted", key, db.id)
+        if ks.notifying:
+            ks.notify("e", "evicted", key, db.id)
         ks.on_expired(db.id, key)  # the DEL effect for the log (same path as expiry)
 
 

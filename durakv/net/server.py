@@ -34,7 +34,7 @@ class Connection(asyncio.Protocol):
         self.ctx = ctx
         self.transport: Any = None
         self.session: Session | None = None
-        self.held: deque[tuple[int, bytes]] = deque()
+        self.held: deque[tuple[int, Any]] = deque()
         self.closing = False
         self.blocked_cmds: list[list[bytes]] | None = None
         self.paused_input: list[bytes] = []
