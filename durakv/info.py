@@ -288,8 +288,9 @@ def _replication(srv: Any) -> list[tuple[str, Any]]:
     if srv.role != "master" and srv.primary_addr:
         out += [("master_host", srv.primary_addr[0]), ("master_port", srv.primary_addr[1]),
                 ("master_link_status", "up")]
+    ex = srv.extras.get("exporter")
+    out += ex.info() if ex is not None else [("connected_slaves", 0)]
     out += [
-        ("connected_slaves", 0),
         ("master_failover_state", "no-failover"),
         ("master_replid", srv.run_id),
         ("master_replid2", "0" * 40),

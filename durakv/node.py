@@ -41,6 +41,7 @@ SUBSYSTEMS = [
     "durakv.pubsub",  # pub/sub, keyspace notifications, client tracking
     "durakv.scripting",  # Lua scripts and functions
     "durakv.replication.setup",  # JetStream log, replicas, leases, failover
+    "durakv.replication.export",  # SYNC/PSYNC for redis-cli --rdb and external Redis replicas
     "durakv.cluster.setup",  # cluster mode
     "durakv.acl.setup",  # users and ACL checks
 ]

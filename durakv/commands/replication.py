@@ -45,7 +45,12 @@ REPLICAOF_LOG = (
 def role(c: Session, argv: list[bytes]) -> bytes:
     rep = c.srv.replication
     if rep is None:
-        return resp.array([resp.bulk(b"master"), resp.integer(0), resp.EMPTY_ARRAY])
+        ex = c.srv.extras.get("exporter")  # external Redis replicas of a standalone node
+        if ex is None:
+            return resp.array([resp.bulk(b"master"), resp.integer(0), resp.EMPTY_ARRAY])
+        items = [resp.bulks([r.session.addr.rsplit(":", 1)[0].encode(), b"%d" % r.port, b"%d" % r.ack_offset])
+                 for r in ex.replicas]
+        return resp.array([resp.bulk(b"master"), resp.integer(ex.offset), resp.array(items)])
     if rep.state == "primary":
         items = []
         for _nid, e in sorted(rep.live_replicas().items()):
@@ -203,22 +208,24 @@ def slaveof(c: Session, argv: list[bytes]) -> bytes:
     return _replicaof(c, argv)
 
 
-# -- the Redis replication protocol: durakv replicas do not use it ---------------------------
-SYNC_UNSUPPORTED = (
-    "ERR SYNC and PSYNC are not supported: durakv replicas follow the shard's log (start a node "
-    "with --log nats://...)"
-)
+# -- the Redis replication protocol: served to tools and external replicas ----------------
+# (durakv's own replicas follow the log; replication/export.py serves SYNC/PSYNC)
+def _sync(c: Session, psync: bool) -> bytes:
+    serve = c.srv.extras.get("sync")
+    if serve is None:
+        raise CommandError("ERR SYNC and PSYNC are not available on this node")
+    return serve(c, psync)
 
 
 @command("sync", 1, "admin noscript no_async_loading no_multi", "@admin @slow @dangerous")
 def sync(c: Session, argv: list[bytes]) -> bytes:
-    raise CommandError(SYNC_UNSUPPORTED)
+    return _sync(c, False)
 
 
 @command("psync", -3, "admin noscript no_async_loading no_multi", "@admin @slow @dangerous")
 def psync(c: Session, argv: list[bytes]) -> bytes:
     parse_int(argv[2])
-    raise CommandError(SYNC_UNSUPPORTED)
+    return _sync(c, True)
 
 
 @command("replconf", -1, "admin noscript loading stale allow_busy", "@admin @slow @dangerous")
@@ -238,6 +245,9 @@ def replconf(c: Session, argv: list[bytes]) -> bytes:
         elif opt == b"capa":
             pass
         elif opt in (b"ack", b"getack"):
+            note = c.srv.extras.get("replconf")
+            if note is not None:
+                note(c, opt, val)
             # no reply at all (inside EXEC an element must exist: +OK keeps the array whole)
             return resp.OK if c.in_exec else b""
         elif opt == b"rdb-only":
@@ -246,4 +256,8 @@ def replconf(c: Session, argv: list[bytes]) -> bytes:
                 raise CommandError("ERR value is out of range, value must between 0 and 1")
         else:
             raise CommandError("ERR Unrecognized REPLCONF option: %s" % argv[j].decode("latin-1"))
+    note = c.srv.extras.get("replconf")
+    if note is not None:
+        for j in range(1, len(argv), 2):
+            note(c, argv[j].lower(), argv[j + 1])
     return resp.OK

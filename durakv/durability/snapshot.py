@@ -123,6 +123,8 @@ class SnapshotManager:
         self.dirty_at_last_save = 0
         self.base_size = 0
         self.last_failed_at = 0.0
+        # called with (ok, seq covered) when a snapshot finishes (replica syncs wait on it)
+        self.on_done: list[Any] = []
 
     # -- helpers -------------------------------------------------------------------------
     def _path(self) -> str:
@@ -173,8 +175,9 @@ class SnapshotManager:
             pass
 
     # -- SAVE ----------------------------------------------------------------------------
-    def save(self, count: bool = True) -> None:
-        """Blocking snapshot of the in-memory keyspace (SAVE, appendonly no, DEBUG RELOAD)."""
+    def save(self, count: bool = True) -> int:
+        """Blocking snapshot of the in-memory keyspace (SAVE, appendonly no, DEBUG RELOAD);
+        returns the log sequence it covers."""
         node = self.node
         seq, nbytes, dirty = self._prepare()
         aux = {b"durakv-seq": b"%d" % seq}
@@ -183,6 +186,7 @@ class SnapshotManager:
         if count:
             self.saves += 1
         self._covered(seq, nbytes, dirty)
+        return seq
 
     # -- background ----------------------------------------------------------------------
     def start_soon(self, kind: str) -> None:
@@ -211,12 +215,14 @@ class SnapshotManager:
         if lg is None or not hasattr(lg, "dir") or not hasattr(lg, "rotate"):
             # no file log to replay (appendonly no): serialize memory here
             ok = True
+            seq = 0
             try:
-                self.save(count=False)
+                seq = self.save(count=False)
             except Exception as e:
                 log.error("background save failed: %s", e)
                 ok = False
             self._finish_stats(kind, ok, time.time() - t0)
+            self._done(ok, seq)
             return
         seq, nbytes, dirty = self._prepare()
         from .setup import data_dir
@@ -268,6 +274,11 @@ class SnapshotManager:
         else:
             log.error("Background snapshot worker failed (exit %s)", proc.returncode)
         self._finish_stats(job["kind"], ok, time.time() - job["start"])
+        self._done(ok, job["seq"])
+
+    def _done(self, ok: bool, seq: int) -> None:
+        for fn in self.on_done:
+            fn(ok, seq)
 
     def wait(self, timeout: float = 60.0) -> None:
         """Block until the running worker is done (shutdown, tests)."""
@@ -321,6 +332,7 @@ class SnapshotManager:
         except Exception as e:
             log.error("cannot start a snapshot: %s", e)
             self._finish_stats(kind, False, 0.0)
+            self._done(False, 0)
 
     # -- DEBUG RELOAD --------------------------------------------------------------------
     def debug_reload(self, *args: Any) -> None:

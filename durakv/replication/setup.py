@@ -16,13 +16,16 @@ if TYPE_CHECKING:
 
 
 def standalone_info(node: Node) -> list[tuple[str, Any]]:
+    # external replicas (redis-server --replicaof, replication/export.py) if any
+    exporter = node.ctx.extras.get("exporter")
+    replicas = exporter.info() if exporter is not None else [("connected_slaves", 0)]
     return [
         ("role", "master"),
-        ("connected_slaves", 0),
+        *replicas,
         ("master_failover_state", "no-failover"),
         ("master_replid", node.ctx.run_id),
         ("master_replid2", "0" * 40),
-        ("master_repl_offset", 0),
+        ("master_repl_offset", exporter.offset if exporter is not None else 0),
         ("second_repl_offset", -1),
         ("repl_backlog_active", 0),
         ("repl_backlog_size", 1048576),

@@ -1,0 +1,220 @@
+"""Serving Redis's replication protocol (SYNC / PSYNC) to tools and external replicas.
+
+durakv's own replicas follow the log (DESIGN §5).  This module is for everything else
+that speaks Redis replication: ``redis-cli --rdb`` (a backup over the wire) and a real
+``redis-server --replicaof`` pointed at a durakv primary (a migration path, or a read
+replica outside durakv).
+
+A sync is served from a snapshot built the usual way, off the serving node: the exporter
+asks the snapshot manager for a background snapshot (or joins the one running) and, when
+it is done, sends ``+FULLRESYNC`` (for PSYNC), the RDB file, the log records appended
+after the sequence the snapshot covers, and from then on every record as it is appended.
+A record is already a run of RESP commands each run preceded by SELECT, which is what
+Redis's replication stream is, so records go out as they are.  The stream offset counts
+the bytes of every record appended since the first sync.
+
+While a replica waits for its snapshot it gets a newline every second (Redis's keepalive
+before the PSYNC reply); online replicas get a PING in the stream every
+``repl-ping-replica-period`` seconds.  ``REPLCONF rdb-only 1`` (what ``redis-cli --rdb``
+sends) closes the connection after the RDB.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..errors import CommandError
+from ..session import Session
+
+if TYPE_CHECKING:
+    from ..node import Node
+
+log = logging.getLogger("durakv.export")
+
+_PING = b"*1\r\n$4\r\nPING\r\n"
+
+
+class Replica:
+    __slots__ = ("session", "psync", "rdb_only", "online", "ack_offset", "ack_time", "port", "since")
+
+    def __init__(self, session: Session, psync: bool, rdb_only: bool, port: int) -> None:
+        self.session = session
+        self.psync = psync
+        self.rdb_only = rdb_only
+        self.online = False
+        self.ack_offset = 0
+        self.ack_time = time.monotonic()
+        self.port = port
+        self.since = time.monotonic()
+
+    def gone(self) -> bool:
+        conn = self.session.conn
+        return conn is None or conn.closing
+
+    def write(self, data: bytes) -> None:
+        conn = self.session.conn
+        if conn is not None:
+            conn.write(data)
+
+
+class Exporter:
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.replid = node.ctx.run_id  # what INFO replication shows as master_replid
+        self.offset = 0  # bytes of stream since the first sync
+        self.hooked: Any = None  # the tracker whose records we observe
+        self.waiting: list[Replica] = []
+        self.replicas: list[Replica] = []
+        self.last_ping = time.monotonic()
+        self.last_newline = time.monotonic()
+        # per-connection REPLCONF options given before SYNC/PSYNC
+        self.options: dict[int, dict[bytes, bytes]] = {}
+
+    # -- commands --------------------------------------------------------------------------
+    def replconf(self, c: Session, opt: bytes, val: bytes) -> None:
+        self.options.setdefault(c.id, {})[opt] = val
+        if opt == b"ack":
+            for r in self.replicas:
+                if r.session is c:
+                    try:
+                        r.ack_offset = int(val)
+                    except ValueError:
+                        pass
+                    r.ack_time = time.monotonic()
+
+    def sync(self, c: Session, psync: bool) -> bytes:
+        ctx = self.node.ctx
+        if ctx.role != "master":
+            raise CommandError("ERR SYNC and PSYNC are served by the primary only (durakv replicas follow the log)")
+        mgr = ctx.snapshots
+        if mgr is None:
+            raise CommandError("ERR no snapshot manager: this node cannot serve a sync")
+        if any(r.session is c for r in self.waiting + self.replicas):
+            return b""  # Redis ignores SYNC from a client that is already a replica
+        opts = self.options.pop(c.id, {})
+        try:
+            port = int(opts.get(b"listening-port", b"0"))
+        except ValueError:
+            port = 0
+        self._hook()
+        self.waiting.append(Replica(c, psync, opts.get(b"rdb-only") == b"1", port))
+        log.info("Replica %s asks for synchronization (%s)", c.addr, "PSYNC" if psync else "SYNC")
+        if not mgr.busy():
+            mgr.start_soon("sync")
+        # otherwise the running snapshot serves it: the records after it come from the log
+        return b""  # the reply is the RDB, sent when the snapshot is done
+
+    # -- the stream --------------------------------------------------------------------------
+    def _hook(self) -> None:
+        tracker = self.node.ctx.tracker
+        if tracker is None or self.hooked is tracker:
+            return
+        prev = tracker.on_record
+
+        def on_record(seq: int, payload: bytes) -> None:
+            if prev is not None:
+                prev(seq, payload)
+            self.feed(payload)
+
+        tracker.on_record = on_record
+        self.hooked = tracker
+
+    def feed(self, payload: bytes) -> None:
+        self.offset += len(payload)
+        if self.replicas:
+            for r in self.replicas:
+                r.write(payload)
+
+    def snapshot_done(self, ok: bool, seq: int) -> None:
+        """The snapshot manager finished a snapshot covering the log up to ``seq``."""
+        waiting = [r for r in self.waiting if not r.gone()]
+        self.waiting = []
+        if not waiting:
+            return
+        node = self.node
+        if not ok:
+            log.warning("snapshot for replica sync failed: closing %d replica(s)", len(waiting))
+            for r in waiting:
+                r.session.close()
+            return
+        try:
+            with open(node.ctx.snapshots._path(), "rb") as f:
+                rdb = f.read()
+            records: list[bytes] = []
+            lg = node.log
+            tracker = node.ctx.tracker
+            if lg is not None and tracker is not None and tracker.appended > seq:
+                records = [p for _, p in lg.read(seq + 1)]
+        except Exception as e:  # the file or the log could not be read: the replicas retry
+            log.error("cannot serve replica sync: %s", e)
+            for r in waiting:
+                r.session.close()
+            return
+        start = self.offset - sum(len(p) for p in records)
+        for r in waiting:
+            if r.psync:
+                r.write(b"+FULLRESYNC %s %d\r\n" % (self.replid.encode(), start))
+            r.write(b"$%d\r\n" % len(rdb))
+            r.write(rdb)
+            if r.rdb_only:
+                log.info("RDB sent to %s (rdb-only): closing", r.session.addr)
+                r.session.close()
+                conn = r.session.conn
+                if conn is not None:
+                    conn.close()
+                continue
+            for p in records:
+                r.write(p)
+            r.online = True
+            r.ack_offset = start
+            self.replicas.append(r)
+            log.info("Synchronization with replica %s succeeded", r.session.addr)
+
+    def cron(self, node: Node) -> None:
+        now = time.monotonic()
+        if self.replicas:
+            self.replicas = [r for r in self.replicas if not r.gone()]
+        if self.waiting and now - self.last_newline >= 1.0:
+            self.last_newline = now
+            for r in self.waiting:
+                r.write(b"\n")
+        if self.replicas and now - self.last_ping >= node.config["repl-ping-replica-period"]:
+            self.last_ping = now
+            self.feed(_PING)
+
+    def disconnect(self, c: Session) -> None:
+        self.options.pop(c.id, None)
+        self.waiting = [r for r in self.waiting if r.session is not c]
+        self.replicas = [r for r in self.replicas if r.session is not c]
+
+    # -- INFO replication --------------------------------------------------------------------
+    def info(self) -> list[tuple[str, Any]]:
+        now = time.monotonic()
+        out: list[tuple[str, Any]] = [("connected_slaves", len(self.replicas))]
+        for i, r in enumerate(self.replicas):
+            ip = r.session.addr.rsplit(":", 1)[0]
+            out.append((f"slave{i}", f"ip={ip},port={r.port},state=online,offset={r.ack_offset},"
+                                    f"lag={int(now - r.ack_time)}"))
+        return out
+
+
+def install(node: Node) -> None:
+    ex = Exporter(node)
+    ctx = node.ctx
+    ctx.extras["exporter"] = ex
+    ctx.extras["sync"] = ex.sync
+    ctx.extras["replconf"] = ex.replconf
+    ctx.extras.setdefault("cron", []).append(ex.cron)
+    prev = ctx.extras.get("on_disconnect")
+
+    def on_disconnect(c: Session) -> None:
+        ex.disconnect(c)
+        if prev is not None:
+            prev(c)
+
+    ctx.extras["on_disconnect"] = on_disconnect
+    mgr = ctx.snapshots
+    if mgr is not None:
+        mgr.on_done.append(ex.snapshot_done)

@@ -1,0 +1,163 @@
+"""SYNC/PSYNC served to Redis's own tools: a real redis-server replica, ``redis-cli --rdb``.
+
+The replica is started while clients write to durakv, so the sync covers writes that land
+during the snapshot (sent from the log tail) and after it (the live stream); at the end
+the replica must hold exactly what durakv holds, key by key, in every database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+from typing import Any
+
+import pytest
+import redis
+
+from tests.support.procs import start_durakv, start_redis
+
+
+def _contents(r: redis.Redis, dbs: range = range(4)) -> dict[tuple[int, bytes], Any]:
+    """Every key of the first databases with its type, value and whether it has a TTL."""
+    out: dict[tuple[int, bytes], Any] = {}
+    for db in dbs:
+        c = redis.Redis(port=r.connection_pool.connection_kwargs["port"], db=db)
+        for k in c.scan_iter(count=1000):
+            t = c.type(k).decode()
+            if t == "string":
+                v: Any = c.get(k)
+            elif t == "list":
+                v = c.lrange(k, 0, -1)
+            elif t == "hash":
+                v = c.hgetall(k)
+            elif t == "set":
+                v = sorted(c.smembers(k))
+            elif t == "zset":
+                v = c.zrange(k, 0, -1, withscores=True)
+            elif t == "stream":
+                v = c.xrange(k)
+            else:
+                v = None
+            out[(db, k)] = (t, v, c.ttl(k) > 0)
+        c.close()
+    return out
+
+
+def _seed(r: redis.Redis) -> None:
+    p = r.pipeline(transaction=False)
+    for i in range(300):
+        p.set(f"s{i}", f"v{i}")
+    p.rpush("list", *[f"e{i}" for i in range(200)])
+    p.hset("hash", mapping={f"f{i}": i for i in range(100)})
+    p.sadd("set", *range(150))
+    p.zadd("zset", {f"m{i}": i / 3 for i in range(120)})
+    p.xadd("stream", {"a": "1"}, id="1-1")
+    p.set("ttl", "x", ex=1000)
+    p.execute()
+    r3 = redis.Redis(port=r.connection_pool.connection_kwargs["port"], db=3)
+    r3.set("in3", "yes")
+    r3.close()
+
+
+class _Writer(threading.Thread):
+    """Writes a mix of commands until stopped; counts the acknowledged ones."""
+
+    def __init__(self, port: int) -> None:
+        super().__init__(daemon=True)
+        self.r = redis.Redis(port=port)
+        self.stop = threading.Event()
+        self.n = 0
+
+    def run(self) -> None:
+        r = self.r
+        i = 0
+        while not self.stop.is_set():
+            i += 1
+            p = r.pipeline(transaction=False)
+            p.incr("counter")
+            p.lpush("list", f"w{i}")
+            p.hincrby("hash", f"f{i % 7}", 1)
+            p.zadd("zset", {f"w{i % 50}": i})
+            p.sadd("set", f"w{i}")
+            p.xadd("stream", {"i": str(i)})
+            p.set(f"w{i % 100}", i, px=600000)
+            if i % 5 == 0:
+                p.delete(f"s{i % 300}")
+            if i % 9 == 0:
+                p.spop("set")
+            p.execute()
+            self.n += 1
+
+
+def _offsets_equal(master: redis.Redis, replica: redis.Redis) -> bool:
+    rep = replica.info("replication")
+    return (rep.get("master_link_status") == "up"
+            and rep.get("slave_repl_offset") == master.info("replication")["master_repl_offset"])
+
+
+def _wait(cond: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("mode", [("--appendfsync", "always"), ("--appendonly", "no")], ids=["log", "nolog"])
+def test_redis_replica_follows_durakv(mode: tuple[str, str]) -> None:
+    dk = start_durakv(*mode)
+    rp = None
+    try:
+        m = redis.Redis(port=dk.port)
+        _seed(m)
+        w = _Writer(dk.port)
+        w.start()
+        _wait(lambda: w.n > 20)
+        rp = start_redis("--replicaof", "127.0.0.1", str(dk.port))
+        rr = redis.Redis(port=rp.port)
+        _wait(lambda: rr.info("replication").get("master_link_status") == "up")
+        _wait(lambda: w.n > 200)  # the live stream carries these
+        w.stop.set()
+        w.join()
+        _wait(lambda: _offsets_equal(m, rr))
+        assert m.info("replication")["connected_slaves"] == 1
+        assert m.execute_command("ROLE")[2][0][1] == str(rp.port).encode()
+        mine = _contents(m)
+        assert len(mine) > 300
+        assert _contents(rr) == mine
+        assert int(rr.get("counter")) == w.n
+    finally:
+        if rp is not None:
+            rp.stop()
+        dk.stop()
+
+
+def test_redis_cli_rdb_backup(tmp_path: Any) -> None:
+    if shutil.which("redis-cli") is None:
+        pytest.fail("redis-cli is not installed: run scripts/test.sh (it installs it)")
+    dk = start_durakv()
+    rp = None
+    try:
+        m = redis.Redis(port=dk.port)
+        _seed(m)
+        out = tmp_path / "backup.rdb"
+        res = subprocess.run(["redis-cli", "-p", str(dk.port), "--rdb", str(out)], capture_output=True,
+                             timeout=60, text=True)
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert "Transfer finished with success" in res.stdout + res.stderr
+        chk = subprocess.run(["redis-check-rdb", str(out)], capture_output=True, text=True, timeout=60)
+        assert chk.returncode == 0, chk.stdout
+        d = tmp_path / "redis"
+        d.mkdir()
+        os.replace(out, d / "dump.rdb")
+        rp = start_redis(workdir=str(d))
+        assert _contents(redis.Redis(port=rp.port)) == _contents(m)
+        # the connection was closed after the RDB: durakv has no replica left
+        assert m.info("replication")["connected_slaves"] == 0
+    finally:
+        if rp is not None:
+            rp.stop()
+        dk.stop()
