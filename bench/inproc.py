@@ -40,7 +40,7 @@ TESTS: dict[str, Any] = {
     "lpush": lambda k: [b"LPUSH", b"mylist", VALUE],
     "rpop": lambda k: [b"RPOP", b"mylist"],
     "hset": lambda k: [b"HSET", b"myhash", b"element:%012d" % k, VALUE],
-    "zadd": lambda k: [b"ZADD", b"myzset", b"%d" % (k % 1000), b"element:%012d" % k],
+    "zadd": lambda k: [b"ZADD", b"myzset", b"%d" % k, b"element:%012d" % ((k * 7919) % KEYSPACE)],
 }
 
 

@@ -74,6 +74,10 @@ def encode_command(argv: list[bytes]) -> bytes:
         if n == 2:
             a, b = argv
             return _join((b"*2\r\n", h[len(a)], a, b"\r\n", h[len(b)], b, b"\r\n"))
+        if n == 4:  # HSET k f v, ZADD k s m ...
+            a, b, c, d = argv
+            return _join((b"*4\r\n", h[len(a)], a, b"\r\n", h[len(b)], b, b"\r\n", h[len(c)], c, b"\r\n",
+                          h[len(d)], d, b"\r\n"))
     except IndexError:  # an argument of 1024 bytes or more
         pass
     return b"*%d\r\n%s" % (n, _join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv]))
