@@ -401,10 +401,10 @@ def xadd(c: Session, argv: list[bytes]) -> bytes:
 @command("xtrim", -4, "write", "@write @stream @slow", keys=(1, 1, 1))
 def xtrim(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
+    a = _parse_trim_args(c, argv, False)  # Redis parses the arguments before the lookup
     s = _get_stream(c, key, True)
     if s is None:
         return resp.ZERO
-    a = _parse_trim_args(c, argv, False)
     deleted = _trim(s, a)
     if deleted:
         db = c.db

@@ -1051,3 +1051,11 @@ def test_keyspace_hits_and_misses_like_redis(pair) -> None:
             out.append((cmd[0], cmd[1], h1 - h0, m1 - m0))
         deltas.append(out)
     assert deltas[1] == deltas[0]
+
+
+def test_xtrim_parses_arguments_before_the_key(pair) -> None:
+    pair.check("SET", "str", "x")
+    pair.check("XTRIM", "str", "MAXLEN", "abc")
+    pair.check("XTRIM", "str", "MAXLEN", "1")
+    pair.check("XTRIM", "nokey", "MAXLEN", "abc")
+    pair.check("XTRIM", "nokey", "FOO", "1")
