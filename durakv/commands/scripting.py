@@ -46,6 +46,8 @@ def _numkeys(argv: list[bytes], bad: str = errors.NOT_INTEGER) -> int:
 
 def _eval(c: Session, argv: list[bytes], is_sha: bool, ro: bool) -> bytes:
     sc = c.srv.scripting
+    if is_sha and len(argv[1]) != 40:  # Redis's evalShaCommand: no sha of another length
+        raise CommandError(errors.NOSCRIPT)
     n = _numkeys(argv)
     if is_sha:
         script = sc.scripts.get(argv[1])  # the cache is keyed by the lowercase sha

@@ -230,3 +230,14 @@ def test_scripts_when_out_of_memory(pair):
     finally:
         pair.redis.call("CONFIG", "SET", "maxmemory", "0")
         pair.durakv.call("CONFIG", "SET", "maxmemory", "0")
+
+
+def test_evalsha_error_order(pair):
+    # a sha that is not 40 characters long is NOSCRIPT before numkeys is even parsed
+    for cmd in ("EVALSHA", "EVALSHA_RO"):
+        pair.check(cmd, "abc", "x")
+        pair.check(cmd, "abc", "5", "k")
+        pair.check(cmd, "a" * 40, "x")
+        pair.check(cmd, "a" * 40, "5", "k")
+        pair.check(cmd, "a" * 40, "-1")
+        pair.check(cmd, "A" * 40, "0")
