@@ -40,6 +40,8 @@ TESTS: dict[str, Any] = {
     "lpush": lambda k: [b"LPUSH", b"mylist", VALUE],
     "rpop": lambda k: [b"RPOP", b"mylist"],
     "hset": lambda k: [b"HSET", b"myhash", b"element:%012d" % k, VALUE],
+    "xadd": lambda k: [b"XADD", b"bench:stream", b"MAXLEN", b"~", b"10000", b"*", b"f", b"%d" % k],
+    "pfadd": lambda k: [b"PFADD", b"bench:hll", b"%d" % k],
     "zadd": lambda k: [b"ZADD", b"myzset", b"%d" % k, b"element:%012d" % ((k * 7919) % KEYSPACE)],
 }
 
@@ -114,7 +116,7 @@ async def run(tests: list[str], rounds: int) -> None:
 
 
 def main() -> None:
-    tests = sys.argv[1:] or list(TESTS)
+    tests = sys.argv[1:] or [t for t in TESTS if t not in ("xadd", "pfadd")]
     uvloop.run(run(tests, int(__import__("os").environ.get("ROUNDS", "400"))))
 
 

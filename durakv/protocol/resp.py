@@ -53,14 +53,22 @@ def array_header(n: int) -> bytes:
     return b"*%d\r\n" % n
 
 
-def bulks(values: Iterable[bytes]) -> bytes:
-    """An array of bulk strings (values must not be None)."""
-    parts = [b"$%d\r\n%s\r\n" % (len(v), v) for v in values]
-    return b"*%d\r\n%s" % (len(parts), b"".join(parts))
-
-
 _BULK_HEADERS = [b"$%d\r\n" % i for i in range(1024)]
 _join = b"".join
+
+
+def bulks(values: Iterable[bytes]) -> bytes:
+    """An array of bulk strings (values must not be None)."""
+    h = _BULK_HEADERS
+    if type(values) is not list:
+        values = list(values)
+    try:  # short values: ready-made headers, one join
+        parts = [h[len(v)] + v for v in values]
+    except IndexError:  # a value of 1024 bytes or more
+        parts = [b"$%d\r\n%s" % (len(v), v) for v in values]
+    if not parts:
+        return b"*0\r\n"
+    return b"*%d\r\n%s\r\n" % (len(parts), b"\r\n".join(parts))
 
 
 def encode_command(argv: list[bytes]) -> bytes:
@@ -78,6 +86,8 @@ def encode_command(argv: list[bytes]) -> bytes:
             a, b, c, d = argv
             return _join((b"*4\r\n", h[len(a)], a, b"\r\n", h[len(b)], b, b"\r\n", h[len(c)], c, b"\r\n",
                           h[len(d)], d, b"\r\n"))
+        if n:
+            return b"*%d\r\n%s\r\n" % (n, b"\r\n".join([h[len(a)] + a for a in argv]))
     except IndexError:  # an argument of 1024 bytes or more
         pass
     return b"*%d\r\n%s" % (n, _join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv]))
