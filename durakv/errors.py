@@ -127,3 +127,22 @@ def fmt_arg(value: bytes, limit: int = 128) -> str:
 def sanitize(msg: str) -> str:
     """Error texts must be one line on the wire, as Redis's addReplyErrorFormat ensures."""
     return msg.replace("\r", " ").replace("\n", " ")
+
+# ACL (Redis 7.0.15's acl.c / server.c texts)
+WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
+NOPERM_CMD = "NOPERM this user has no permissions to run the '{}' command"
+NOPERM_KEY = "NOPERM this user has no permissions to access one of the keys used as arguments"
+NOPERM_CHANNEL = "NOPERM this user has no permissions to access one of the channels used as arguments"
+ACL_DRYRUN_CMD = "This user has no permissions to run the '{}' command"
+ACL_DRYRUN_KEY = "This user has no permissions to access the '{}' key"
+ACL_DRYRUN_CHANNEL = "This user has no permissions to access the '{}' channel"
+ACL_USERNAME_SPACES = "ERR Usernames can't contain spaces or null characters"
+ACL_UNMATCHED_PAREN = "ERR Unmatched parenthesis in acl selector starting at '{}'."
+ACL_SETUSER_MODIFIER = "ERR Error in ACL SETUSER modifier '{}': {}"
+ACL_DELETE_DEFAULT = "ERR The 'default' user cannot be removed"
+ACL_UNKNOWN_CATEGORY = "ERR Unknown category '{}'"
+ACL_GENPASS_BITS = (
+    "ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096"
+)
+ACL_DRYRUN_NO_USER = "ERR User '{}' not found"
+ACL_DRYRUN_NO_COMMAND = "ERR Command '{}' not found"

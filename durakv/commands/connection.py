@@ -69,7 +69,7 @@ def hello(c: Session, argv: list[bytes]) -> bytes:
         else:
             raise CommandError("ERR Syntax error in HELLO option '%s'" % errors.fmt_arg(argv[i]))
     if creds is not None:
-        authenticate(c, creds[0], creds[1])
+        authenticate(c, creds[0], creds[1], argv[0])
     if not c.authenticated:
         raise CommandError(
             "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
@@ -103,12 +103,13 @@ AUTH_NOPASS = (
 )
 
 
-def authenticate(c: Session, user: bytes, password: bytes) -> None:
+def authenticate(c: Session, user: bytes, password: bytes, argv0: bytes = b"AUTH") -> None:
     """Check credentials (the ACL subsystem's ``auth`` hook, else ``requirepass`` and the
-    ``default`` user); raises WRONGPASS, marks the session authenticated on success."""
+    ``default`` user); raises WRONGPASS, marks the session authenticated on success.
+    ``argv0`` (the command as typed) names a failure in the ACL LOG."""
     hook = c.srv.extras.get("auth")
     if hook is not None:
-        hook(c, user, password)
+        hook(c, user, password, argv0)
         return
     req = c.srv.config["requirepass"]
     if user != b"default" or (req and password != req.encode("latin-1")):
@@ -121,11 +122,12 @@ def auth(c: Session, argv: list[bytes]) -> bytes:
     if len(argv) > 3:
         raise CommandError(errors.SYNTAX)
     if len(argv) == 2:
-        if c.srv.extras.get("auth") is None and not c.srv.config["requirepass"]:
+        nopass = c.srv.extras.get("auth_default_nopass")  # the ACL's default user has nopass
+        if nopass() if nopass is not None else not c.srv.config["requirepass"]:
             raise CommandError(AUTH_NOPASS)
-        authenticate(c, b"default", argv[1])
+        authenticate(c, b"default", argv[1], argv[0])
     else:
-        authenticate(c, argv[1], argv[2])
+        authenticate(c, argv[1], argv[2], argv[0])
     return resp.OK
 
 

@@ -403,19 +403,25 @@ def _getkeys(c: Session, argv: list[bytes], with_flags: bool) -> bytes:
     n = len(args)
     if (s.arity > 0 and s.arity != n) or n < -s.arity:
         raise CommandError("ERR Invalid number of arguments specified for command")
-    keys, _ = keys_with_specs(s, args)
+    keys = key_refs(s, args)
     if not keys:
         if "no_mandatory_keys" in s.flags:
             return resp.EMPTY_ARRAY
         raise CommandError("ERR Invalid arguments specified for command")
     if not with_flags:
         return resp.bulks([args[i] for i, _ in keys])
-    keys = [(i, _variable_key_flags(s.name, args, fl)) for i, fl in keys]
     r = c.r
     return resp.array([
         resp.array([resp.bulk(args[i]), _status_set(r, [f for f in _KEY_FLAG_ORDER if f in fl])])
         for i, fl in keys
     ])
+
+
+def key_refs(s: CommandSpec, args: list[bytes]) -> list[tuple[int, list[str]]]:
+    """Key positions in ``args`` with their key-spec flags, the variable ones resolved
+    (Redis's getKeysFromCommandWithSpecs): COMMAND GETKEYSANDFLAGS and ACL key checks."""
+    keys, _ = keys_with_specs(s, args)
+    return [(i, _variable_key_flags(s.name, args, fl)) for i, fl in keys]
 
 
 def _variable_key_flags(name: str, args: list[bytes], fl: list[str]) -> list[str]:

@@ -1,0 +1,29 @@
+"""Wire the ACL engine into a node: the ``auth`` hook, requirepass, the dispatcher switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import Acl
+
+
+def install(node: Any) -> None:
+    ctx = node.ctx
+    engine = Acl(ctx)
+    ctx.extras["acl_engine"] = engine
+    ctx.extras["auth"] = engine.auth
+    ctx.extras["auth_default_nopass"] = engine.default_nopass
+    cfg = ctx.config
+    cfg.watch("requirepass", lambda v: engine.set_requirepass(v or ""))
+    if cfg["requirepass"]:
+        engine.set_requirepass(cfg["requirepass"])
+    engine.update_gate()
+    aclfile = cfg["aclfile"]
+    if aclfile:
+        from .file import load_at_start
+
+        load_at_start(engine, aclfile)
+
+
+def engine_of(ctx: Any) -> Acl:
+    return ctx.extras["acl_engine"]
