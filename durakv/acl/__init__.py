@@ -224,6 +224,8 @@ class Selector:
                     else:
                         raise RuleError(E_INVAL)
                     offset += 1
+                if not flags:
+                    raise RuleError(E_INVAL)
             else:
                 flags = ALL_PERM
             pat = op[offset:]
@@ -818,6 +820,11 @@ class Acl:
         )
         want = None if fast else self
         if self.ctx.acl is not want:
+            if want is not None:
+                # sessions created on the fast path have no user: they are the default user
+                for s in self.ctx.clients.values():
+                    if s.user is None:
+                        s.user = d
             self.ctx.acl = want
 
     def set_requirepass(self, value: str) -> None:

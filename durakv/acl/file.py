@@ -37,7 +37,7 @@ def parse_file(engine: Any, path: str) -> tuple[dict[bytes, User] | None, str]:
         if not argv:
             continue
         if argv[0] != b"user" or len(argv) < 2:
-            errs += "%s:%d should start with user keyword. " % (path, n)
+            errs += "%s:%d should start with user keyword followed by the username. " % (path, n)
             continue
         name = argv[1]
         if any(ch in b" \t\n\v\f\r\0" for ch in name):
@@ -56,7 +56,7 @@ def parse_file(engine: Any, path: str) -> tuple[dict[bytes, User] | None, str]:
             try:
                 engine.apply_rule(u, op.strip(b"\t\r\n"))
             except RuleError as e:
-                errs += "%s:%d: %s. " % (path, n, e.reason)
+                errs += "%s:%d: Error in applying operation '%s': %s. " % (path, n, op.decode("latin-1"), e.reason)
                 break
     if errs:
         return None, errs + "WARNING: ACL errors detected, no change to the previously active ACL rules was performed"
