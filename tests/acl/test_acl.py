@@ -487,6 +487,8 @@ def test_scripts_and_acl(pair):
     _same(a, b, "EVAL", "return redis.pcall('lpush','k','x')", "0")
     _same(a, b, "EVAL", "return redis.acl_check_cmd('get','k1')", "0")
     _same(a, b, "EVAL", "return redis.acl_check_cmd('lpush','k1','x')", "0")
+    _same(a, b, "EVAL", "return redis.acl_check_cmd('get','x')", "0")
+    assert len(_log_equal(pair)) == 3  # acl_check_cmd logs nothing
 
 
 def test_errorstats_and_rejected_calls(pair):
@@ -548,3 +550,44 @@ def test_acl_file_load_and_save(tmp_path):
     finally:
         for p in procs:
             p.stop()
+
+
+def test_checks_switch_on_only_when_needed():
+    """``ctx.acl`` stays None (the dispatcher's fast path) while only an unrestricted
+    ``default`` user exists, whatever its password."""
+    from durakv import dispatch
+    from durakv.config import Config
+    from durakv.node import Node
+    from durakv.session import Session
+
+    node = Node(Config())
+    ctx = node.ctx
+    c = Session(ctx, 1, ctx.ks.dbs[0])
+    ctx.clients[1] = c
+
+    def run(*args: str) -> bytes:
+        return dispatch.execute(c, [a.encode() for a in args])
+
+    assert ctx.acl is None and ctx.gated is False
+    assert run("CONFIG", "SET", "requirepass", "foo") == b"+OK\r\n"
+    assert ctx.acl is None
+    assert run("ACL", "SETUSER", "default", "resetpass", ">bar") == b"+OK\r\n"
+    assert ctx.acl is None
+    assert run("ACL", "SETUSER", "alice", "on") == b"+OK\r\n"
+    assert ctx.acl is not None and ctx.gated is True
+    assert c.user is not None and c.user.name == b"default"  # existing sessions get the default user
+    assert run("ACL", "DELUSER", "alice") == b":1\r\n"
+    assert ctx.acl is None and ctx.gated is False
+    assert run("ACL", "SETUSER", "default", "-flushall") == b"+OK\r\n"
+    assert ctx.acl is not None
+    assert run("FLUSHALL").startswith(b"-NOPERM")
+    assert run("ACL", "SETUSER", "default", "+flushall") == b"+OK\r\n"
+    assert ctx.acl is None
+    assert run("CONFIG", "SET", "requirepass", "") == b"+OK\r\n"
+    assert ctx.acl is None
+    assert run("ACL", "SETUSER", "default", ">x") == b"+OK\r\n"  # password without requirepass
+    assert ctx.acl is not None
+    assert run("ACL", "SETUSER", "default", "nopass") == b"+OK\r\n"
+    assert ctx.acl is None
+    assert run("ACL", "SETUSER", "default", "off") == b"+OK\r\n"
+    assert ctx.acl is not None
