@@ -471,7 +471,8 @@ def _key_refs(spec: Any, argv: list[bytes]) -> list[tuple[int, int]]:
         refs = key_refs(spec, argv)
     except Exception:
         return []
-    return [(i, _key_flags(fl)) for i, fl in refs if 0 < i < len(argv)]
+    # channels of SPUBLISH/SSUBSCRIBE are declared as keys for cluster routing only (not_key)
+    return [(i, _key_flags(fl)) for i, fl in refs if 0 < i < len(argv) and "not_key" not in fl]
 
 
 def _channel_refs(name: str, argv: list[bytes]) -> list[tuple[int, bool]]:

@@ -591,3 +591,48 @@ def test_checks_switch_on_only_when_needed():
     assert ctx.acl is None
     assert run("ACL", "SETUSER", "default", "off") == b"+OK\r\n"
     assert ctx.acl is not None
+
+
+# commands over keys with different read/write flags (the key specs' access/insert/update/delete)
+KEY_FLAG_COMMANDS = [
+ ("XADD","w1","1-1","f","v"),("XADD","r1","1-1","f","v"),("XREAD","STREAMS","r1","0"),("XREAD","STREAMS","w1","0"),
+ ("XREAD","COUNT","1","STREAMS","r1","b1","0","0"),("XGROUP","CREATE","w1","g","0"),("XGROUP","CREATE","b1","g","0","MKSTREAM"),
+ ("XREADGROUP","GROUP","g","c","STREAMS","b1",">"),("XREADGROUP","GROUP","g","c","STREAMS","r1",">"),
+ ("GEOADD","w2","0","0","m"),("GEOADD","b2","0","0","m"),("GEORADIUS","b2","0","0","1","km","STORE","w3"),
+ ("GEORADIUS","b2","0","0","1","km","STORE","r3"),("GEORADIUS_RO","r2","0","0","1","km"),("GEOSEARCHSTORE","w4","b2","FROMLONLAT","0","0","BYRADIUS","1","km"),
+ ("LMPOP","2","r1","w1","LEFT"),("LMPOP","1","b5","LEFT"),("SINTERCARD","2","r1","b1"),("ZINTERCARD","1","w1"),
+ ("GETEX","r1"),("GETEX","w1"),("GETDEL","w1"),("GETDEL","b1"),("PFCOUNT","r1"),("PFCOUNT","w1"),("PFMERGE","w5","r1"),("PFMERGE","b5","w1"),
+ ("SMOVE","b1","w1","m"),("SMOVE","r1","b1","m"),("RPOPLPUSH","b1","w1"),("MSET","w1","v","b1","v"),("MSET","w1","v","r1","v"),("MSETNX","b1","v","w1","v"),
+ ("EXPIRE","w1","10"),("EXPIRE","r1","10"),("TOUCH","r1"),("TOUCH","w1"),("UNLINK","w1"),("DUMP","r1"),("DUMP","w1"),
+ ("SORT_RO","r1"),("SORT","b1","STORE","w1"),("SORT","b1","STORE","r1"),("FCALL","f","1","r1"),("ZADD","w1","1","a"),("ZRANGESTORE","w1","b1","0","1"),
+ ("ZRANGESTORE","r1","b1","0","1"),("LPOS","r1","a"),("BITOP","AND","w1","r1"),("BITOP","AND","r1","w1"),("SETRANGE","w1","0","a"),("STRLEN","w1"),
+ ("HSET","w1","f","v"),("HGET","w1","f"),("HINCRBY","b1","f","1"),("SADD","w1","a"),("SISMEMBER","w1","a"),("INCR","w1"),("PERSIST","w1"),("PERSIST","r1"),
+ ("OBJECT","FREQ","r1"),("MEMORY","USAGE","r1"),("LCS","r1","b1"),("LCS","r1","w1"),("XDEL","w1","0-1"),("XTRIM","r1","MAXLEN","1"),
+ ("XAUTOCLAIM","b1","g","c","0","0"),("XCLAIM","r1","g","c","0","0-1"),("XINFO","STREAM","r1"),("XINFO","STREAM","w1"),("XPENDING","r1","g"),("XSETID","w1","0-1"),
+ ("WATCH","r1"),("WATCH","w1"),("EVAL_RO","return 1","1","r1"),("EVAL_RO","return 1","1","w1"),("SUNIONSTORE","w1","r1","b1"),("SUNIONSTORE","w1","r1","w2"),
+ ("RESTORE","w9","0","x"),("COPY","b1","b2","DB","1"),("MOVE","b1","1"),("MOVE","r1","1"),("RENAMENX","w1","w2"),("SPUBLISH","c","m"),
+ ("BITFIELD_RO","r1","GET","u8","0"),("BITFIELD_RO","w1","GET","u8","0"),("BITCOUNT","w1"),("SETBIT","w1","1","1"),("GETBIT","w1","1"),
+ ("LSET","r1","0","x"),("LINSERT","w1","BEFORE","a","b"),("HRANDFIELD","w1"),("SRANDMEMBER","w1"),("SPOP","r1"),("SPOP","w1"),
+ ("ZPOPMIN","w1"),("ZMPOP","1","w1","MIN"),("ZMPOP","1","r1","MIN"),("ZDIFFSTORE","w1","1","r1"),("ZUNION","2","r1","w1"),("ZUNION","1","r1"),
+ ("GEODIST","r1","a","b"),("GEOHASH","w1","a"),("GEOPOS","w1"),("EXPIRETIME","w1"),("PTTL","w1"),("TTL","r1"),("TYPE","r1"),
+]
+
+
+def test_key_flags_of_many_commands(pair):
+    _setuser(pair, "rw", "on", "nopass", "%R~r*", "%W~w*", "~b*", "+@all", "&*")
+    a, b = _as_user(pair, "rw", "x")
+    for cmd in KEY_FLAG_COMMANDS:
+        _same(a, b, *cmd)
+    _log_equal(pair)
+
+
+def test_shard_channels(pair):
+    _setuser(pair, "sh", "on", "nopass", "+@all", "&s*")
+    a, b = _as_user(pair, "sh", "x")
+    _same(a, b, "SPUBLISH", "s1", "m")
+    _same(a, b, "SPUBLISH", "x1", "m")
+    _same(a, b, "SSUBSCRIBE", "x1")
+    _same(a, b, "SSUBSCRIBE", "s1", "s2")
+    pair.check("ACL", "SETUSER", "sh", "resetchannels", "&s1")
+    assert a.read_until_closed() == b.read_until_closed() == b""
+    _log_equal(pair)
