@@ -126,10 +126,8 @@ def save_command(c: Any, engine: Any) -> None:
 
 
 def _abs(engine: Any, path: str) -> str:
-    if os.path.isabs(path):
-        return path
-    d = engine.ctx.config["dir"] if "dir" in engine.ctx.config.params else ""
-    return os.path.join(d, path) if d else path
+    # relative to the working directory, which the server sets to ``dir`` (as Redis does)
+    return path
 
 
 def load_at_start(engine: Any, path: str) -> None:
