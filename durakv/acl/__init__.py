@@ -659,6 +659,7 @@ class Acl:
         self.default = d
         self.users[b"default"] = d
         self.log: list[LogEntry] = []
+        self.last_reason = ""  # "command" | "key" | "channel": what the last denied check denied
 
     # -- users -------------------------------------------------------------------------------
     def get_user(self, name: bytes) -> User | None:
@@ -885,6 +886,9 @@ class Acl:
         res, idx = self.check_user(u, spec, argv)
         if res == OK:
             return None
+        # what was denied, for callers that word their own errors (EXEC, scripts): the
+        # NOPERM text of a command named like 'keys' mentions keys, this does not lie
+        self.last_reason = _REASONS[res].decode()
         obj = spec.name.encode() if res == DENIED_CMD else argv[idx]
         # redis.acl_check_cmd() asks without logging (its caller is scripting/lua.py's hook)
         if sys._getframe(1).f_code.co_name != "_lua_acl_check":
