@@ -482,6 +482,7 @@ class Config:
         self.params: dict[str, Param] = {}
         self.values: dict[str, Any] = {}
         self._hooks: dict[str, list[Callable[[Any], None]]] = {}
+        self.acl_user_lines: list[str] = []  # "user" directives (see set_from_text)
         for p in PARAMS:
             self.params[p.name] = p
             for a in p.aliases:
@@ -495,6 +496,10 @@ class Config:
         self._hooks.setdefault(self.params[name].name, []).append(hook)
 
     def set_from_text(self, name: str, text: str, *, startup: bool = False) -> None:
+        if startup and name.lower() == "user":
+            # "user <name> <rules...>" config-file directive: applied by the ACL subsystem at start
+            self.acl_user_lines.append(text)
+            return
         p = self.params.get(name.lower())
         if p is None:
             raise KeyError(name)

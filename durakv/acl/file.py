@@ -135,3 +135,32 @@ def load_at_start(engine: Any, path: str) -> None:
     if users is None:
         raise SystemExit("Aborting Redis startup because of ACL errors: " + err)
     install_users(engine, None, users)
+
+
+def load_config_users(engine: Any, lines: list[str]) -> None:
+    """``user`` directives of the config file / command line (Redis's ACLLoadConfiguredUsers)."""
+    for text in lines:
+        argv = [a.encode("latin-1") for a in text.split(" ") if a]
+        if not argv:
+            raise SystemExit("*** FATAL CONFIG FILE ERROR ***\nBad directive or wrong number of arguments: user")
+        name = argv[0]
+        if any(ch in b" \t\n\v\f\r\0" for ch in name):
+            raise SystemExit("*** FATAL CONFIG FILE ERROR ***\nUsernames can't contain spaces or null characters")
+        u = engine.users.get(name)
+        if u is None:
+            u = engine.new_user(name)
+        else:
+            engine.apply_rule(u, b"reset")
+        merged, _ = merge_selector_args(argv[1:])
+        if merged is None:
+            raise SystemExit("*** FATAL CONFIG FILE ERROR ***\nUnmatched parenthesis in acl selector")
+        for op in merged:
+            try:
+                engine.apply_rule(u, op)
+            except RuleError as e:
+                raise SystemExit(
+                    "*** FATAL CONFIG FILE ERROR ***\nError in user declaration '%s': %s"
+                    % (op.decode("latin-1"), e.reason)
+                ) from None
+        engine.users[name] = u
+    engine.update_gate()

@@ -19,6 +19,17 @@ def install(node: Any) -> None:
         engine.set_requirepass(cfg["requirepass"])
     engine.update_gate()
     aclfile = cfg["aclfile"]
+    lines = getattr(cfg, "acl_user_lines", [])
+    if lines and aclfile:
+        raise SystemExit(
+            "Configuring Redis with users defined in redis.conf and at the same setting an ACL file path "
+            "is invalid. This setup is very likely to lead to configuration errors and security holes, "
+            "please define either an ACL file or declare users directly in your redis.conf, but not both."
+        )
+    if lines:
+        from .file import load_config_users
+
+        load_config_users(engine, lines)
     if aclfile:
         from .file import load_at_start
 

@@ -663,3 +663,24 @@ def test_setuser_arguments_are_redacted_in_slowlog(pair):
     finally:
         pair.check("CONFIG", "SET", "slowlog-log-slower-than", "10000")
         pair.check("SLOWLOG", "RESET")
+
+
+def test_user_directives_at_start(tmp_path):
+    from tests.support.procs import start_durakv, start_redis
+
+    procs = []
+    try:
+        out = []
+        for start in (start_redis, start_durakv):
+            d = tmp_path / start.__name__
+            d.mkdir()
+            p = start("--user", "alice", "on", ">pw", "~k*", "+get", "(~x +set)", "--user", "default", "on", "nopass",
+                      "~*", "&*", "+@all", "-flushall", "--user", "bob", workdir=str(d))
+            procs.append(p)
+            r = Raw(p.port)
+            out.append([r.call("ACL", "LIST"), r.call("AUTH", "alice", "pw"), r.call("GET", "x"),
+                        r.call("GET", "k1"), Raw(p.port).call("FLUSHALL")])
+        assert out[1] == out[0]
+    finally:
+        for p in procs:
+            p.stop()
