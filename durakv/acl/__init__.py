@@ -787,7 +787,10 @@ class Acl:
             return
         upcoming = [ch for s in new.selectors for ch in s.channels]
         up = set(upcoming)
-        if all(ch in up for s in orig.selectors for ch in s.channels):
+        # a strict superset keeps everyone (an original all-channels selector never is one)
+        if not any(s.allchannels for s in orig.selectors) and all(
+            ch in up for s in orig.selectors for ch in s.channels
+        ):
             return
         cur = self.ctx.current_client
         for s in list(self.ctx.clients.values()):

@@ -458,6 +458,17 @@ def test_channel_permission_change_kills_subscribers(pair):
     assert a.read_until_closed() == b.read_until_closed() == b""
 
 
+def test_losing_allchannels_kills_subscribers(pair):
+    _setuser(pair, "pk", "on", "nopass", "+@all", "&*")
+    a, b = _as_user(pair, "pk", "x")
+    c, d = _as_user(pair, "pk", "x")
+    _same(a, b, "SUBSCRIBE", "foo")
+    _same(c, d, "SUBSCRIBE", "bar")
+    pair.check("ACL", "SETUSER", "pk", "resetchannels", "&bar")
+    assert a.read_until_closed() == b.read_until_closed() == b""
+    _same(c, d, "PING")
+
+
 def test_multi_exec_and_acl(pair):
     _setuser(pair, "m", "on", "nopass", "~*", "+multi", "+exec", "+get", "+set", "+discard")
     a, b = _as_user(pair, "m", "x")
