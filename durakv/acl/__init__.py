@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import time
 from typing import Any
 
 from .. import errors
@@ -804,11 +803,6 @@ class Acl:
             if kill:
                 _kill(cur, s)
 
-    def reset_all(self) -> None:
-        """Back to the single default user (ACL LOAD of an empty file, tests)."""
-        self.users = {b"default": self.default}
-        self.update_gate()
-
     # -- fast-path switch --------------------------------------------------------------------
     def update_gate(self) -> None:
         """``ctx.acl`` is the engine while any check can deny something; None otherwise."""
@@ -993,7 +987,3 @@ def _kill(cur: Any, s: Any) -> None:
     conn = s.conn
     if conn is not None:
         conn.close()
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)

@@ -8,7 +8,7 @@ from typing import Any
 
 from .. import errors
 from ..errors import CommandError
-from . import RuleError, User, merge_selector_args
+from . import E_ALREADY, RuleError, User, merge_selector_args
 
 log = logging.getLogger("durakv.acl")
 
@@ -139,6 +139,7 @@ def load_at_start(engine: Any, path: str) -> None:
 
 def load_config_users(engine: Any, lines: list[str]) -> None:
     """``user`` directives of the config file / command line (Redis's ACLLoadConfiguredUsers)."""
+    seen: set[bytes] = set()
     for text in lines:
         argv = [a.encode("latin-1") for a in text.split(" ") if a]
         if not argv:
@@ -146,6 +147,9 @@ def load_config_users(engine: Any, lines: list[str]) -> None:
         name = argv[0]
         if any(ch in b" \t\n\v\f\r\0" for ch in name):
             raise SystemExit("*** FATAL CONFIG FILE ERROR ***\nUsernames can't contain spaces or null characters")
+        if name in seen:
+            raise SystemExit("*** FATAL CONFIG FILE ERROR ***\n" + E_ALREADY)
+        seen.add(name)
         u = engine.users.get(name)
         if u is None:
             u = engine.new_user(name)
