@@ -695,3 +695,16 @@ def test_user_directives_at_start(tmp_path):
     finally:
         for p in procs:
             p.stop()
+
+
+def test_default_user_off(pair):
+    _setuser(pair, "alice", "on", ">pw", "+@all", "~*")
+    try:
+        pair.check("ACL", "SETUSER", "default", "off")
+        pair.check("GET", "x")  # connections already open keep working
+        a, b = Raw(pair.redis.port, pair.proto), Raw(pair.durakv.port, pair.proto)
+        for args in (("GET", "x"), ("AUTH", "x"), ("AUTH", "default", "x"), ("HELLO", "2"), ("ACL", "WHOAMI"),
+                     ("AUTH", "alice", "pw"), ("ACL", "WHOAMI"), ("RESET",), ("GET", "x")):
+            _same(a, b, *args)
+    finally:
+        pair.check("ACL", "SETUSER", "default", "on")
