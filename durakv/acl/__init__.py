@@ -19,7 +19,6 @@ commands durakv does not declare (so categories count exactly as in Redis).
 from __future__ import annotations
 
 import hashlib
-import sys
 from typing import Any
 
 from .. import errors
@@ -876,7 +875,9 @@ class Acl:
                 last_idx = idx
         return relevant, last_idx
 
-    def check(self, c: Any, spec: Any, argv: list[bytes]) -> str | None:
+    def check(self, c: Any, spec: Any, argv: list[bytes], log: bool = True) -> str | None:
+        """None if ``c``'s user may run ``argv``, else the NOPERM text; denials go to the
+        ACL LOG unless ``log`` is False (redis.acl_check_cmd() asks without logging)."""
         u = c.user
         if not isinstance(u, User):
             return None
@@ -887,8 +888,7 @@ class Acl:
         # NOPERM text of a command named like 'keys' mentions keys, this does not lie
         self.last_reason = _REASONS[res].decode()
         obj = spec.name.encode() if res == DENIED_CMD else argv[idx]
-        # redis.acl_check_cmd() asks without logging (its caller is scripting/lua.py's hook)
-        if sys._getframe(1).f_code.co_name != "_lua_acl_check":
+        if log:
             self.add_log(c, res, self._context(c), obj)
         if res == DENIED_CMD:
             return errors.NOPERM_CMD.format(spec.name)

@@ -702,17 +702,28 @@ class SlowLog:
             self.event_max[event] = ms
 
 
+_SENSITIVE_CONFIG = frozenset({b"requirepass", b"masterauth", b"masteruser"})
+_REDACTED = b"(redacted)"
+
+
 def _redact(argv: list[bytes]) -> list[bytes]:
+    """Arguments Redis hides from SLOWLOG (its redactClientCommandArgument calls)."""
     name = argv[0].lower()
+    n = len(argv)
     if name == b"auth":
-        return [argv[0]] + [b"(redacted)"] * (len(argv) - 1)
+        return [argv[0]] + [_REDACTED] * (n - 1)
+    out = list(argv)
     if name == b"hello":
-        out = list(argv)
         for i, a in enumerate(argv):
-            if a.lower() == b"auth" and i + 2 < len(argv):
-                out[i + 1] = out[i + 2] = b"(redacted)"
-        return out
-    return list(argv)
+            if a.lower() == b"auth" and i + 2 < n:
+                out[i + 1] = out[i + 2] = _REDACTED
+    elif name == b"acl" and n > 2 and argv[1].lower() == b"setuser":
+        out[2:] = [_REDACTED] * (n - 2)
+    elif name == b"config" and n > 3 and argv[1].lower() == b"set":
+        for i in range(2, n - 1, 2):
+            if argv[i].lower() in _SENSITIVE_CONFIG:
+                out[i + 1] = _REDACTED
+    return out
 
 
 def _slowlog(c: Session) -> SlowLog:

@@ -100,11 +100,11 @@ def _exec_gate(c: Session, queue: list) -> str | None:
     return None
 
 
-def _acl_reason(err: str) -> str:
-    low = err.lower()
-    if "key" in low:
+def _acl_reason(reason: str) -> str:
+    """EXEC's wording for an ACL denial; ``reason`` is what was denied (acl.last_reason)."""
+    if reason == "key":
         return "no permission to touch the specified keys"
-    if "channel" in low:
+    if reason == "channel":
         return "no permission to access one of the channels used as arguments"
     return "no permission to execute the command or subcommand"
 
@@ -139,7 +139,7 @@ def exec_(c: Session, argv: list[bytes]) -> bytes:
             if acl is not None and c.user is not None:
                 denied = acl.check(c, spec, qargv)
                 if denied is not None:
-                    out.append(dispatch.error_reply(c, _NOPERM_EXEC + _acl_reason(denied)))
+                    out.append(dispatch.error_reply(c, _NOPERM_EXEC + _acl_reason(acl.last_reason)))
                     continue
             out.append(call(c, spec, qargv))
     finally:

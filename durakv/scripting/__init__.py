@@ -104,7 +104,7 @@ class ScriptRun:
         if srv.gated and srv.acl is not None and self.caller.user is not None:  # gated: acl may be set
             err = srv.acl.check(self.session, spec, argv)
             if err is not None:
-                return _acl_script_error(err)
+                return _acl_script_error(srv.acl.last_reason)
         write = spec.is_write
         if self.readonly and (write or "may_replicate" in flags):
             return b"Write commands are not allowed from read-only scripts."
@@ -127,11 +127,11 @@ class ScriptRun:
         return reply
 
 
-def _acl_script_error(err: str) -> bytes:
-    e = err.lower()
-    if "key" in e:
+def _acl_script_error(reason: str) -> bytes:
+    """The script error for an ACL denial; ``reason`` is what was denied (acl.last_reason)."""
+    if reason == "key":
         what = "can't access at least one of the keys mentioned in the command arguments"
-    elif "channel" in e:
+    elif reason == "channel":
         what = "can't publish to the channel mentioned in the command"
     else:
         what = "can't run this command or subcommand"

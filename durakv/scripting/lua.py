@@ -596,7 +596,7 @@ class LuaEngine:
         run = self.scripting.current
         srv = self.scripting.ctx
         if srv.acl is not None and run is not None and run.caller.user is not None:
-            return srv.acl.check(run.session, spec, argv) is None
+            return srv.acl.check(run.session, spec, argv, log=False) is None
         return True
 
     def _lua_call_raise(self, *args: Any) -> Any:

@@ -649,9 +649,6 @@ def test_shard_channels(pair):
     _log_equal(pair)
 
 
-@pytest.mark.xfail(strict=True, reason="commands/transactions.py and scripting/__init__.py word the denial "
-                   "from the NOPERM text, which for the 'keys' command mentions keys; they should use "
-                   "acl.last_reason ('command' | 'key' | 'channel')")
 def test_denied_keys_command_in_exec_and_scripts(pair):
     _setuser(pair, "kk", "on", "nopass", "+@all", "~*")
     a, b = _as_user(pair, "kk", "x")
@@ -662,8 +659,6 @@ def test_denied_keys_command_in_exec_and_scripts(pair):
     _same(a, b, "EVAL", "return redis.call('keys','*')", "0")
 
 
-@pytest.mark.xfail(strict=True, reason="commands/server.py's _redact does not redact ACL SETUSER arguments "
-                   "in SLOWLOG (Redis shows '(redacted)' for every argument from the user name on)")
 def test_setuser_arguments_are_redacted_in_slowlog(pair):
     pair.check("CONFIG", "SET", "slowlog-log-slower-than", "0")
     try:

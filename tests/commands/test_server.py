@@ -542,3 +542,19 @@ def test_module_and_lolwut(pair):
                  ("MODULE", "HELP"), ("MODULE",), ("LOLWUT",), ("LOLWUT", "VERSION", "x"), ("LOLWUT", "VERSION", "1"),
                  ("LOLWUT", "foo")]:
         pair.check(*args)
+
+
+def test_slowlog_redacts_secrets(r):
+    r.config_set("slowlog-log-slower-than", 0)
+    try:
+        r.slowlog_reset()
+        r.execute_command("CONFIG", "SET", "masteruser", "u1", "masterauth", "secret1")
+        r.execute_command("CONFIG", "SET", "maxmemory-samples", "5")
+        entries = r.execute_command("SLOWLOG", "GET", -1)
+        args = [[a.decode() if isinstance(a, bytes) else a for a in e[3]] for e in entries]
+        assert ["CONFIG", "SET", "masteruser", "(redacted)", "masterauth", "(redacted)"] in args
+        assert ["CONFIG", "SET", "maxmemory-samples", "5"] in args
+    finally:
+        r.execute_command("CONFIG", "SET", "masteruser", "", "masterauth", "")
+        r.config_set("slowlog-log-slower-than", 10000)
+        r.slowlog_reset()
