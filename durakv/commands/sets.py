@@ -9,6 +9,8 @@ ascending order as Redis replies them.
 
 from __future__ import annotations
 
+from itertools import islice
+
 from .. import errors
 from ..errors import CommandError
 from ..keyspace import scan
@@ -140,8 +142,10 @@ def srandmember(c: Session, argv: list[bytes]) -> bytes:
         s = _read(c, argv[1])
         if s is None:
             return c.r.null
-        ms = s.members() if s.intset else list(s)
-        return resp.bulk(ms[rng.randrange(len(ms))])
+        i = rng.randrange(len(s))
+        if s.intset:  # small, and in Redis's intset order
+            return resp.bulk(s.members()[i])
+        return resp.bulk(next(islice(s, i, None)))  # no copy of a big set's members
     count = parse_int(argv[2])
     if count < -LLONG_MAX:
         raise CommandError(LONG_RANGE)
