@@ -37,17 +37,15 @@ _PING = b"*1\r\n$4\r\nPING\r\n"
 
 
 class Replica:
-    __slots__ = ("session", "psync", "rdb_only", "online", "ack_offset", "ack_time", "port", "since")
+    __slots__ = ("session", "psync", "rdb_only", "ack_offset", "ack_time", "port")
 
     def __init__(self, session: Session, psync: bool, rdb_only: bool, port: int) -> None:
         self.session = session
         self.psync = psync
         self.rdb_only = rdb_only
-        self.online = False
         self.ack_offset = 0
         self.ack_time = time.monotonic()
         self.port = port
-        self.since = time.monotonic()
 
     def gone(self) -> bool:
         conn = self.session.conn
@@ -57,6 +55,12 @@ class Replica:
         conn = self.session.conn
         if conn is not None:
             conn.write(data)
+
+    def drop(self) -> None:
+        """Close the connection once what was written to it is sent."""
+        conn = self.session.conn
+        if conn is not None:
+            conn.close()
 
 
 class Exporter:
@@ -137,7 +141,7 @@ class Exporter:
         if not ok:
             log.warning("snapshot for replica sync failed: closing %d replica(s)", len(waiting))
             for r in waiting:
-                r.session.close()
+                r.drop()
             return
         try:
             with open(node.ctx.snapshots._path(), "rb") as f:
@@ -150,9 +154,14 @@ class Exporter:
         except Exception as e:  # the file or the log could not be read: the replicas retry
             log.error("cannot serve replica sync: %s", e)
             for r in waiting:
-                r.session.close()
+                r.drop()
             return
         start = self.offset - sum(len(p) for p in records)
+        if start < 0 and not self.replicas:
+            # the first sync joined a snapshot started before the stream was observed: the
+            # offset counter starts over at this snapshot (nobody follows it yet)
+            self.offset -= start
+            start = 0
         for r in waiting:
             if r.psync:
                 r.write(b"+FULLRESYNC %s %d\r\n" % (self.replid.encode(), start))
@@ -160,14 +169,10 @@ class Exporter:
             r.write(rdb)
             if r.rdb_only:
                 log.info("RDB sent to %s (rdb-only): closing", r.session.addr)
-                r.session.close()
-                conn = r.session.conn
-                if conn is not None:
-                    conn.close()
+                r.drop()
                 continue
             for p in records:
                 r.write(p)
-            r.online = True
             r.ack_offset = start
             self.replicas.append(r)
             log.info("Synchronization with replica %s succeeded", r.session.addr)

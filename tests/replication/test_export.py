@@ -161,3 +161,32 @@ def test_redis_cli_rdb_backup(tmp_path: Any) -> None:
         if rp is not None:
             rp.stop()
         dk.stop()
+
+
+def test_two_replicas_share_one_snapshot() -> None:
+    dk = start_durakv()
+    reps = []
+    try:
+        m = redis.Redis(port=dk.port)
+        _seed(m)
+        w = _Writer(dk.port)
+        w.start()
+        _wait(lambda: w.n > 20)
+        # the second replica asks while the first one's snapshot runs, and joins it
+        reps = [start_redis("--replicaof", "127.0.0.1", str(dk.port)) for _ in range(2)]
+        clients = [redis.Redis(port=p.port) for p in reps]
+        for rr in clients:
+            _wait(lambda rr=rr: rr.info("replication").get("master_link_status") == "up")
+        _wait(lambda: w.n > 200)
+        w.stop.set()
+        w.join()
+        for rr in clients:
+            _wait(lambda rr=rr: _offsets_equal(m, rr))
+        assert m.info("replication")["connected_slaves"] == 2
+        mine = _contents(m)
+        for rr in clients:
+            assert _contents(rr) == mine
+    finally:
+        for p in reps:
+            p.stop()
+        dk.stop()
