@@ -288,8 +288,7 @@ PARAMS: list[Param] = [
     # Redis 7.0.15's parameters with its defaults and bounds (CONFIG GET * / CONFIG SET errors
     # of the real server).  Deviations: port/bind are immutable (no live rebind); appendonly
     # yes + appendfsync always (durakv is durable by default); save "" (snapshots are taken
-    # off the serving node, see DESIGN.md); dir "." (the server chdirs into --dir);
-    # enable-debug-command yes (durakv's own tests use DEBUG; Redis's default is "no").
+    # off the serving node, see DESIGN.md); dir "." (the server chdirs into --dir).
     # Most other parameters are accepted and shown but have no effect (active defrag, TLS
     # session cache, cluster announce ..., io-threads, jemalloc-bg-thread, lazyfree-*).
     _P('acl-pubsub-default', 'enum', 'resetchannels', enum=('allchannels', 'resetchannels')),
@@ -350,7 +349,7 @@ PARAMS: list[Param] = [
     _P('dir', 'string', '.', protected=True),
     _P('disable-thp', 'bool', True, mutable=False),
     _P('dynamic-hz', 'bool', True),
-    _P('enable-debug-command', 'enum', 'yes', mutable=False, enum=('yes', 'no', 'local')),
+    _P('enable-debug-command', 'enum', 'no', mutable=False, enum=('yes', 'no', 'local')),
     _P('enable-module-command', 'enum', 'no', mutable=False, enum=('yes', 'no', 'local')),
     _P('enable-protected-configs', 'enum', 'no', mutable=False, enum=('yes', 'no', 'local')),
     _P('hash-max-listpack-entries', 'int', 512, minimum=0, maximum=9223372036854775807, aliases=('hash-max-ziplist-entries',)),

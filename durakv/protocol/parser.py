@@ -18,8 +18,8 @@ malformed.  After an error the connection must reply and close.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable
-from itertools import chain
 
 import hiredis
 
@@ -35,7 +35,7 @@ _HUGE_ARRAY = re.compile(rb"\*-?\d{7}").search
 # a chunk this long may hold a whole bulk above the smallest proto-max-bulk-len (1mb)
 _BIG_CHUNK = 1 << 20
 _join = b"".join
-_chain = chain.from_iterable
+_drain = deque(maxlen=0).extend  # consumes an iterator in C
 INT_MAX = 2**31 - 1
 
 Command = list[bytes]
@@ -284,8 +284,10 @@ class RequestParser:
                 if cmd:
                     cmds.append(cmd)
                 cmd = reader.gets()
-            # every argument must be a string: join (in C) refuses ints, nulls and arrays
-            _join(_chain(cmds))
+            # every argument must be a string: join (in C) refuses ints, nulls and arrays.
+            # One small join per command, not one of the whole chunk: a chunk-sized
+            # temporary would come from malloc's heap and inflate the RSS
+            _drain(map(_join, cmds))
         except (hiredis.ProtocolError, TypeError):
             # not what Redis accepts (nested arrays, ':' items, nulls ...): the exact
             # parser finds the error and its text

@@ -558,3 +558,28 @@ def test_slowlog_redacts_secrets(r):
         r.execute_command("CONFIG", "SET", "masteruser", "", "masterauth", "")
         r.config_set("slowlog-log-slower-than", 10000)
         r.slowlog_reset()
+
+
+def test_debug_is_refused_by_default_as_in_redis(tmp_path):
+    """enable-debug-command defaults to "no": DEBUG gets Redis's refusal, CONFIG shows it."""
+    import shutil
+
+    from tests.support.procs import Proc, durakv_cmd, free_port
+
+    procs = []
+    try:
+        out = []
+        for name in ("redis", "durakv"):
+            port = free_port()
+            d = tmp_path / name
+            d.mkdir()
+            exe = [shutil.which("redis-server") or "redis-server"] if name == "redis" else durakv_cmd()
+            procs.append(Proc(exe + ["--port", str(port), "--bind", "127.0.0.1", "--dir", str(d)], port, str(d)))
+            r = Raw(port)
+            out.append([r.call("DEBUG", "SLEEP", "0"), r.call("CONFIG", "GET", "enable-debug-command"),
+                        r.call("CONFIG", "SET", "enable-debug-command", "yes")])
+        assert out[1] == out[0]
+        assert out[0][0].startswith(b"-ERR DEBUG command not allowed")
+    finally:
+        for p in procs:
+            p.stop()

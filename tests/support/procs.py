@@ -96,7 +96,9 @@ def durakv_cmd() -> list[str]:
 def start_durakv(*args: str, workdir: str | None = None, port: int | None = None, wait: bool = True) -> Proc:
     port = port or free_port()
     workdir = workdir or tempfile.mkdtemp(prefix="durakv-test-")
-    argv = durakv_cmd() + ["--port", str(port), "--bind", "127.0.0.1", "--dir", workdir, *args]
+    # DEBUG is off by default, as in Redis; the tests use it on both servers
+    argv = durakv_cmd() + ["--port", str(port), "--bind", "127.0.0.1", "--dir", workdir,
+                           "--enable-debug-command", "yes", *args]
     return Proc(argv, port, workdir, wait=wait)
 
 
