@@ -42,6 +42,7 @@ TESTS: dict[str, Any] = {
     "hset": lambda k: [b"HSET", b"myhash", b"element:%012d" % k, VALUE],
     "xadd": lambda k: [b"XADD", b"bench:stream", b"MAXLEN", b"~", b"10000", b"*", b"f", b"%d" % k],
     "pfadd": lambda k: [b"PFADD", b"bench:hll", b"%d" % k],
+    "geoadd": lambda k: [b"GEOADD", b"bench:geo", b"13.361389", b"38.115556", b"m:%d" % k],
     "zadd": lambda k: [b"ZADD", b"myzset", b"%d" % k, b"element:%012d" % ((k * 7919) % KEYSPACE)],
 }
 
@@ -116,7 +117,7 @@ async def run(tests: list[str], rounds: int) -> None:
 
 
 def main() -> None:
-    tests = sys.argv[1:] or [t for t in TESTS if t not in ("xadd", "pfadd")]
+    tests = sys.argv[1:] or [t for t in TESTS if t not in ("xadd", "pfadd", "geoadd")]
     uvloop.run(run(tests, int(__import__("os").environ.get("ROUNDS", "400"))))
 
 

@@ -45,6 +45,10 @@ _STRTOD = re.compile(
 def strtod(b: bytes) -> float | None:
     """C's strtod over the whole of ``b`` as Redis uses it: None where Redis gives an error
     (leading space, trailing bytes, NaN, overflow or underflow: ERANGE)."""
+    if 0 < len(b) <= 20:  # the common case, plain decimals ("-12.5"): float() agrees exactly
+        t = b[1:] if b[0] == 45 else b  # '-'
+        if t.replace(b".", b"", 1).isdigit():
+            return float(b)
     m = _STRTOD.fullmatch(b)
     if m is None:
         return None

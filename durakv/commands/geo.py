@@ -7,7 +7,6 @@ Redis 7.0's (geo.c).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 from .. import errors
@@ -17,7 +16,7 @@ from ..session import Session
 from ..spec import command
 from ..types import geohash as gh
 from ..types.zset import ZSet
-from ._util import parse_int
+from ._util import parse_float, parse_int
 
 _UNITS = {b"m": 1.0, b"km": 1000.0, b"ft": 0.3048, b"mi": 1609.34}
 
@@ -29,32 +28,6 @@ def _zset(c: Session, key: bytes, write: bool = False) -> ZSet | None:
         return None
     if type(v) is not ZSet:
         raise CommandError(errors.WRONGTYPE)
-    return v
-
-
-def parse_float(b: bytes, msg: str = errors.NOT_FLOAT) -> float:
-    """A double as Redis's getDoubleFromObject reads it: C strtod (hex floats, inf), the whole
-    string, no surrounding spaces, no NaN, no overflow to infinity or underflow to zero."""
-    if not b or b[:1].isspace() or b[-1:].isspace() or b"_" in b:
-        raise CommandError(msg)
-    body = b.lstrip(b"+-")
-    try:
-        if body[:2].lower() == b"0x":
-            v = float.fromhex(b.decode("latin-1"))
-        else:
-            v = float(b)
-    except (ValueError, OverflowError):
-        raise CommandError(msg) from None
-    if v != v:
-        raise CommandError(msg)
-    if math.isinf(v) and not body[:3].lower() == b"inf":
-        raise CommandError(msg)  # ERANGE overflow
-    if v == 0.0:
-        mant = body.lower().split(b"p" if body[:2].lower() == b"0x" else b"e", 1)[0]
-        if mant[:2] == b"0x":
-            mant = mant[2:]
-        if any(ch in b"123456789abcdef" for ch in mant):
-            raise CommandError(msg)  # ERANGE underflow
     return v
 
 
