@@ -98,3 +98,14 @@ class Session:
 
     def subscriptions(self) -> int:
         return len(self.channels) + len(self.patterns) + len(self.shard_channels)
+
+    def disconnect(self, by: Session | None = None) -> None:
+        """Close this client's connection (CLIENT KILL, ACL DELUSER ...); when ``by`` is this
+        client itself, it gets the reply of the command that killed it first."""
+        if self is by:
+            self.close_after_reply = True
+            self.close()
+            return
+        conn = self.conn
+        if conn is not None:
+            conn.close()

@@ -540,6 +540,16 @@ class User:
         return h in self.passwords
 
 
+def _password_hash(op: bytes) -> bytes:
+    """The SHA-256 hex of a '>pass' / '<pass' rule, or the hash a '#hash' / '!hash' rule names."""
+    if op[:1] in (b">", b"<"):
+        return hashlib.sha256(op[1:]).hexdigest().encode()
+    h = op[1:]
+    if not _is_hash(h):
+        raise RuleError(E_BADMSG)
+    return h
+
+
 def _is_hash(h: bytes) -> bool:
     return len(h) == 64 and all(ch in b"0123456789abcdef" for ch in h)
 
@@ -690,22 +700,12 @@ class Acl:
             u.nopass = False
             u.passwords = []
         elif op[:1] in (b">", b"#"):
-            if op[:1] == b">":
-                h = hashlib.sha256(op[1:]).hexdigest().encode()
-            else:
-                h = op[1:]
-                if not _is_hash(h):
-                    raise RuleError(E_BADMSG)
+            h = _password_hash(op)
             if h not in u.passwords:
                 u.passwords.append(h)
             u.nopass = False
         elif op[:1] in (b"<", b"!"):
-            if op[:1] == b"<":
-                h = hashlib.sha256(op[1:]).hexdigest().encode()
-            else:
-                h = op[1:]
-                if not _is_hash(h):
-                    raise RuleError(E_BADMSG)
+            h = _password_hash(op)
             if h not in u.passwords:
                 raise RuleError(E_NODEV)
             u.passwords.remove(h)
@@ -777,7 +777,7 @@ class Acl:
             if s.user is u:
                 s.user = self.default
                 s.authenticated = False
-                _kill(c, s)
+                s.disconnect(c)
 
     def _kill_pubsub_if_needed(self, new: User, orig: User) -> None:
         """Redis 7.0's ACLKillPubsubClientsIfNeeded."""
@@ -800,7 +800,7 @@ class Acl:
             if not kill:
                 kill = any(not _check_channel(upcoming, ch, False) for ch in s.shard_channels)
             if kill:
-                _kill(cur, s)
+                s.disconnect(cur)
 
     # -- fast-path switch --------------------------------------------------------------------
     def update_gate(self) -> None:
@@ -977,13 +977,3 @@ class Acl:
         self.log.insert(0, e)
         maxlen = self.ctx.config["acllog-max-len"]
         del self.log[maxlen:]
-
-
-def _kill(cur: Any, s: Any) -> None:
-    if s is cur:
-        s.close_after_reply = True
-        s.close()
-        return
-    conn = s.conn
-    if conn is not None:
-        conn.close()

@@ -64,8 +64,6 @@ def parse_file(engine: Any, path: str) -> tuple[dict[bytes, User] | None, str]:
 
 
 def install_users(engine: Any, c: Any, users: dict[bytes, User]) -> None:
-    from . import _kill
-
     new_default = users.pop(b"default", None)
     d = engine.default
     if new_default is None:
@@ -88,7 +86,7 @@ def install_users(engine: Any, c: Any, users: dict[bytes, User]) -> None:
             if s.user is u:
                 s.user = d
                 s.authenticated = False
-                _kill(c, s)
+                s.disconnect(c)
     engine.update_gate()
 
 

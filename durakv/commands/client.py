@@ -157,16 +157,6 @@ def client_list(c: Session, argv: list[bytes]) -> bytes:
 # --------------------------------------------------------------------------- CLIENT KILL
 
 
-def _kill(c: Session, target: Session) -> None:
-    if target is c:
-        c.close_after_reply = True
-        c.close()
-        return
-    conn = target.conn
-    if conn is not None:
-        conn.close()
-
-
 @command("client|kill", -3, "admin noscript loading stale", "@admin @slow @dangerous @connection")
 def client_kill(c: Session, argv: list[bytes]) -> bytes:
     srv = c.srv
@@ -174,7 +164,7 @@ def client_kill(c: Session, argv: list[bytes]) -> bytes:
         addr = argv[2].decode("latin-1")
         for s in list(srv.clients.values()):
             if s.addr == addr:
-                _kill(c, s)
+                s.disconnect(c)
                 return resp.OK
         raise CommandError("ERR No such client")
     if len(argv) % 2:
@@ -235,7 +225,7 @@ def client_kill(c: Session, argv: list[bytes]) -> bytes:
                 continue
         if s is c and skipme:
             continue
-        _kill(c, s)
+        s.disconnect(c)
         killed += 1
     return resp.integer(killed)
 
