@@ -310,10 +310,7 @@ def _georadius(c: Session, argv: list[bytes], src: int, flags: int) -> bytes:
     db = c.db
     if z is None:
         if storekey is not None:
-            if db.lookup_nottl(storekey) is not None and db.delete(storekey):
-                db.ks.signal_modified(db, storekey)
-                if db.ks.notifying:
-                    db.ks.notify("g", "del", storekey, db.id)
+            db.remove(storekey)
             return resp.ZERO
         return resp.EMPTY_ARRAY
     if count and not sort and not any_:
@@ -360,10 +357,8 @@ def _georadius(c: Session, argv: list[bytes], src: int, flags: int) -> bytes:
         db.ks.dirty += returned - 1
         if db.ks.notifying:
             db.ks.notify("z", "geosearchstore" if flags & GEOSEARCH else "georadiusstore", storekey, db.id)
-    elif db.lookup_nottl(storekey) is not None and db.delete(storekey):
-        db.ks.signal_modified(db, storekey)
-        if db.ks.notifying:
-            db.ks.notify("g", "del", storekey, db.id)
+    else:
+        db.remove(storekey)
     return resp.integer(returned)
 
 

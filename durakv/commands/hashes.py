@@ -163,9 +163,7 @@ def hdel(c: Session, argv: list[bytes]) -> bytes:
         if ks.notifying:
             ks.notify("h", "hdel", key, db.id)
         if not len(h):
-            db.delete(key)
-            if ks.notifying:
-                ks.notify("g", "del", key, db.id)
+            db.delete_notify(key)
     return resp.integer(n)
 
 

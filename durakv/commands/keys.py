@@ -94,13 +94,9 @@ def _lookup_write(db: Database, key: bytes) -> Any:
 
 def _delete_keys(c: Session, argv: list[bytes]) -> bytes:
     db = c.db
-    ks = db.ks
     n = 0
     for key in argv[1:]:
-        if db.lookup_nottl(key) is not None and db.delete(key):
-            ks.signal_modified(db, key)
-            if ks.notifying:
-                ks.notify("g", "del", key, db.id)
+        if db.remove(key):
             n += 1
     return resp.integer(n)
 

@@ -218,9 +218,7 @@ def pop_many(c: Session, key: bytes, lst: List, left: bool, count: int) -> list[
     if ks.notifying:
         ks.notify("l", "lpop" if left else "rpop", key, db.id)
     if not lst:
-        db.delete(key)
-        if ks.notifying:
-            ks.notify("g", "del", key, db.id)
+        db.delete_notify(key)
     return out
 
 
@@ -246,9 +244,7 @@ def _pop(c: Session, argv: list[bytes], left: bool) -> bytes:
         if ks.notifying:
             ks.notify("l", "lpop" if left else "rpop", key, db.id)
         if not lst:
-            db.delete(key)
-            if ks.notifying:
-                ks.notify("g", "del", key, db.id)
+            db.delete_notify(key)
         return b"$%d\r\n%s\r\n" % (len(v), v)
     count = parse_int(argv[2], MUST_BE_POSITIVE)
     if count < 0:
@@ -451,9 +447,7 @@ def ltrim(c: Session, argv: list[bytes]) -> bytes:
     if ks.notifying:
         ks.notify("l", "ltrim", key, db.id)
     if not lst:
-        db.delete(key)
-        if ks.notifying:
-            ks.notify("g", "del", key, db.id)
+        db.delete_notify(key)
     ks.signal_modified(db, key)
     return resp.OK
 
@@ -493,9 +487,7 @@ def lrem(c: Session, argv: list[bytes]) -> bytes:
         if ks.notifying:
             ks.notify("l", "lrem", key, db.id)
         if not lst:
-            db.delete(key)
-            if ks.notifying:
-                ks.notify("g", "del", key, db.id)
+            db.delete_notify(key)
     return resp.integer(removed)
 
 
@@ -533,9 +525,7 @@ def move_one(c: Session, src: bytes, lst: List, dst: bytes, wfrom: bool, wto: bo
     if ks.notifying:
         ks.notify("l", "lpop" if wfrom else "rpop", src, db.id)
     if not lst:
-        db.delete(src)
-        if ks.notifying:
-            ks.notify("g", "del", src, db.id)
+        db.delete_notify(src)
     return v
 
 

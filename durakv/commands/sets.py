@@ -99,9 +99,7 @@ def srem(c: Session, argv: list[bytes]) -> bytes:
         if ks.notifying:
             ks.notify("s", "srem", key, db.id)
         if not s:
-            db.delete(key)
-            if ks.notifying:
-                ks.notify("g", "del", key, db.id)
+            db.delete_notify(key)
     return resp.integer(n)
 
 
@@ -180,9 +178,7 @@ def spop(c: Session, argv: list[bytes]) -> bytes:
         if ks.notifying:
             ks.notify("s", "spop", key, db.id)
         if not s:
-            db.delete(key)
-            if ks.notifying:
-                ks.notify("g", "del", key, db.id)
+            db.delete_notify(key)
         c.propagate([b"SREM", key, m])
         return b"$%d\r\n%s\r\n" % (len(m), m)
     if len(argv) > 3:
@@ -231,9 +227,7 @@ def smove(c: Session, argv: list[bytes]) -> bytes:
     if ks.notifying:
         ks.notify("s", "srem", src, db.id)
     if not ss:
-        db.delete(src)
-        if ks.notifying:
-            ks.notify("g", "del", src, db.id)
+        db.delete_notify(src)
     if ds is None:
         ds = Set.new_for(m, _max_intset(c))
         db.add(dst, ds)
@@ -257,10 +251,7 @@ def _store(c: Session, dst: bytes, members: list[bytes], event: str) -> bytes:
     db = c.db
     ks = db.ks
     if not members:
-        if db.lookup_nottl(dst) is not None and db.delete(dst):
-            ks.signal_modified(db, dst)
-            if ks.notifying:
-                ks.notify("g", "del", dst, db.id)
+        db.remove(dst)
         return resp.ZERO
     s = build_set(members, _max_intset(c))
     db.set(dst, s)

@@ -228,10 +228,7 @@ def _sort(c: Session, argv: list[bytes], readonly: bool) -> bytes:
         c.propagate([b"DEL", store])
         c.propagate([b"RPUSH", store, *result])
     else:
-        if db.lookup_nottl(store) is not None and db.delete(store):
-            ks.signal_modified(db, store)
-            if ks.notifying:
-                ks.notify("g", "del", store, db.id)
+        if db.remove(store):
             c.propagate([b"DEL", store])
     return resp.integer(len(result))
 

@@ -160,9 +160,7 @@ def pairs_reply(c: Session, items: list[tuple[bytes, float]], withscores: bool) 
 def _delete_if_empty(c: Session, key: bytes, z: ZSet) -> None:
     if not len(z):
         db = c.db
-        db.delete(key)
-        if db.ks.notifying:
-            db.ks.notify("g", "del", key, db.id)
+        db.delete_notify(key)
 
 
 # -- ZADD / ZINCRBY ------------------------------------------------------------------------
@@ -496,10 +494,7 @@ def _store(c: Session, dst: bytes, items: list[tuple[bytes, float]], event: str)
     db = c.db
     ks = db.ks
     if not items:
-        if db.lookup_nottl(dst) is not None and db.delete(dst):
-            ks.signal_modified(db, dst)
-            if ks.notifying:
-                ks.notify("g", "del", dst, db.id)
+        db.remove(dst)
         return resp.ZERO
     me, mv = _limits(c)
     z = ZSet.from_items(items, me, mv)

@@ -165,6 +165,25 @@ class Database:
             self.access.pop(key, None)
         return True
 
+    def remove(self, key: bytes) -> bool:
+        """DEL of one key (Redis's dbDelete + signalModifiedKey + the ``del`` event): True if
+        a live key was removed."""
+        if self.lookup_nottl(key) is None or not self.delete(key):
+            return False
+        ks = self.ks
+        ks.signal_modified(self, key)
+        if ks.notifying:
+            ks.notify("g", "del", key, self.id)
+        return True
+
+    def delete_notify(self, key: bytes) -> None:
+        """Delete ``key`` with the generic ``del`` keyspace event: a container a command
+        emptied, or a destination key a store command removed."""
+        self.delete(key)
+        ks = self.ks
+        if ks.notifying:
+            ks.notify("g", "del", key, self.id)
+
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
         heap = self._heap
