@@ -652,18 +652,24 @@ class LogEntry:
 _REASONS = {DENIED_CMD: b"command", DENIED_KEY: b"key", DENIED_CHANNEL: b"channel", DENIED_AUTH: b"auth"}
 
 
+def unrestricted_default() -> User:
+    """The ``default`` user as a node starts: on, nopass, ~* &* +@all."""
+    d = User(b"default", True)
+    d.enabled = True
+    d.nopass = True
+    d.root.allkeys = True
+    d.root.allchannels = True
+    d.root.set_all(True, universe())
+    return d
+
+
 class Acl:
     """Users of one node; ``ctx.acl`` points here while checks are needed."""
 
     def __init__(self, ctx: Any) -> None:
         self.ctx = ctx
         self.users: dict[bytes, User] = {}
-        d = User(b"default", True)
-        d.enabled = True
-        d.nopass = True
-        d.root.allkeys = True
-        d.root.allchannels = True
-        d.root.set_all(True, universe())
+        d = unrestricted_default()
         self.default = d
         self.users[b"default"] = d
         self.log: list[LogEntry] = []

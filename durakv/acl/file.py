@@ -67,14 +67,9 @@ def install_users(engine: Any, c: Any, users: dict[bytes, User]) -> None:
     new_default = users.pop(b"default", None)
     d = engine.default
     if new_default is None:
-        new_default = User(b"default", True)
-        new_default.enabled = True
-        new_default.nopass = True
-        new_default.root.allkeys = True
-        new_default.root.allchannels = True
-        from . import universe
+        from . import unrestricted_default
 
-        new_default.root.set_all(True, universe())
+        new_default = unrestricted_default()
     d.copy_from(new_default)
     old = engine.users
     engine.users = {b"default": d}
