@@ -676,6 +676,12 @@ class Acl:
         self.last_reason = ""  # "command" | "key" | "channel": what the last denied check denied
 
     # -- users -------------------------------------------------------------------------------
+    def list_lines(self) -> list[bytes]:
+        """ACL LIST: one ``user <name> <rules>`` line per user, by name (also ACL SAVE and
+        CONFIG REWRITE)."""
+        uni = universe()
+        return [b"user " + name + b" " + self.users[name].describe(uni) for name in sorted(self.users)]
+
     def get_user(self, name: bytes) -> User | None:
         return self.users.get(name)
 

@@ -99,13 +99,12 @@ def save_command(c: Any, engine: Any) -> None:
     path = engine.ctx.config["aclfile"]
     if not path:
         raise CommandError(NO_ACLFILE)
-    from ..commands.acl import list_lines
 
     path = _abs(engine, path)
     tmp = "%s.tmp-%d" % (path, os.getpid())
     try:
         with open(tmp, "wb") as f:
-            f.write(b"".join(line + b"\n" for line in list_lines(engine)))
+            f.write(b"".join(line + b"\n" for line in engine.list_lines()))
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -13,6 +13,10 @@ def install(node: Any) -> None:
     ctx.extras["acl_engine"] = engine
     ctx.extras["auth"] = engine.auth
     ctx.extras["auth_default_nopass"] = engine.default_nopass
+    # CONFIG REWRITE writes the users as "user" lines unless they live in an aclfile
+    ctx.extras["config_user_lines"] = lambda: (
+        None if ctx.config["aclfile"] else [line.decode("latin-1") for line in engine.list_lines()]
+    )
     cfg = ctx.config
     cfg.watch("requirepass", lambda v: engine.set_requirepass(v or ""))
     if cfg["requirepass"]:

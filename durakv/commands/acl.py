@@ -139,16 +139,9 @@ def acl_help(c: Session, argv: list[bytes]) -> bytes:
     ])
 
 
-def list_lines(eng: Any) -> list[bytes]:
-    from ..acl import universe
-
-    uni = universe()
-    return [b"user " + name + b" " + eng.users[name].describe(uni) for name in sorted(eng.users)]
-
-
 @command("acl|list", 2, _ADMIN, _ADMIN_CATS)
 def acl_list(c: Session, argv: list[bytes]) -> bytes:
-    return resp.bulks(list_lines(_engine(c)))
+    return resp.bulks(_engine(c).list_lines())
 
 
 @command("acl|load", 2, _ADMIN, _ADMIN_CATS)

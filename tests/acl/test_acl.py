@@ -703,3 +703,32 @@ def test_default_user_off(pair):
             _same(a, b, *args)
     finally:
         pair.check("ACL", "SETUSER", "default", "on")
+
+
+def test_config_rewrite_writes_users(tmp_path):
+    """CONFIG REWRITE replaces the file's user lines with the current users, in place and
+    then appended, as Redis does."""
+    from tests.support.procs import Proc, durakv_cmd, free_port
+
+    procs = []
+    try:
+        out = []
+        for name in ("redis", "durakv"):
+            d = tmp_path / name
+            d.mkdir()
+            conf = d / "node.conf"
+            conf.write_text("user alice on >pw ~k* +get\n# keep me\nmaxmemory-samples 7\n")
+            port = free_port()
+            exe = ["redis-server"] if name == "redis" else durakv_cmd()
+            procs.append(Proc(exe + [str(conf), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(d),
+                                     "--save", ""], port, str(d)))
+            r = Raw(port)
+            assert r.call("ACL", "SETUSER", "bob", "on", "nopass", "~*", "+@read") == b"+OK\r\n"
+            assert r.call("CONFIG", "REWRITE") == b"+OK\r\n"
+            lines = conf.read_text().splitlines()
+            out.append(([ln for ln in lines if ln.startswith("user ")], lines[:3]))
+        assert out[1] == out[0]
+        assert out[0][0][0].startswith("user alice on #")
+    finally:
+        for p in procs:
+            p.stop()
