@@ -601,12 +601,5 @@ def install(node: Node) -> None:
     if "tracking-table-max-keys" in cfg.params:
         ps.set_max_keys(cfg["tracking-table-max-keys"])
         cfg.watch("tracking-table-max-keys", ps.set_max_keys)
-    prev = ctx.extras.get("on_disconnect")
-
-    def on_disconnect(c: Session) -> None:
-        ps.on_disconnect(c)
-        if prev is not None:
-            prev(c)
-
-    ctx.extras["on_disconnect"] = on_disconnect
+    ctx.extras.setdefault("on_disconnect", []).append(ps.on_disconnect)
     ctx.extras["pubsub_reset"] = ps.on_disconnect

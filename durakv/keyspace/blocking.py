@@ -17,7 +17,7 @@ How waiters are woken (Redis's signalKeyAsReady / handleClientsBlockedOnKeys):
 * the pop's effects go into the open log batch, and the woken client's reply is held
   until that batch is durable (``unblock(reply, seq)``);
 * timeouts use ``loop.call_later`` (no polling); a disconnected client is dropped through
-  the ``on_disconnect`` hook; CLIENT UNBLOCK calls :meth:`Blocking.unblock`.
+  an ``on_disconnect`` hook; CLIENT UNBLOCK calls :meth:`Blocking.unblock`.
 
 ``install(node)`` sets ``ctx.blocking`` and a seeded ``ctx.rng`` if none exists.
 """
@@ -212,12 +212,8 @@ def install(node: Any) -> None:
     ctx.blocking = bl
     if ctx.rng is None:
         ctx.rng = random.Random(os.urandom(16))
-    prev = ctx.extras.get("on_disconnect")
-
     def on_disconnect(session: Session) -> None:
         if session.blocked is not None:
             bl.disconnected(session)
-        if prev is not None:
-            prev(session)
 
-    ctx.extras["on_disconnect"] = on_disconnect
+    ctx.extras.setdefault("on_disconnect", []).append(on_disconnect)

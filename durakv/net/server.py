@@ -89,8 +89,7 @@ class Connection(asyncio.Protocol):
         s.multi = None
         if s.watched:
             self.ctx.ks.unwatch_all(s)
-        hook = self.ctx.extras.get("on_disconnect")
-        if hook is not None:
+        for hook in self.ctx.extras.get("on_disconnect", ()):
             hook(s)
 
     def pause_writing(self) -> None:

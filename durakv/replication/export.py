@@ -212,14 +212,7 @@ def install(node: Node) -> None:
     ctx.extras["sync"] = ex.sync
     ctx.extras["replconf"] = ex.replconf
     ctx.extras.setdefault("cron", []).append(ex.cron)
-    prev = ctx.extras.get("on_disconnect")
-
-    def on_disconnect(c: Session) -> None:
-        ex.disconnect(c)
-        if prev is not None:
-            prev(c)
-
-    ctx.extras["on_disconnect"] = on_disconnect
+    ctx.extras.setdefault("on_disconnect", []).append(ex.disconnect)
     mgr = ctx.snapshots
     if mgr is not None:
         mgr.on_done.append(ex.snapshot_done)
