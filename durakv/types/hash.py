@@ -31,8 +31,8 @@ def pack(items: list[bytes]) -> bytes:
     return b"\x01" + n.to_bytes(4, "little") + lens + b"".join(items)
 
 
-def unpack(blob: bytes) -> list[bytes]:
-    """The list of byte strings packed in ``blob``."""
+def _offsets(blob: bytes) -> list[int]:
+    """Start offsets of the packed items, plus the end: item k is ``blob[o[k]:o[k + 1]]``."""
     n = int.from_bytes(blob[1:5], "little")
     if blob[0] == 1:
         pos = 5 + n
@@ -40,7 +40,12 @@ def unpack(blob: bytes) -> list[bytes]:
     else:
         pos = 5 + 4 * n
         lens = array("I", blob[5:pos])
-    offs = list(accumulate(lens, initial=pos))
+    return list(accumulate(lens, initial=pos))
+
+
+def unpack(blob: bytes) -> list[bytes]:
+    """The list of byte strings packed in ``blob``."""
+    offs = _offsets(blob)
     return [blob[a:b] for a, b in zip(offs, offs[1:])]
 
 
@@ -48,22 +53,16 @@ def find_packed(blob: bytes, item: bytes, even: bool) -> tuple[int, list[int]]:
     """(index, offsets) of the first ``item`` in ``blob`` (at an even index when ``even``),
     index -1 if absent; item k spans ``blob[offsets[k]:offsets[k + 1]]``.  Finds it with a
     substring search instead of slicing out every item."""
-    n = int.from_bytes(blob[1:5], "little")
-    if blob[0] == 1:
-        pos = 5 + n
-        lens: Any = blob[5:pos]
-    else:
-        pos = 5 + 4 * n
-        lens = array("I", blob[5:pos])
-    offs = list(accumulate(lens, initial=pos))
+    offs = _offsets(blob)
+    n = len(offs) - 1
     size = len(item)
     if not size:
         for j in range(0, n, 2 if even else 1):
-            if not lens[j]:
+            if offs[j + 1] == offs[j]:
                 return j, offs
         return -1, offs
     end = offs[-1]
-    p = blob.find(item, pos, end)
+    p = blob.find(item, offs[0], end)
     while p >= 0:
         try:
             j = offs.index(p)
