@@ -5,7 +5,8 @@ lua-cjson 2.1.0, lua-cmsgpack 0.4.0) behaviour: formats, number rendering, array
 detection and error texts.  Small Lua shims (``_SHIMS``) handle what must run in Lua
 (variadic returns, ``cjson.null`` as a userdata sentinel).
 
-``install(L)`` returns a Lua table ``{bit=..., struct=..., cjson=..., cmsgpack=...}``.
+``install(L)`` returns a Lua table ``{bit=..., struct=..., cjson=..., cmsgpack=...}`` and
+the Lua ``where()`` that error messages are prefixed with.
 """
 
 from __future__ import annotations
@@ -861,8 +862,9 @@ def _load(loader: Any, code: str) -> Any:
     return r
 
 
-def install(L: Any, _err_cls: Any = None) -> Any:
-    """Build the four library tables inside runtime ``L``."""
+def install(L: Any, _err_cls: Any = None) -> tuple[Any, Any]:
+    """Build the four library tables inside runtime ``L``; returns them and the Lua
+    ``where()`` (luaL_where as seen from a Python function a script called)."""
     holder: list[_Cjson] = []
     mp = _Msgpack(L)
 
@@ -895,4 +897,4 @@ def install(L: Any, _err_cls: Any = None) -> Any:
     )
     where_box.append(where)
     holder.append(_Cjson(L, null))
-    return libs
+    return libs, where

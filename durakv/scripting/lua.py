@@ -304,15 +304,6 @@ local function call_function(f, nkeys, ...)
   return ok, r
 end
 
--- luaL_where(L, 1) seen from a Python function called by a script
-local function where()
-  local i = dbg.getinfo(3, 'Sl')
-  if i and i.currentline and i.currentline > 0 then
-    return i.short_src .. ':' .. i.currentline .. ': '
-  end
-  return ''
-end
-
 -- the busy-script count hook (Redis: every 100000 instructions)
 local tick = py.tick
 local getinfo = dbg.getinfo
@@ -355,7 +346,7 @@ local function classify(t)
   return 0, n, unpack(t, 1, n)
 end
 
-return {mk_status = mk_status, mk_array = mk_array, classify = classify, compile = compile, run = run, run_with = run_with, set_hook_count = set_hook_count, where = where, set_args = set_args, load_library = load_library,
+return {mk_status = mk_status, mk_array = mk_array, classify = classify, compile = compile, run = run, run_with = run_with, set_hook_count = set_hook_count, set_args = set_args, load_library = load_library,
         call_function = call_function, env = P}
 """
 
@@ -423,7 +414,8 @@ class LuaEngine:
             b"version": REDIS_VERSION,
             b"version_num": REDIS_VERSION_NUM,
         })
-        lib_tables = libs.install(L, LuaErr)
+        # luaL_where for errors raised by Python functions: the libraries' own
+        lib_tables, self._where = libs.install(L, LuaErr)
         boot = self._boot(py, lib_tables)
         self.api = boot
         self._compile = boot[b"compile"]
@@ -433,7 +425,6 @@ class LuaEngine:
         self._load_library = boot[b"load_library"]
         self._call_function = boot[b"call_function"]
         self.set_hook_count = boot[b"set_hook_count"]
-        self._where = boot[b"where"]
         self._mk_status = boot[b"mk_status"]
         self._mk_array = boot[b"mk_array"]
         self._classify = boot[b"classify"]
