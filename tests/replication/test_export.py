@@ -106,32 +106,38 @@ def _wait(cond: Any, timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-@pytest.mark.parametrize("mode", [("--appendfsync", "always"), ("--appendonly", "no")], ids=["log", "nolog"])
-def test_redis_replica_follows_durakv(mode: tuple[str, str]) -> None:
+@pytest.mark.parametrize(("mode", "n"), [(("--appendfsync", "always"), 1), (("--appendonly", "no"), 1),
+                                         (("--appendfsync", "always"), 2)], ids=["log", "nolog", "two-replicas"])
+def test_redis_replica_follows_durakv(mode: tuple[str, str], n: int) -> None:
+    """Replicas started while clients write; with two, the second asks while the first
+    one's snapshot runs and joins it."""
     dk = start_durakv(*mode)
-    rp = None
+    reps = []
     try:
         m = redis.Redis(port=dk.port)
         _seed(m)
         w = _Writer(dk.port)
         w.start()
         _wait(lambda: w.n > 20)
-        rp = start_redis("--replicaof", "127.0.0.1", str(dk.port))
-        rr = redis.Redis(port=rp.port)
-        _wait(lambda: rr.info("replication").get("master_link_status") == "up")
+        reps = [start_redis("--replicaof", "127.0.0.1", str(dk.port)) for _ in range(n)]
+        clients = [redis.Redis(port=p.port) for p in reps]
+        for rr in clients:
+            _wait(lambda rr=rr: rr.info("replication").get("master_link_status") == "up")
         _wait(lambda: w.n > 200)  # the live stream carries these
         w.stop.set()
         w.join()
-        _wait(lambda: _offsets_equal(m, rr))
-        assert m.info("replication")["connected_slaves"] == 1
-        assert m.execute_command("ROLE")[2][0][1] == str(rp.port).encode()
+        for rr in clients:
+            _wait(lambda rr=rr: _offsets_equal(m, rr))
+        assert m.info("replication")["connected_slaves"] == n
+        assert sorted(e[1] for e in m.execute_command("ROLE")[2]) == sorted(str(p.port).encode() for p in reps)
         mine = _contents(m)
         assert len(mine) > 300
-        assert _contents(rr) == mine
-        assert int(rr.get("counter")) == w.n
+        for rr in clients:
+            assert _contents(rr) == mine
+            assert int(rr.get("counter")) == w.n
     finally:
-        if rp is not None:
-            rp.stop()
+        for p in reps:
+            p.stop()
         dk.stop()
 
 
@@ -162,31 +168,3 @@ def test_redis_cli_rdb_backup(tmp_path: Any) -> None:
             rp.stop()
         dk.stop()
 
-
-def test_two_replicas_share_one_snapshot() -> None:
-    dk = start_durakv()
-    reps = []
-    try:
-        m = redis.Redis(port=dk.port)
-        _seed(m)
-        w = _Writer(dk.port)
-        w.start()
-        _wait(lambda: w.n > 20)
-        # the second replica asks while the first one's snapshot runs, and joins it
-        reps = [start_redis("--replicaof", "127.0.0.1", str(dk.port)) for _ in range(2)]
-        clients = [redis.Redis(port=p.port) for p in reps]
-        for rr in clients:
-            _wait(lambda rr=rr: rr.info("replication").get("master_link_status") == "up")
-        _wait(lambda: w.n > 200)
-        w.stop.set()
-        w.join()
-        for rr in clients:
-            _wait(lambda rr=rr: _offsets_equal(m, rr))
-        assert m.info("replication")["connected_slaves"] == 2
-        mine = _contents(m)
-        for rr in clients:
-            assert _contents(rr) == mine
-    finally:
-        for p in reps:
-            p.stop()
-        dk.stop()
