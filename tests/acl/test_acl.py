@@ -529,7 +529,9 @@ def test_acl_file_load_save_without_aclfile(pair):
     pair.check("ACL", "SAVE")
 
 
-def test_acl_file_load_and_save(tmp_path):
+def _on_both(tmp_path, run):
+    """``run(start, d)`` against a redis-server, then a durakv node, each started by
+    ``start(*args)`` in its own directory ``d``; returns the two results."""
     from tests.support.procs import start_durakv, start_redis
 
     procs = []
@@ -538,29 +540,42 @@ def test_acl_file_load_and_save(tmp_path):
         for start in (start_redis, start_durakv):
             d = tmp_path / start.__name__
             d.mkdir()
-            path = d / "users.acl"
-            path.write_text("user default on nopass ~* &* +@all\nuser alice on >pw ~k* &c +get\n\n")
-            p = start("--aclfile", str(path), workdir=str(d))
-            procs.append(p)
-            r = Raw(p.port)
-            replies = [r.call("ACL", "LIST")]
-            a = Raw(p.port)
-            replies.append(a.call("AUTH", "alice", "pw"))
-            replies.append(r.call("ACL", "SETUSER", "bob", "on", "+@all", "(~x +get)"))
-            replies.append(r.call("ACL", "SAVE"))
-            replies.append(path.read_bytes())
-            path.write_text("user alice on nopass +set\nuser default on nopass ~* &* +@all -flushall\n")
-            replies.append(r.call("ACL", "LOAD"))
-            replies.append(r.call("ACL", "LIST"))
-            replies.append(a.read_until_closed())
-            path.write_text("user alice on +nosuch\nfoo bar\n")
-            replies.append(r.call("ACL", "LOAD").replace(os.fsencode(str(path)), b"PATH"))
-            replies.append(r.call("ACL", "LIST"))
-            out.append(replies)
-        assert out[1] == out[0]
+
+            def started(*args, start=start, d=d):
+                p = start(*args, workdir=str(d))
+                procs.append(p)
+                return p
+
+            out.append(run(started, d))
+        return out
     finally:
         for p in procs:
             p.stop()
+
+
+def test_acl_file_load_and_save(tmp_path):
+    def run(start, d):
+        path = d / "users.acl"
+        path.write_text("user default on nopass ~* &* +@all\nuser alice on >pw ~k* &c +get\n\n")
+        p = start("--aclfile", str(path))
+        r = Raw(p.port)
+        replies = [r.call("ACL", "LIST")]
+        a = Raw(p.port)
+        replies.append(a.call("AUTH", "alice", "pw"))
+        replies.append(r.call("ACL", "SETUSER", "bob", "on", "+@all", "(~x +get)"))
+        replies.append(r.call("ACL", "SAVE"))
+        replies.append(path.read_bytes())
+        path.write_text("user alice on nopass +set\nuser default on nopass ~* &* +@all -flushall\n")
+        replies.append(r.call("ACL", "LOAD"))
+        replies.append(r.call("ACL", "LIST"))
+        replies.append(a.read_until_closed())
+        path.write_text("user alice on +nosuch\nfoo bar\n")
+        replies.append(r.call("ACL", "LOAD").replace(os.fsencode(str(path)), b"PATH"))
+        replies.append(r.call("ACL", "LIST"))
+        return replies
+
+    out = _on_both(tmp_path, run)
+    assert out[1] == out[0]
 
 
 def test_checks_switch_on_only_when_needed():
@@ -672,24 +687,15 @@ def test_setuser_arguments_are_redacted_in_slowlog(pair):
 
 
 def test_user_directives_at_start(tmp_path):
-    from tests.support.procs import start_durakv, start_redis
+    def run(start, d):
+        p = start("--user", "alice", "on", ">pw", "~k*", "+get", "(~x +set)", "--user", "default", "on", "nopass",
+                  "~*", "&*", "+@all", "-flushall", "--user", "bob")
+        r = Raw(p.port)
+        return [r.call("ACL", "LIST"), r.call("AUTH", "alice", "pw"), r.call("GET", "x"),
+                r.call("GET", "k1"), Raw(p.port).call("FLUSHALL")]
 
-    procs = []
-    try:
-        out = []
-        for start in (start_redis, start_durakv):
-            d = tmp_path / start.__name__
-            d.mkdir()
-            p = start("--user", "alice", "on", ">pw", "~k*", "+get", "(~x +set)", "--user", "default", "on", "nopass",
-                      "~*", "&*", "+@all", "-flushall", "--user", "bob", workdir=str(d))
-            procs.append(p)
-            r = Raw(p.port)
-            out.append([r.call("ACL", "LIST"), r.call("AUTH", "alice", "pw"), r.call("GET", "x"),
-                        r.call("GET", "k1"), Raw(p.port).call("FLUSHALL")])
-        assert out[1] == out[0]
-    finally:
-        for p in procs:
-            p.stop()
+    out = _on_both(tmp_path, run)
+    assert out[1] == out[0]
 
 
 def test_default_user_off(pair):
