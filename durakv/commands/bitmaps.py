@@ -75,8 +75,7 @@ def setbit(c: Session, argv: list[bytes]) -> bytes:
         db.set(key, new, keep_ttl=True)
         ks = db.ks
         ks.signal_modified(db, key)
-        if ks.notifying:
-            ks.notify("$", "setbit", key, db.id)
+        ks.notify("$", "setbit", key, db.id)
     db.raw.add(key)  # Redis unshares the value for any SETBIT: it is a raw sds from now on
     return resp.ONE if bitval else resp.ZERO
 
@@ -275,13 +274,11 @@ def bitop(c: Session, argv: list[bytes]) -> bytes:
         db.set(target, res)
         db.raw.add(target)
         ks.signal_modified(db, target)
-        if ks.notifying:
-            ks.notify("$", "set", target, db.id)
+        ks.notify("$", "set", target, db.id)
     elif db.lookup_write(target) is not None:
         db.delete(target)
         ks.signal_modified(db, target)
-        if ks.notifying:
-            ks.notify("g", "del", target, db.id)
+        ks.notify("g", "del", target, db.id)
     return resp.integer(maxlen)
 
 
@@ -417,8 +414,7 @@ def _bitfield(c: Session, argv: list[bytes], readonly_cmd: bool) -> bytes:
         if changes:
             ks.signal_modified(db, key)
             ks.dirty += changes - 1  # Redis: server.dirty += changes
-            if ks.notifying:
-                ks.notify("$", "setbit", key, db.id)
+            ks.notify("$", "setbit", key, db.id)
         else:
             # only created/grown (every op FAILed): Redis counts no change, but the log
             # must still create the key

@@ -76,8 +76,7 @@ def restore(c: Session, argv: list[bytes]) -> bytes:
         if deleted:
             c.propagate([b"DEL", key])
             ks.signal_modified(db, key)
-            if ks.notifying:
-                ks.notify("g", "del", key, db.id)
+            ks.notify("g", "del", key, db.id)
         return resp.OK
     db.add(key, value)
     if ttl:
@@ -94,6 +93,5 @@ def restore(c: Session, argv: list[bytes]) -> bytes:
         elif idle >= 0:
             db.access[key] = now - idle * 1000
     ks.signal_modified(db, key)
-    if ks.notifying:
-        ks.notify("g", "restore", key, db.id)
+    ks.notify("g", "restore", key, db.id)
     return resp.OK

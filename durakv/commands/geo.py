@@ -87,8 +87,7 @@ def geoadd(c: Session, argv: list[bytes]) -> bytes:
             z.set(member, score, cfg["zset-max-listpack-entries"], cfg["zset-max-listpack-value"])
             db = c.db
             db.ks.signal_modified(db, argv[1])
-            if db.ks.notifying:
-                db.ks.notify("z", "zadd", argv[1], db.id)
+            db.ks.notify("z", "zadd", argv[1], db.id)
             return resp.ZERO if old is not None else resp.ONE
     xx = nx = ch = False
     i = 2
@@ -138,8 +137,7 @@ def geoadd(c: Session, argv: list[bytes]) -> bytes:
     if added or updated:
         db.ks.signal_modified(db, key)
         db.ks.dirty += added + updated - 1
-        if db.ks.notifying:
-            db.ks.notify("z", "zadd", key, db.id)
+        db.ks.notify("z", "zadd", key, db.id)
     elif not len(z):
         db.delete(key)
     return resp.integer(added + updated if ch else added)
@@ -355,8 +353,7 @@ def _georadius(c: Session, argv: list[bytes], src: int, flags: int) -> bytes:
         db.set(storekey, zs)
         db.ks.signal_modified(db, storekey)
         db.ks.dirty += returned - 1
-        if db.ks.notifying:
-            db.ks.notify("z", "geosearchstore" if flags & GEOSEARCH else "georadiusstore", storekey, db.id)
+        db.ks.notify("z", "geosearchstore" if flags & GEOSEARCH else "georadiusstore", storekey, db.id)
     else:
         db.remove(storekey)
     return resp.integer(returned)

@@ -88,8 +88,7 @@ def hset(c: Session, argv: list[bytes]) -> bytes:
         else:
             added = h.set_many(argv[2:], me, mv)
     db.ks.signal_modified(db, key)
-    if db.ks.notifying:
-        db.ks.notify("h", "hset", key, db.id)
+    db.ks.notify("h", "hset", key, db.id)
     return resp.integer(added)
 
 
@@ -103,8 +102,7 @@ def hmset(c: Session, argv: list[bytes]) -> bytes:
     me, mv = _limits(c)
     h.set_many(argv[2:], me, mv)
     db.ks.signal_modified(db, key)
-    if db.ks.notifying:
-        db.ks.notify("h", "hset", key, db.id)
+    db.ks.notify("h", "hset", key, db.id)
     return resp.OK
 
 
@@ -121,8 +119,7 @@ def hsetnx(c: Session, argv: list[bytes]) -> bytes:
     me, mv = _limits(c)
     h.set_many([argv[2], argv[3]], me, mv)
     db.ks.signal_modified(db, key)
-    if db.ks.notifying:
-        db.ks.notify("h", "hset", key, db.id)
+    db.ks.notify("h", "hset", key, db.id)
     return resp.ONE
 
 
@@ -160,8 +157,7 @@ def hdel(c: Session, argv: list[bytes]) -> bytes:
         db = c.db
         ks = db.ks
         ks.signal_modified(db, key)
-        if ks.notifying:
-            ks.notify("h", "hdel", key, db.id)
+        ks.notify("h", "hdel", key, db.id)
         if not len(h):
             db.delete_notify(key)
     return resp.integer(n)
@@ -233,8 +229,7 @@ def hincrby(c: Session, argv: list[bytes]) -> bytes:
     me, mv = _limits(c)
     h.set_many([field, b"%d" % new], me, mv)
     db.ks.signal_modified(db, key)
-    if db.ks.notifying:
-        db.ks.notify("h", "hincrby", key, db.id)
+    db.ks.notify("h", "hincrby", key, db.id)
     return resp.integer(new)
 
 
@@ -269,8 +264,7 @@ def hincrbyfloat(c: Session, argv: list[bytes]) -> bytes:
     me, mv = _limits(c)
     h.set_many([field, new], me, mv)
     db.ks.signal_modified(db, key)
-    if db.ks.notifying:
-        db.ks.notify("h", "hincrbyfloat", key, db.id)
+    db.ks.notify("h", "hincrbyfloat", key, db.id)
     c.propagate([b"HSET", key, field, new])
     return resp.bulk(new)
 

@@ -55,8 +55,7 @@ def pfadd(c: Session, argv: list[bytes]) -> bytes:
         db.set(key, nv, keep_ttl=True)
         ks = db.ks
         ks.signal_modified(db, key)
-        if ks.notifying:
-            ks.notify("$", "pfadd", key, db.id)
+        ks.notify("$", "pfadd", key, db.id)
         return resp.ONE
     if v is None:
         b = hll.new_sparse()
@@ -85,8 +84,7 @@ def pfadd(c: Session, argv: list[bytes]) -> bytes:
         ks = db.ks
         ks.signal_modified(db, key)
         ks.dirty += updated - 1
-        if ks.notifying:
-            ks.notify("$", "pfadd", key, db.id)
+        ks.notify("$", "pfadd", key, db.id)
         return resp.ONE
     if idx is not None and v is not None:
         hll.remember_index(v, idx)
@@ -164,8 +162,7 @@ def pfmerge(c: Session, argv: list[bytes]) -> bytes:
     else:
         db.set(dest, bytes(b), keep_ttl=True)
     db.ks.signal_modified(db, dest)
-    if db.ks.notifying:
-        db.ks.notify("$", "pfadd", dest, db.id)
+    db.ks.notify("$", "pfadd", dest, db.id)
     return resp.OK
 
 

@@ -77,8 +77,7 @@ def read_nottl(db: Database, key: bytes) -> Any:
     ks = db.ks
     if v is None:
         ks.stat_misses += 1
-        if ks.notifying:
-            ks.notify("m", "keymiss", key, db.id)
+        ks.notify("m", "keymiss", key, db.id)
     else:
         ks.stat_hits += 1
     return v
@@ -340,10 +339,8 @@ def _rename(c: Session, argv: list[bytes], nx: bool) -> bytes:
     _carry_access(db, dst, access)
     ks.signal_modified(db, src, count=False)
     ks.signal_modified(db, dst)
-    if ks.notifying:
-        ks.notify("g", "rename_from", src, db.id)
-    if ks.notifying:
-        ks.notify("g", "rename_to", dst, db.id)
+    ks.notify("g", "rename_from", src, db.id)
+    ks.notify("g", "rename_to", dst, db.id)
     return resp.ONE if nx else resp.OK
 
 
@@ -398,8 +395,7 @@ def copy(c: Session, argv: list[bytes]) -> bytes:
         dst.set_expire(newkey, expire)
     ks = src.ks
     ks.signal_modified(dst, newkey)
-    if ks.notifying:
-        ks.notify("g", "copy_to", newkey, dst.id)
+    ks.notify("g", "copy_to", newkey, dst.id)
     return resp.ONE
 
 
@@ -429,10 +425,8 @@ def move(c: Session, argv: list[bytes]) -> bytes:
     ks = src.ks
     ks.signal_modified(src, key, count=False)
     ks.signal_modified(dst, key)
-    if ks.notifying:
-        ks.notify("g", "move_from", key, src.id)
-    if ks.notifying:
-        ks.notify("g", "move_to", key, dst.id)
+    ks.notify("g", "move_from", key, src.id)
+    ks.notify("g", "move_to", key, dst.id)
     return resp.ONE
 
 
@@ -492,15 +486,13 @@ def _expire_generic(c: Session, argv: list[bytes], name: str, relative: bool, se
         lazy = c.srv.config["lazyfree-lazy-expire"]
         c.propagate([b"UNLINK" if lazy else b"DEL", key])
         ks.signal_modified(db, key)
-        if ks.notifying:
-            ks.notify("g", "del", key, db.id)
+        ks.notify("g", "del", key, db.id)
         return resp.ONE
     db.set_expire(key, when)
     if not c.replaying:
         c.propagate([b"PEXPIREAT", key, b"%d" % when, *argv[3:]])
     ks.signal_modified(db, key)
-    if ks.notifying:
-        ks.notify("g", "expire", key, db.id)
+    ks.notify("g", "expire", key, db.id)
     return resp.ONE
 
 
@@ -565,8 +557,7 @@ def persist(c: Session, argv: list[bytes]) -> bytes:
     if _lookup_write(db, key) is None or not db.persist(key):
         return resp.ZERO
     db.ks.signal_modified(db, key)
-    if db.ks.notifying:
-        db.ks.notify("g", "persist", key, db.id)
+    db.ks.notify("g", "persist", key, db.id)
     return resp.ONE
 
 

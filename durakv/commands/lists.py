@@ -178,8 +178,7 @@ def _push(c: Session, argv: list[bytes], left: bool, create: bool) -> bytes:
             lst.extend(argv[2:])
     ks = db.ks
     ks.signal_modified(db, key)
-    if ks.notifying:
-        ks.notify("l", "lpush" if left else "rpush", key, db.id)
+    ks.notify("l", "lpush" if left else "rpush", key, db.id)
     return resp.integer(len(lst))
 
 
@@ -215,8 +214,7 @@ def pop_many(c: Session, key: bytes, lst: List, left: bool, count: int) -> list[
     db = c.db
     ks = db.ks
     ks.signal_modified(db, key)
-    if ks.notifying:
-        ks.notify("l", "lpop" if left else "rpop", key, db.id)
+    ks.notify("l", "lpop" if left else "rpop", key, db.id)
     if not lst:
         db.delete_notify(key)
     return out
@@ -241,8 +239,7 @@ def _pop(c: Session, argv: list[bytes], left: bool) -> bytes:
         v = lst.popleft() if left else lst.pop()
         ks = db.ks
         ks.signal_modified(db, key)
-        if ks.notifying:
-            ks.notify("l", "lpop" if left else "rpop", key, db.id)
+        ks.notify("l", "lpop" if left else "rpop", key, db.id)
         if not lst:
             db.delete_notify(key)
         return b"$%d\r\n%s\r\n" % (len(v), v)
@@ -396,8 +393,7 @@ def linsert(c: Session, argv: list[bytes]) -> bytes:
     lst.insert(i + 1 if after else i, argv[4])
     db = c.db
     db.ks.signal_modified(db, key)
-    if db.ks.notifying:
-        db.ks.notify("l", "linsert", key, db.id)
+    db.ks.notify("l", "linsert", key, db.id)
     return resp.integer(len(lst))
 
 
@@ -416,8 +412,7 @@ def lset(c: Session, argv: list[bytes]) -> bytes:
     lst[i] = argv[3]
     db = c.db
     db.ks.signal_modified(db, key)
-    if db.ks.notifying:
-        db.ks.notify("l", "lset", key, db.id)
+    db.ks.notify("l", "lset", key, db.id)
     return resp.OK
 
 
@@ -444,8 +439,7 @@ def ltrim(c: Session, argv: list[bytes]) -> bytes:
         lst.extend(keep)
     db = c.db
     ks = db.ks
-    if ks.notifying:
-        ks.notify("l", "ltrim", key, db.id)
+    ks.notify("l", "ltrim", key, db.id)
     if not lst:
         db.delete_notify(key)
     ks.signal_modified(db, key)
@@ -484,8 +478,7 @@ def lrem(c: Session, argv: list[bytes]) -> bytes:
         db = c.db
         ks = db.ks
         ks.signal_modified(db, key)
-        if ks.notifying:
-            ks.notify("l", "lrem", key, db.id)
+        ks.notify("l", "lrem", key, db.id)
         if not lst:
             db.delete_notify(key)
     return resp.integer(removed)
@@ -519,11 +512,9 @@ def move_one(c: Session, src: bytes, lst: List, dst: bytes, wfrom: bool, wto: bo
     else:
         dlst.append(v)
     ks.signal_modified(db, dst)
-    if ks.notifying:
-        ks.notify("l", "lpush" if wto else "rpush", dst, db.id)
+    ks.notify("l", "lpush" if wto else "rpush", dst, db.id)
     ks.signal_modified(db, src)
-    if ks.notifying:
-        ks.notify("l", "lpop" if wfrom else "rpop", src, db.id)
+    ks.notify("l", "lpop" if wfrom else "rpop", src, db.id)
     if not lst:
         db.delete_notify(src)
     return v

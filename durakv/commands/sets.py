@@ -76,8 +76,7 @@ def sadd(c: Session, argv: list[bytes]) -> bytes:
     if added:
         ks = db.ks
         ks.signal_modified(db, key)
-        if ks.notifying:
-            ks.notify("s", "sadd", key, db.id)
+        ks.notify("s", "sadd", key, db.id)
     return resp.integer(added)
 
 
@@ -96,8 +95,7 @@ def srem(c: Session, argv: list[bytes]) -> bytes:
         db = c.db
         ks = db.ks
         ks.signal_modified(db, key)
-        if ks.notifying:
-            ks.notify("s", "srem", key, db.id)
+        ks.notify("s", "srem", key, db.id)
         if not s:
             db.delete_notify(key)
     return resp.integer(n)
@@ -175,8 +173,7 @@ def spop(c: Session, argv: list[bytes]) -> bytes:
         else:
             m = s.pop()  # big set: an arbitrary member in O(1) (hash order)
         ks.signal_modified(db, key)
-        if ks.notifying:
-            ks.notify("s", "spop", key, db.id)
+        ks.notify("s", "spop", key, db.id)
         if not s:
             db.delete_notify(key)
         c.propagate([b"SREM", key, m])
@@ -193,17 +190,14 @@ def spop(c: Session, argv: list[bytes]) -> bytes:
         ms = s.members()
         db.delete(key)
         ks.signal_modified(db, key)
-        if ks.notifying:
-            ks.notify("s", "spop", key, db.id)
-        if ks.notifying:
-            ks.notify("g", "del", key, db.id)
+        ks.notify("s", "spop", key, db.id)
+        ks.notify("g", "del", key, db.id)
         c.propagate([b"DEL", key])
         return _members_reply(c, ms)
     picked = c.srv.rng.sample(s.members() if s.intset else list(s), count)
     s.difference_update(picked)
     ks.signal_modified(db, key)
-    if ks.notifying:
-        ks.notify("s", "spop", key, db.id)
+    ks.notify("s", "spop", key, db.id)
     c.propagate([b"SREM", key, *picked])
     return _members_reply(c, picked)
 
@@ -224,8 +218,7 @@ def smove(c: Session, argv: list[bytes]) -> bytes:
         return resp.ZERO
     ss.discard(m)
     ks = db.ks
-    if ks.notifying:
-        ks.notify("s", "srem", src, db.id)
+    ks.notify("s", "srem", src, db.id)
     if not ss:
         db.delete_notify(src)
     if ds is None:
@@ -234,8 +227,7 @@ def smove(c: Session, argv: list[bytes]) -> bytes:
     ks.signal_modified(db, src)
     if ds.add_member(m, _max_intset(c)):
         ks.signal_modified(db, dst)
-        if ks.notifying:
-            ks.notify("s", "sadd", dst, db.id)
+        ks.notify("s", "sadd", dst, db.id)
     return resp.ONE
 
 
@@ -256,8 +248,7 @@ def _store(c: Session, dst: bytes, members: list[bytes], event: str) -> bytes:
     s = build_set(members, _max_intset(c))
     db.set(dst, s)
     ks.signal_modified(db, dst)
-    if ks.notifying:
-        ks.notify("s", event, dst, db.id)
+    ks.notify("s", event, dst, db.id)
     return resp.integer(len(s))
 
 

@@ -223,8 +223,7 @@ def _sort(c: Session, argv: list[bytes], readonly: bool) -> bytes:
     if result:
         db.set(store, List(result))
         ks.signal_modified(db, store)
-        if ks.notifying:
-            ks.notify("l", "sortstore", store, db.id)
+        ks.notify("l", "sortstore", store, db.id)
         c.propagate([b"DEL", store])
         c.propagate([b"RPUSH", store, *result])
     else:

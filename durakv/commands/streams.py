@@ -376,13 +376,11 @@ def xadd(c: Session, argv: list[bytes]) -> bytes:
         db.add(key, s)
     ks = db.ks
     ks.signal_modified(db, key)
-    if ks.notifying:
-        ks.notify("t", "xadd", key, db.id)
+    ks.notify("t", "xadd", key, db.id)
     idb = fmt_id(sid)
     if a is not None and a.strategy:
         if _trim(s, a):
-            if ks.notifying:
-                ks.notify("t", "xtrim", key, db.id)
+            ks.notify("t", "xtrim", key, db.id)
         if a.approx:
             eff = [b"XADD", key, b"MAXLEN", b"=", b"%d" % len(s), idb]
             eff.extend(fields)
@@ -408,8 +406,7 @@ def xtrim(c: Session, argv: list[bytes]) -> bytes:
     deleted = _trim(s, a)
     if deleted:
         db = c.db
-        if db.ks.notifying:
-            db.ks.notify("t", "xtrim", key, db.id)
+        db.ks.notify("t", "xtrim", key, db.id)
         db.ks.signal_modified(db, key)
         if a.approx:
             c.propagate([b"XTRIM", key, b"MAXLEN", b"=", b"%d" % len(s)])
@@ -477,8 +474,7 @@ def xdel(c: Session, argv: list[bytes]) -> bytes:
     if deleted:
         db = c.db
         db.ks.signal_modified(db, key)
-        if db.ks.notifying:
-            db.ks.notify("t", "xdel", key, db.id)
+        db.ks.notify("t", "xdel", key, db.id)
     return resp.integer(deleted)
 
 
@@ -523,8 +519,7 @@ def xsetid(c: Session, argv: list[bytes]) -> bytes:
         s.max_deleted = max_xdel
     db = c.db
     _changed(db, key)
-    if db.ks.notifying:
-        db.ks.notify("t", "xsetid", key, db.id)
+    db.ks.notify("t", "xsetid", key, db.id)
     return resp.OK
 
 
@@ -538,8 +533,7 @@ def _create_consumer(c: Session, g: Group, key: bytes, name: bytes, now: int) ->
     cons = Consumer(name, now)
     g.consumers[name] = cons
     c.db.ks.dirty += 1
-    if c.db.ks.notifying:
-        c.db.ks.notify("t", "xgroup-createconsumer", key, c.db.id)
+    c.db.ks.notify("t", "xgroup-createconsumer", key, c.db.id)
     return cons
 
 
@@ -619,8 +613,7 @@ def xgroup_create(c: Session, argv: list[bytes]) -> bytes:
         raise CommandError("BUSYGROUP Consumer Group name already exists")
     s.groups[name] = Group(name, sid, entries_read)
     _changed(db, key)
-    if db.ks.notifying:
-        db.ks.notify("t", "xgroup-create", key, db.id)
+    db.ks.notify("t", "xgroup-create", key, db.id)
     return resp.OK
 
 
@@ -636,8 +629,7 @@ def xgroup_setid(c: Session, argv: list[bytes]) -> bytes:
     g.entries_read = entries_read
     db = c.db
     _changed(db, argv[2])
-    if db.ks.notifying:
-        db.ks.notify("t", "xgroup-setid", argv[2], db.id)
+    db.ks.notify("t", "xgroup-setid", argv[2], db.id)
     return resp.OK
 
 
@@ -650,8 +642,7 @@ def xgroup_destroy(c: Session, argv: list[bytes]) -> bytes:
     del s.groups[argv[3]]
     db = c.db
     _changed(db, argv[2])
-    if db.ks.notifying:
-        db.ks.notify("t", "xgroup-destroy", argv[2], db.id)
+    db.ks.notify("t", "xgroup-destroy", argv[2], db.id)
     return resp.ONE
 
 
@@ -677,8 +668,7 @@ def xgroup_delconsumer(c: Session, argv: list[bytes]) -> bytes:
         g.pel.pop(sid, None)
     db = c.db
     _changed(db, argv[2])
-    if db.ks.notifying:
-        db.ks.notify("t", "xgroup-delconsumer", argv[2], db.id)
+    db.ks.notify("t", "xgroup-delconsumer", argv[2], db.id)
     return resp.integer(len(cons.pel))
 
 

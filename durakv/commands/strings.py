@@ -130,13 +130,11 @@ def set_(c: Session, argv: list[bytes]) -> bytes:
             data[key] = argv[2]
         else:
             data[key] = argv[2]
-            if ks.notifying:
-                ks.notify("n", "new", key, db.id)
+            ks.notify("n", "new", key, db.id)
         if ks.track_access:
             ks.touch_access(db, key)
         ks.signal_modified(db, key)
-        if ks.notifying:
-            ks.notify("$", "set", key, db.id)
+        ks.notify("$", "set", key, db.id)
         return _OK
     flags, expire = _parse_ext(argv, 3, True)
     return _set_generic(c, argv[1], argv[2], flags, expire, "set", None, None)
@@ -171,12 +169,10 @@ def _set_generic(
     db.set(key, val, keep_ttl=keep)
     ks = db.ks
     ks.signal_modified(db, key)
-    if ks.notifying:
-        ks.notify("$", "set", key, db.id)
+    ks.notify("$", "set", key, db.id)
     if expire is not None:
         db.set_expire(key, when)
-        if ks.notifying:
-            ks.notify("g", "expire", key, db.id)
+        ks.notify("g", "expire", key, db.id)
         c.propagate([b"SET", key, val, b"PXAT", b"%d" % when])
     elif flags & (_GET | _NX | _XX):
         c.propagate([b"SET", key, val, b"KEEPTTL"] if keep else [b"SET", key, val])
@@ -209,8 +205,7 @@ def getset(c: Session, argv: list[bytes]) -> bytes:
     db.set(key, argv[2])
     ks = db.ks
     ks.signal_modified(db, key)
-    if ks.notifying:
-        ks.notify("$", "set", key, db.id)
+    ks.notify("$", "set", key, db.id)
     c.propagate([b"SET", key, argv[2]])
     return reply
 
@@ -233,20 +228,17 @@ def getex(c: Session, argv: list[bytes]) -> bytes:
     if flags & (_EXAT | _PXAT) and when <= c.srv.clock.now_ms() and not c.replaying:
         db.delete(key)
         ks.signal_modified(db, key)
-        if ks.notifying:
-            ks.notify("g", "del", key, db.id)
+        ks.notify("g", "del", key, db.id)
         c.propagate([b"DEL", key])
     elif expire is not None:
         db.set_expire(key, when)
         ks.signal_modified(db, key)
-        if ks.notifying:
-            ks.notify("g", "expire", key, db.id)
+        ks.notify("g", "expire", key, db.id)
         c.propagate([b"PEXPIREAT", key, b"%d" % when])
     elif flags & _PERSIST:
         if db.persist(key):
             ks.signal_modified(db, key)
-            if ks.notifying:
-                ks.notify("g", "persist", key, db.id)
+            ks.notify("g", "persist", key, db.id)
             c.propagate([b"PERSIST", key])
     return reply
 
@@ -261,8 +253,7 @@ def getdel(c: Session, argv: list[bytes]) -> bytes:
     db.delete(key)
     ks = db.ks
     ks.signal_modified(db, key)
-    if ks.notifying:
-        ks.notify("g", "del", key, db.id)
+    ks.notify("g", "del", key, db.id)
     c.propagate([b"DEL", key])
     return b"$%d\r\n%s\r\n" % (len(v), v)
 
@@ -296,16 +287,14 @@ def _mset(c: Session, argv: list[bytes], name: str) -> None:
             db.lookup_write(key)
             exp.pop(key, None)
         if key not in data:
-            if ks.notifying:
-                ks.notify("n", "new", key, dbid)
+            ks.notify("n", "new", key, dbid)
         data[key] = argv[j + 1]
         if db.raw:
             db.raw.discard(key)
         if track:
             ks.touch_access(db, key)
         ks.signal_modified(db, key)
-        if ks.notifying:
-            ks.notify("$", "set", key, dbid)
+        ks.notify("$", "set", key, dbid)
 
 
 @command("mset", -3, "write denyoom", "@write @string @slow", keys=(1, -1, 2))
@@ -359,8 +348,7 @@ def append(c: Session, argv: list[bytes]) -> bytes:
         db.raw.add(key)  # Redis appends in place to an unshared (raw) sds
     ks = db.ks
     ks.signal_modified(db, key)
-    if ks.notifying:
-        ks.notify("$", "append", key, db.id)
+    ks.notify("$", "append", key, db.id)
     return resp.integer(len(new))
 
 
@@ -431,8 +419,7 @@ def setrange(c: Session, argv: list[bytes]) -> bytes:
         db.raw.add(key)
     ks = db.ks
     ks.signal_modified(db, key)
-    if ks.notifying:
-        ks.notify("$", "setrange", key, db.id)
+    ks.notify("$", "setrange", key, db.id)
     return resp.integer(len(new))
 
 
@@ -459,13 +446,11 @@ def _incr(c: Session, key: bytes, incr: int) -> bytes:
     if db.raw:
         db.raw.discard(key)
     if v is None:
-        if ks.notifying:
-            ks.notify("n", "new", key, db.id)
+        ks.notify("n", "new", key, db.id)
         if ks.track_access:
             ks.touch_access(db, key)
     ks.signal_modified(db, key)
-    if ks.notifying:
-        ks.notify("$", "incrby", key, db.id)
+    ks.notify("$", "incrby", key, db.id)
     return b":%d\r\n" % new
 
 
@@ -583,8 +568,7 @@ def incrbyfloat(c: Session, argv: list[bytes]) -> bytes:
         db.set(key, new, keep_ttl=True)
     ks = db.ks
     ks.signal_modified(db, key)
-    if ks.notifying:
-        ks.notify("$", "incrbyfloat", key, db.id)
+    ks.notify("$", "incrbyfloat", key, db.id)
     c.propagate([b"SET", key, new, b"KEEPTTL"])
     return resp.bulk(new)
 

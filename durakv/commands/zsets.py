@@ -261,8 +261,7 @@ def _zadd(c: Session, argv: list[bytes], incr: bool) -> bytes:
     if added or updated:
         ks = db.ks
         ks.signal_modified(db, key)
-        if ks.notifying:
-            ks.notify("z", "zincr" if incr else "zadd", key, db.id)
+        ks.notify("z", "zincr" if incr else "zadd", key, db.id)
     if incr:
         return c.r.double(score) if processed else c.r.null
     return resp.integer(added + updated if ch else added)
@@ -294,8 +293,7 @@ def zadd(c: Session, argv: list[bytes]) -> bytes:
                 ret = resp.ONE if z.set(m, score, cfg["zset-max-listpack-entries"],
                                         cfg["zset-max-listpack-value"]) else resp.ZERO
             ks.signal_modified(db, key)
-            if ks.notifying:
-                ks.notify("z", "zadd", key, db.id)
+            ks.notify("z", "zadd", key, db.id)
             return ret
     return _zadd(c, argv, False)
 
@@ -315,8 +313,7 @@ def zrem(c: Session, argv: list[bytes]) -> bytes:
     if n:
         db = c.db
         db.ks.signal_modified(db, key)
-        if db.ks.notifying:
-            db.ks.notify("z", "zrem", key, db.id)
+        db.ks.notify("z", "zrem", key, db.id)
         _delete_if_empty(c, key, z)
     return resp.integer(n)
 
@@ -500,8 +497,7 @@ def _store(c: Session, dst: bytes, items: list[tuple[bytes, float]], event: str)
     z = ZSet.from_items(items, me, mv)
     db.set(dst, z)
     ks.signal_modified(db, dst)
-    if ks.notifying:
-        ks.notify("z", event, dst, db.id)
+    ks.notify("z", event, dst, db.id)
     return resp.integer(len(z))
 
 
@@ -577,8 +573,7 @@ def _zremrange(c: Session, argv: list[bytes], kind: int) -> bytes:
     if removed:
         db = c.db
         db.ks.signal_modified(db, key)
-        if db.ks.notifying:
-            db.ks.notify("z", event, key, db.id)
+        db.ks.notify("z", event, key, db.id)
         _delete_if_empty(c, key, z)
     return resp.integer(len(removed))
 
@@ -604,8 +599,7 @@ def zpop(c: Session, key: bytes, z: ZSet, count: int, maximum: bool) -> list[tup
     items = z.pop(count, maximum)
     db = c.db
     db.ks.signal_modified(db, key)
-    if db.ks.notifying:
-        db.ks.notify("z", "zpopmax" if maximum else "zpopmin", key, db.id)
+    db.ks.notify("z", "zpopmax" if maximum else "zpopmin", key, db.id)
     _delete_if_empty(c, key, z)
     return items
 

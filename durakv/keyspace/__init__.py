@@ -74,8 +74,7 @@ class Database:
         if v is None:
             ks = self.ks
             ks.stat_misses += 1  # INFO keyspace_hits/misses
-            if ks.notifying:
-                ks.notify("m", "keymiss", key, self.id)  # Redis's lookupKeyRead on a miss
+            ks.notify("m", "keymiss", key, self.id)  # Redis's lookupKeyRead on a miss
             return None
         self.ks.stat_hits += 1
         if self.ks.track_access:
@@ -139,8 +138,7 @@ class Database:
                 self.expires.pop(key, None)
         else:
             data[key] = value
-            if self.ks.notifying:
-                self.ks.notify("n", "new", key, self.id)  # Redis's dbAdd
+            self.ks.notify("n", "new", key, self.id)  # Redis's dbAdd
         if self.ks.track_access:
             self.ks.touch_access(self, key)
 
@@ -149,8 +147,7 @@ class Database:
         self.data[key] = value
         if self.raw:
             self.raw.discard(key)
-        if self.ks.notifying:
-            self.ks.notify("n", "new", key, self.id)
+        self.ks.notify("n", "new", key, self.id)
         if self.ks.track_access:
             self.ks.touch_access(self, key)
 
@@ -170,19 +167,15 @@ class Database:
         a live key was removed."""
         if self.lookup_nottl(key) is None or not self.delete(key):
             return False
-        ks = self.ks
-        ks.signal_modified(self, key)
-        if ks.notifying:
-            ks.notify("g", "del", key, self.id)
+        self.ks.signal_modified(self, key)
+        self.ks.notify("g", "del", key, self.id)
         return True
 
     def delete_notify(self, key: bytes) -> None:
         """Delete ``key`` with the generic ``del`` keyspace event: a container a command
         emptied, or a destination key a store command removed."""
         self.delete(key)
-        ks = self.ks
-        if ks.notifying:
-            ks.notify("g", "del", key, self.id)
+        self.ks.notify("g", "del", key, self.id)
 
     def set_expire(self, key: bytes, when_ms: int) -> None:
         self.expires[key] = when_ms
@@ -209,8 +202,7 @@ class Database:
         # like Redis, an expiry is not a change of server.dirty: the command that found the
         # key expired is not propagated because of it, only the DEL effect below is
         ks.signal_modified(self, key, count=False)
-        if ks.notifying:
-            ks.notify("x", "expired", key, self.id)
+        ks.notify("x", "expired", key, self.id)
         ks.on_expired(self.id, key)
 
     def expire_due(self, now_ms: int, budget: int) -> int:
@@ -250,8 +242,6 @@ class Keyspace:
         self.stat_misses = 0
         self.on_expired: Callable[[int, bytes], None] = lambda dbid, key: None
         self.notify: Callable[[str, str, bytes, int], None] = lambda t, e, k, d: None
-        # False while notify-keyspace-events selects nothing: callers skip the call
-        self.notifying = False
         self.on_touch: Callable[[int, bytes | None], None] | None = None
         # memory accounting (keyspace/memory.py): a key's value may have changed size
         self.on_size: Callable[[Database, bytes], None] | None = None

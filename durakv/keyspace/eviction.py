@@ -160,8 +160,7 @@ class Evictor:
         db.delete(key)
         ks.stat_evicted += 1
         ks.signal_modified(db, key, count=False)
-        if ks.notifying:
-            ks.notify("e", "evicted", key, db.id)
+        ks.notify("e", "evicted", key, db.id)
         ks.on_expired(db.id, key)  # the DEL effect for the log (same path as expiry)
 
 

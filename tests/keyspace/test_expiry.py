@@ -41,7 +41,6 @@ class Harness:
             prev(t, e, k, d)
 
         self.ks.notify = notify
-        self.ks.notifying = True
 
     def run(self, *args: Any, c: Session | None = None) -> bytes:
         argv = [a if isinstance(a, bytes) else str(a).encode() for a in args]
