@@ -19,6 +19,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -231,7 +232,7 @@ class SnapshotManager:
         argv = [
             sys.executable, "-m", "durakv.durability.snapshot",
             "--dir", data_dir(cfg), "--dbfilename", cfg["dbfilename"], "--logdir", lg.dir,
-            "--upto", str(seq), "--databases", str(len(node.ctx.ks.dbs)),
+            "--upto", str(seq), "--databases", str(len(node.ctx.ks.dbs)), "--parent", str(os.getpid()),
         ]
         for name in rdb.DEFAULT_LIMITS:
             argv += ["--config", name, node.config.params[name].render(node.config[name])]
@@ -443,6 +444,30 @@ def run_worker(directory: str, dbfilename: str, logdir: str, upto: int, database
     return {"seq": upto, "records": n, "keys": ks.keycount(), "bytes": size}
 
 
+def _follow_parent(parent: int) -> None:
+    """Die with the node, and give way to it for the CPU.
+
+    A snapshot of a big log takes a while; if the node is killed meanwhile, the half-built
+    file is useless (the next node starts its own), so the worker must not run on as an
+    orphan.  It also runs at a lower priority: serving clients comes first, and a snapshot
+    that finishes later only means a longer log meanwhile.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the node died before the prctl took effect
+        sys.exit(1)
+    try:
+        os.nice(10)
+    except OSError:
+        pass
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m durakv.durability.snapshot")
     ap.add_argument("--dir", required=True)
@@ -451,7 +476,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--upto", type=int, required=True)
     ap.add_argument("--databases", type=int, default=16)
     ap.add_argument("--config", nargs=2, action="append", default=[])
+    ap.add_argument("--parent", type=int, default=0, help="exit when this process (the node) dies")
     a = ap.parse_args(argv)
+    if a.parent:
+        _follow_parent(a.parent)
     logging.basicConfig(level=logging.INFO, format="%(process)d:C %(asctime)s %(levelname)s %(message)s")
     try:
         res = run_worker(a.dir, a.dbfilename, a.logdir, a.upto, a.databases, [tuple(p) for p in a.config])

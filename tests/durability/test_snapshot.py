@@ -197,3 +197,19 @@ def test_command_info_and_docs_match_redis(pair):
     for c in ("dump", "restore", "save", "bgsave", "bgrewriteaof", "lastsave"):
         pair.check("COMMAND", "INFO", c)
         pair.check("COMMAND", "DOCS", c)
+
+
+def test_worker_refuses_to_run_as_an_orphan(tmp_path):
+    """The worker exits when the node that started it is gone (it must not run on alone)."""
+    import subprocess
+    import sys
+
+    not_parent = os.getpid()  # the test runner did not start the worker's parent chain here
+    p = subprocess.run(
+        [sys.executable, "-c", "import subprocess,sys; sys.exit(subprocess.call(sys.argv[1:]))",
+         sys.executable, "-m", "durakv.durability.snapshot", "--dir", str(tmp_path),
+         "--logdir", str(tmp_path / "log"), "--upto", "0", "--parent", str(not_parent)],
+        capture_output=True, timeout=60,
+    )
+    assert p.returncode == 1
+    assert not (tmp_path / "dump.rdb").exists()
