@@ -252,3 +252,88 @@ def test_segments_left_by_an_interrupted_truncation_are_removed(tmp_path):
     lg = FileLog(d)
     assert not os.path.exists(old) and lg.first_seq() == 2 and list(lg.read(1)) == [(2, b"b")]
     lg.close()
+
+
+class _TimedSyncs(FileLog):
+    """fsyncs that take ``cost`` seconds on an injected clock; notes the thread of each."""
+
+    cost = 0.0
+
+    def __init__(self, *a, **kw) -> None:
+        self.now = 0.0
+        self.sync_threads: list[str] = []
+        super().__init__(*a, **kw)
+        self.perf = lambda: self.now
+
+    def _os_sync(self, fd: int) -> None:
+        import threading
+
+        self.sync_threads.append(threading.current_thread().name)
+        self.now += self.cost
+        super()._os_sync(fd)
+
+
+def test_fast_fsyncs_run_inline_one_per_loop_pass(tmp_path):
+    import threading
+
+    lg = _TimedSyncs(str(tmp_path))
+    lg.cost = 0.0001
+    durable = run_async(_append_and_wait(lg, [b"x" * 10] * 100))
+    assert durable[-1] == 100
+    assert lg.sync_inline
+    # the first append syncs at once; the 99 appended while it was in flight share one more
+    assert lg.fsyncs == 2
+    assert set(lg.sync_threads) == {threading.current_thread().name}
+    assert lg._thread is None
+    lg.close()
+
+
+def test_slow_fsyncs_move_to_the_thread_and_fast_ones_come_back(tmp_path):
+    lg = _TimedSyncs(str(tmp_path))
+    lg.cost = 0.02  # a slow disk: the loop must not stall on it
+    for i in range(5):
+        run_async(_append_and_wait(lg, [b"a%d" % i]))
+    assert not lg.sync_inline
+    assert lg.sync_threads[-1] == "durakv-fsync"
+    assert lg.sync_avg > 0.001
+    lg.cost = 0.0
+    for i in range(60):  # the moving average decays below the threshold
+        run_async(_append_and_wait(lg, [b"b%d" % i]))
+    assert lg.sync_inline
+    assert lg.sync_avg < 0.0005
+    n = len(lg.sync_threads)
+    run_async(_append_and_wait(lg, [b"c"]))
+    assert lg.sync_threads[n:] == ["MainThread"]
+    assert lg.last_seq() == 66
+    lg.close()
+
+
+def test_inline_fsync_failure_fails_the_log_and_acks_nothing(tmp_path):
+    class Broken(FileLog):
+        broken = False
+
+        def _os_sync(self, fd: int) -> None:
+            if self.broken:
+                raise OSError(5, "Input/output error")
+            super()._os_sync(fd)
+
+    lg = Broken(str(tmp_path))
+    lg.broken = True
+    durable: list[int] = []
+    failures: list[Exception] = []
+
+    async def go() -> None:
+        lg._loop = asyncio.get_running_loop()
+        lg.on_durable = durable.append
+        lg.on_failure = failures.append
+        lg.append(b"x")
+        for _ in range(3):
+            await asyncio.sleep(0)
+
+    run_async(go())
+    assert durable == []
+    assert len(failures) == 1 and "fsync failed: Input/output error" in str(failures[0])
+    with pytest.raises(LogError, match="failed earlier"):
+        lg.append(b"y")
+    lg._failed = None  # let close() finish
+    lg.close()
