@@ -337,3 +337,53 @@ def test_inline_fsync_failure_fails_the_log_and_acks_nothing(tmp_path):
         lg.append(b"y")
     lg._failed = None  # let close() finish
     lg.close()
+
+
+def _join_spare(lg: FileLog) -> None:
+    if lg._spare_thread is not None:
+        lg._spare_thread.join(10)
+
+
+def test_next_segment_is_a_prepared_spare_of_zeros(tmp_path):
+    from durakv.durability.filelog import SPARE
+
+    d = str(tmp_path)
+    lg = FileLog(d, policy="no", segment_bytes=4096)
+    n = 0
+    while not lg._spare_ready:  # past half the segment a helper thread writes the spare
+        lg.append(b"v" * 100)
+        n += 1
+        assert n < 40
+        _join_spare(lg)
+    spare = os.path.join(d, SPARE)
+    assert os.path.getsize(spare) >= 4096
+    with open(spare, "rb") as f:
+        assert not any(f.read())
+    while len(lg.segments) == 1:
+        lg.append(b"v" * 100)
+        n += 1
+    assert not os.path.exists(spare)
+    old, new = lg.segments
+    # the closed segment was cut to its records; the new one is the spare, zeros after them
+    assert os.path.getsize(os.path.join(d, old.name)) == old.size
+    assert os.path.getsize(os.path.join(d, new.name)) >= 4096 > new.size
+    lg.append(b"w" * 10)
+    # a crash now leaves zeros after the last record: cut quietly, nothing lost, no report
+    lg2 = FileLog(d)
+    assert lg2.last_seq() == n + 1 and lg2.torn_cut is None
+    assert [p for _, p in lg2.read(1)] == [b"v" * 100] * n + [b"w" * 10]
+    assert os.path.getsize(os.path.join(d, new.name)) == new.size
+    lg2.close()
+    lg.close()
+
+
+def test_a_clean_close_leaves_no_zero_tail(tmp_path):
+    d = str(tmp_path)
+    lg = FileLog(d, policy="no", segment_bytes=4096)
+    for _ in range(60):
+        lg.append(b"v" * 100)
+        _join_spare(lg)
+    assert len(lg.segments) > 1
+    last = lg.segments[-1]
+    lg.close()
+    assert os.path.getsize(os.path.join(d, last.name)) == last.size
