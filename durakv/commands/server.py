@@ -13,6 +13,7 @@ import math
 import os
 import re
 import struct
+import sys
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -314,7 +315,7 @@ def keys_with_specs(s: CommandSpec, args: list[bytes]) -> tuple[list[tuple[int, 
         return [(pos[0], ["RO", "access"])] + [(i, ["OW", "update"]) for i in pos[1:]], True
     # map positions onto specs when the specs can place them
     spec_keys = _keys_using_specs(kss, args, partial=True) or []
-    by_pos = {i: f for i, f in spec_keys}
+    by_pos = {i: [x for x in f if x != "incomplete"] for i, f in spec_keys}  # procs set real flags
     return [(i, by_pos.get(i, kss[0].get("flags", []) if kss else [])) for i in pos], bool(pos)
 
 
@@ -727,6 +728,19 @@ def _redact(argv: list[bytes]) -> list[bytes]:
                 out[i + 1] = out[i + 2] = _REDACTED
     elif name == b"acl" and n > 2 and argv[1].lower() == b"setuser":
         out[2:] = [_REDACTED] * (n - 2)
+    elif name == b"migrate":
+        i = 6
+        while i < n:
+            a = argv[i].lower()
+            if a == b"auth" and i + 1 < n:
+                out[i + 1] = _REDACTED
+                i += 1
+            elif a == b"auth2" and i + 2 < n:
+                out[i + 1] = out[i + 2] = _REDACTED
+                i += 2
+            elif a == b"keys":
+                break
+            i += 1
     elif name == b"config" and n > 3 and argv[1].lower() == b"set":
         for i in range(2, n - 1, 2):
             if argv[i].lower() in _SENSITIVE_CONFIG:
@@ -1458,6 +1472,303 @@ def shutdown(c: Session, argv: list[bytes]) -> bytes:
     return b""
 
 
+# --------------------------------------------------------------------------- CLUSTER, ASKING, MIGRATE
+
+# durakv runs standalone: Redis 7.0 with cluster-enabled no answers every CLUSTER
+# subcommand (HELP included) and ASKING with this error, after the usual arity checks.
+_CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
+
+container("cluster", -2, "@slow")
+
+
+def _cluster_disabled(c: Session, argv: list[bytes]) -> bytes:
+    fn = c.srv.extras.get("cluster_command")
+    if c.srv.cluster is not None and fn is not None:
+        return fn(c, argv)
+    raise CommandError(_CLUSTER_DISABLED)
+
+
+for _name, _arity, _flags, _acl in (
+    ("help", 2, "loading stale", "@slow"),
+    ("slaves", 3, "admin stale", "@admin @slow @dangerous"),
+    ("meet", -4, "admin stale no_async_loading", "@admin @slow @dangerous"),
+    ("setslot", -4, "admin stale no_async_loading", "@admin @slow @dangerous"),
+    ("forget", 3, "admin stale no_async_loading", "@admin @slow @dangerous"),
+    ("failover", -2, "admin stale no_async_loading", "@admin @slow @dangerous"),
+    ("countkeysinslot", 3, "stale", "@slow"),
+    ("replicate", 3, "admin stale no_async_loading", "@admin @slow @dangerous"),
+    ("slots", 2, "stale", "@slow"),
+    ("nodes", 2, "stale", "@slow"),
+    ("shards", 2, "stale", "@slow"),
+    ("myid", 2, "stale", "@slow"),
+    ("links", 2, "stale", "@slow"),
+    ("getkeysinslot", 4, "stale", "@slow"),
+    ("saveconfig", 2, "admin stale no_async_loading", "@admin @slow @dangerous"),
+    ("flushslots", 2, "admin stale no_async_loading", "@admin @slow @dangerous"),
+    ("addslotsrange", -4, "admin stale no_async_loading", "@admin @slow @dangerous"),
+    ("count-failure-reports", 3, "admin stale", "@admin @slow @dangerous"),
+    ("delslotsrange", -4, "admin stale no_async_loading", "@admin @slow @dangerous"),
+    ("delslots", -3, "admin stale no_async_loading", "@admin @slow @dangerous"),
+    ("bumpepoch", 2, "admin stale no_async_loading", "@admin @slow @dangerous"),
+    ("info", 2, "stale", "@slow"),
+    ("reset", -2, "admin noscript stale", "@admin @slow @dangerous"),
+    ("keyslot", 3, "stale", "@slow"),
+    ("addslots", -3, "admin stale no_async_loading", "@admin @slow @dangerous"),
+    ("replicas", 3, "admin stale", "@admin @slow @dangerous"),
+    ("set-config-epoch", 3, "admin stale no_async_loading", "@admin @slow @dangerous"),
+):
+    spec.declare("cluster|" + _name, _arity, _flags, _acl, handler=_cluster_disabled)
+
+
+@command("asking", 1, "fast", "@fast @connection")
+def asking(c: Session, argv: list[bytes]) -> bytes:
+    if c.srv.cluster is None:
+        raise CommandError(_CLUSTER_DISABLED)
+    c.asking = True
+    return resp.OK
+
+
+def _restore_asking(c: Session, argv: list[bytes]) -> bytes:
+    from .dump import restore
+
+    return restore(c, argv)
+
+
+spec.declare("restore-asking", -4, "write denyoom asking", "@keyspace @write @slow @dangerous",
+             keys=(1, 1, 1), handler=_restore_asking)
+
+_MIGRATE_KEYS_NOT_EMPTY = "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
+_MIGRATE_SKIP = {b"copy": 0, b"replace": 0, b"auth": 1, b"auth2": 2}
+
+
+def _migrate_keys(argv: list[bytes]) -> list[int]:
+    """Redis's migrateGetKeys."""
+    first, num = 3, 1
+    n = len(argv)
+    if n > 6:
+        i = 6
+        while i < n:
+            a = argv[i].lower()
+            if a == b"keys":
+                if argv[3]:
+                    return []
+                first = i + 1
+                num = n - first
+                break
+            i += _MIGRATE_SKIP.get(a, 0) + 1
+    return list(range(first, first + num))
+
+
+class _MigrateSocket:
+    def __init__(self, sock: Any) -> None:
+        self.sock = sock
+        self.last_dbid = -1
+        self.last_use = time.monotonic()
+        self.buf = b""
+
+    def readline(self, deadline: float) -> bytes:
+        while b"\r\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            self.sock.settimeout(left)
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError
+            self.buf += data
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+
+def _migrate_sockets(c: Session) -> dict[bytes, _MigrateSocket]:
+    return c.srv.extras.setdefault("migrate_sockets", {})
+
+
+def _migrate_socket(c: Session, host: bytes, port: bytes, timeout_ms: int) -> _MigrateSocket:
+    import socket
+
+    socks = _migrate_sockets(c)
+    name = host + b":" + port
+    cs = socks.get(name)
+    if cs is not None:
+        cs.last_use = time.monotonic()
+        return cs
+    if len(socks) == 64:  # Redis: MIGRATE_SOCKET_CACHE_ITEMS, evict one at random
+        victim = next(iter(socks))
+        _migrate_close(c, victim)
+    m = re.match(rb"\s*[-+]?\d+", port)  # atoi()
+    portnum = int(m.group()) if m else 0
+    sock: Any = None
+    try:
+        sock = socket.create_connection((host.decode("latin-1"), portnum & 0xFFFF), timeout=timeout_ms / 1000)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (ConnectionRefusedError, ConnectionResetError):
+        # Redis's non-blocking connect reports a refused connection as connected: the
+        # write that follows fails ("error or timeout writing to target instance")
+        sock = None
+    except (OSError, ValueError, OverflowError, UnicodeError):
+        raise CommandError("IOERR error or timeout connecting to the client") from None
+    cs = socks[name] = _MigrateSocket(sock)
+    return cs
+
+
+def _migrate_close(c: Session, name: bytes) -> None:
+    cs = _migrate_sockets(c).pop(name, None)
+    if cs is not None:
+        _migrate_close_sock(cs)
+
+
+def _migrate_close_sock(cs: _MigrateSocket) -> None:
+    if cs.sock is not None:
+        try:
+            cs.sock.close()
+        except OSError:
+            pass
+
+
+def _bulk_cmd(*args: bytes) -> bytes:
+    return b"*%d\r\n" % len(args) + b"".join(b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+
+
+@command("migrate", -6, "write", "@keyspace @write @slow @dangerous", keys=(3, 3, 1), keys_fn=_migrate_keys)
+def migrate(c: Session, argv: list[bytes]) -> bytes:
+    """Redis's migrateCommand: DUMP + RESTORE over a cached connection, then DEL locally."""
+    from ..durability import rdb
+
+    copy = replace = False
+    username = password = None
+    first_key, num_keys = 3, 1
+    n = len(argv)
+    j = 6
+    while j < n:
+        more = n - 1 - j
+        a = argv[j].lower()
+        if a == b"copy":
+            copy = True
+        elif a == b"replace":
+            replace = True
+        elif a == b"auth":
+            if not more:
+                raise CommandError(errors.SYNTAX)
+            j += 1
+            password = argv[j]
+        elif a == b"auth2":
+            if more < 2:
+                raise CommandError(errors.SYNTAX)
+            username, password = argv[j + 1], argv[j + 2]
+            j += 2
+        elif a == b"keys":
+            if argv[3]:
+                raise CommandError(_MIGRATE_KEYS_NOT_EMPTY)
+            first_key = j + 1
+            num_keys = n - j - 1
+            break
+        else:
+            raise CommandError(errors.SYNTAX)
+        j += 1
+    timeout = parse_int(argv[5])
+    dbid = parse_int(argv[4])
+    if timeout <= 0:
+        timeout = 1000
+    db = c.db
+    keys = [k for k in argv[first_key:first_key + num_keys] if db.lookup(k) is not None]
+    if not keys:
+        return b"+NOKEY\r\n"
+    name = argv[1] + b":" + argv[2]
+    may_retry = True
+    while True:
+        cs = _migrate_socket(c, argv[1], argv[2], timeout)
+        out = []
+        if password is not None:
+            out.append(_bulk_cmd(b"AUTH", username, password) if username is not None else _bulk_cmd(b"AUTH", password))
+        select = cs.last_dbid != dbid
+        if select:
+            out.append(_bulk_cmd(b"SELECT", b"%d" % dbid))
+        now = c.srv.clock.now_ms()
+        sent = []
+        for k in keys:
+            v = db.data.get(k)
+            if v is None:
+                continue
+            ttl = 0
+            when = db.get_expire(k)
+            if when is not None:
+                ttl = when - now
+                if ttl < 0:
+                    continue
+                ttl = max(ttl, 1)
+            sent.append(k)
+            args = [b"RESTORE-ASKING" if c.srv.cluster is not None else b"RESTORE", k, b"%d" % ttl,
+                    rdb.dump_payload(v, c.srv.config)]
+            if replace:
+                args.append(b"REPLACE")
+            out.append(_bulk_cmd(*args))
+        deadline = time.monotonic() + timeout / 1000
+        write_error = False
+        try:
+            try:
+                if cs.sock is None:
+                    raise ConnectionRefusedError
+                cs.sock.settimeout(timeout / 1000)
+                cs.sock.sendall(b"".join(out))
+            except OSError:
+                write_error = True
+                raise
+            auth_reply = cs.readline(deadline) if password is not None else b"+"
+            select_reply = cs.readline(deadline) if select else b"+"
+        except (OSError, ConnectionError):
+            _migrate_close(c, name)
+            if may_retry and not isinstance(sys.exc_info()[1], TimeoutError):
+                may_retry = False
+                continue
+            raise CommandError("IOERR error or timeout %s to target instance"
+                               % ("writing" if write_error else "reading")) from None
+        error = None
+        socket_error = False
+        deleted: list[bytes] = []
+        done = 0
+        for k in sent:
+            try:
+                line = cs.readline(deadline)
+            except (OSError, ConnectionError):
+                socket_error = True
+                break
+            done += 1
+            if auth_reply[:1] == b"-" or select_reply[:1] == b"-" or line[:1] == b"-":
+                if error is None:
+                    cs.last_dbid = -1
+                    bad = auth_reply if auth_reply[:1] == b"-" else (select_reply if select_reply[:1] == b"-" else line)
+                    error = "Target instance replied with error: %s" % bad[1:].decode("latin-1")
+            elif not copy:
+                db.remove(k)
+                deleted.append(k)
+        if error is None and socket_error and done == 0 and may_retry:
+            _migrate_close(c, name)
+            may_retry = False
+            continue
+        if socket_error:
+            _migrate_close(c, name)
+        if deleted:
+            c.propagate([b"DEL", *deleted])
+        if error is not None:
+            raise CommandError("ERR " + error)
+        if socket_error:
+            raise CommandError("IOERR error or timeout reading to target instance")
+        cs.last_dbid = dbid
+        return resp.OK
+
+
+def _migrate_cron(node: Any) -> None:
+    """Redis's migrateCloseTimedoutSockets: cached sockets idle for 10 s are closed."""
+    socks = node.ctx.extras.get("migrate_sockets")
+    if not socks:
+        return
+    now = time.monotonic()
+    for name, cs in list(socks.items()):
+        if now - cs.last_use > 10:
+            _migrate_close_sock(socks.pop(name))
+
+
 # --------------------------------------------------------------------------- MODULE, LOLWUT
 
 _MODULE_NOT_ALLOWED = (
@@ -1729,4 +2040,5 @@ def install(node: Any) -> None:
         last[0], last[1] = now, total
 
     ctx.extras.setdefault("cron", []).append(ops_cron)
+    ctx.extras["cron"].append(_migrate_cron)
     ctx.extras["ops_per_sec"] = lambda: sum(samples) // len(samples) if samples else 0

@@ -1,0 +1,111 @@
+"""Introspection and server commands compared byte for byte with redis-server 7.0.15.
+
+Every test runs the same commands against both servers (``pair``: RESP2 and RESP3).
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests.support.raw import Raw
+
+
+def _dead_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_command_list_and_count_same_commands(redis_proc, durakv_proc):
+    a, b = Raw(redis_proc.port), Raw(durakv_proc.port)
+    try:
+        assert sorted(b.parsed("COMMAND", "LIST")) == sorted(a.parsed("COMMAND", "LIST"))
+        assert b.call("COMMAND", "COUNT") == a.call("COMMAND", "COUNT")
+        for cat in ("read", "write", "admin", "dangerous", "connection", "keyspace", "nosuch"):
+            got = b.parsed("COMMAND", "LIST", "FILTERBY", "ACLCAT", cat)
+            assert sorted(got) == sorted(a.parsed("COMMAND", "LIST", "FILTERBY", "ACLCAT", cat)), cat
+        for pat in ("*", "cl*", "cluster|*", "*asking*", "m?grate", "config|[gs]et"):
+            got = b.parsed("COMMAND", "LIST", "FILTERBY", "PATTERN", pat)
+            assert sorted(got) == sorted(a.parsed("COMMAND", "LIST", "FILTERBY", "PATTERN", pat)), pat
+    finally:
+        a.close()
+        b.close()
+
+
+@pytest.mark.parametrize("args", [
+    ("CLUSTER", "INFO"), ("CLUSTER", "HELP"), ("CLUSTER", "INFO", "x"), ("CLUSTER", "NOSUCH"),
+    ("CLUSTER",), ("CLUSTER", "KEYSLOT", "x"), ("CLUSTER", "SETSLOT", "1"), ("CLUSTER", "RESET"),
+    ("ASKING",), ("ASKING", "x"), ("READONLY",), ("READWRITE",),
+    ("COMMAND", "INFO", "cluster|info", "asking", "migrate", "restore-asking"),
+    ("COMMAND", "DOCS", "migrate", "asking", "restore-asking"),
+    ("COMMAND", "GETKEYS", "migrate", "h", "1", "k", "0", "5"),
+    ("COMMAND", "GETKEYSANDFLAGS", "migrate", "h", "1", "k", "0", "5"),
+    ("COMMAND", "GETKEYSANDFLAGS", "migrate", "h", "1", "", "0", "5", "KEYS", "a", "b"),
+    ("COMMAND", "GETKEYS", "migrate", "h", "1", "", "0", "5", "AUTH2", "a", "b", "KEYS", "x", "y"),
+    ("COMMAND", "GETKEYS", "migrate", "h", "1", "", "0", "5", "AUTH", "KEYS", "x"),
+    ("COMMAND", "GETKEYS", "restore-asking", "k", "0", "x"),
+    ("COMMAND", "GETKEYS", "cluster", "info"),
+    ("COMMAND", "GETKEYS", "asking"),
+])
+def test_cluster_commands_in_standalone_mode(pair, args):
+    pair.check(*args)
+
+
+def test_migrate_errors(pair):
+    dead = _dead_port()
+    pair.check("MIGRATE", "127.0.0.1", dead, "k", "0", "100")  # no key: +NOKEY
+    pair.check("SET", "k", "v")
+    pair.check("MIGRATE", "127.0.0.1", dead, "k", "0", "100")  # refused: write error
+    pair.check("MIGRATE", "127.0.0.1", "x", "k", "0", "100")
+    pair.check("MIGRATE", "127.0.0.1", dead, "k", "0", "100", "COPY", "AUTH")
+    pair.check("MIGRATE", "127.0.0.1", dead, "k", "0", "100", "AUTH2", "a")
+    pair.check("MIGRATE", "127.0.0.1", dead, "k", "0", "100", "KEYS", "a")
+    pair.check("MIGRATE", "127.0.0.1", dead, "", "0", "100", "KEYS", "nokey")
+    pair.check("MIGRATE", "127.0.0.1", dead, "", "0", "100", "FOO")
+    pair.check("MIGRATE", "127.0.0.1", dead, "k", "x", "100")
+    pair.check("MIGRATE", "127.0.0.1", dead, "k", "0", "x")
+    pair.check("MIGRATE", "127.0.0.1", dead, "k", "0")
+    pair.check("RESTORE-ASKING", "k", "0", "x")
+    pair.check("RESTORE-ASKING", "k2", "0", "x")
+    pair.check("EXISTS", "k")
+
+
+def test_migrate_moves_keys_between_the_servers(redis_proc, durakv_proc):
+    d, r = Raw(durakv_proc.port), Raw(redis_proc.port)
+    try:
+        for x in (d, r):
+            x.call("FLUSHALL")
+        d.call("SET", "a", "1")
+        d.call("RPUSH", "l", "x", "y")
+        d.call("SET", "t", "v", "PX", "100000")
+        assert d.call("MIGRATE", "127.0.0.1", redis_proc.port, "a", "0", "1000") == b"+OK\r\n"
+        assert d.call("EXISTS", "a") == b":0\r\n" and r.call("GET", "a") == b"$1\r\n1\r\n"
+        assert d.call("MIGRATE", "127.0.0.1", redis_proc.port, "", "0", "1000", "COPY", "KEYS", "l", "t", "zz") == b"+OK\r\n"
+        assert d.call("EXISTS", "l", "t") == b":2\r\n"
+        assert r.parsed("LRANGE", "l", "0", "-1") == [b"x", b"y"] and 0 < r.parsed("PTTL", "t") <= 100000
+        assert d.call("MIGRATE", "127.0.0.1", redis_proc.port, "", "0", "1000", "KEYS", "l", "t") == (
+            b"-ERR Target instance replied with error: BUSYKEY Target key name already exists.\r\n")
+        assert d.call("MIGRATE", "127.0.0.1", redis_proc.port, "", "0", "1000", "REPLACE", "KEYS", "l", "t") == b"+OK\r\n"
+        assert d.call("EXISTS", "l", "t") == b":0\r\n"
+        d.call("SET", "b", "1")
+        assert d.call("MIGRATE", "127.0.0.1", redis_proc.port, "b", "99", "1000") == (
+            b"-ERR Target instance replied with error: ERR DB index is out of range\r\n")
+        assert d.call("MIGRATE", "127.0.0.1", redis_proc.port, "b", "3", "1000") == b"+OK\r\n"
+        r.call("SELECT", "3")
+        assert r.call("GET", "b") == b"$1\r\n1\r\n"
+        r.call("SELECT", "0")
+        # and the other way: Redis sends RESTORE to durakv
+        r.call("SET", "c", "2")
+        r.call("HSET", "h", "f", "v")
+        assert r.call("MIGRATE", "127.0.0.1", durakv_proc.port, "", "0", "1000", "KEYS", "c", "h") == b"+OK\r\n"
+        assert d.call("GET", "c") == b"$1\r\n2\r\n" and d.parsed("HGETALL", "h") == [b"f", b"v"]
+        for x in (d, r):
+            x.call("FLUSHALL")
+            x.call("FLUSHALL")
+    finally:
+        d.close()
+        r.close()
