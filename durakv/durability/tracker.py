@@ -41,7 +41,7 @@ class CommitTracker:
         self.committed = log.last_seq()
         self.appended = self.committed
         self.batch_seq = self.committed + 1
-        self._parts: list[bytes] = []
+        self._parts: list[bytes | list[bytes]] = []  # encoded effects, or write_one's argvs
         self._db = -1
         self._orphans: list[tuple[int, bytes | None]] = []  # keys marked without effects
         self._scheduled = False
@@ -93,12 +93,16 @@ class CommitTracker:
         return seq
 
     def write_one(self, dbid: int, argv: list[bytes], keys: list[tuple[int, bytes | None]]) -> int:
-        """:meth:`write` for the common case of one command logged as itself."""
+        """:meth:`write` for the common case of one command logged as itself.
+
+        The argv goes into the batch as is; :meth:`use_raw` may replace a run of them with
+        the bytes the client sent, and :meth:`flush` encodes whatever is left.
+        """
         parts = self._parts
         if dbid != self._db:
             parts.append(b"*2\r\n$6\r\nSELECT\r\n$%d\r\n%d\r\n" % (len(str(dbid)), dbid))
             self._db = dbid
-        parts.append(encode_command(argv))
+        parts.append(argv)  # encoded at flush, unless the connection swaps in its raw input
         if not self._scheduled:
             self._scheduled = True
             self.call_soon(self.flush)
@@ -110,6 +114,17 @@ class CommitTracker:
                 self.barrier = seq
         self.has_pending = True
         return seq
+
+    def use_raw(self, cmds: list[list[bytes]], raw: bytes) -> None:
+        """``cmds`` came in as ``raw``: if the batch ends with exactly them, log ``raw``.
+
+        True when every command of a client's read was a write logged as itself (a
+        pipeline of SETs, say); this spares encoding each again.
+        """
+        # Equal content is enough: the swap then leaves the payload byte for byte the same
+        n = len(cmds)
+        if n and self._parts[-n:] == cmds:
+            self._parts[-n:] = [raw]
 
     def _schedule(self) -> None:
         self.has_pending = True
@@ -155,7 +170,11 @@ class CommitTracker:
             return
         seq = self.batch_seq
         self.batch_seq += 1
-        payload = b"".join(self._parts)
+        parts = self._parts
+        try:
+            payload = b"".join(parts)
+        except TypeError:  # argv lists from write_one that no raw input replaced
+            payload = b"".join([p if type(p) is bytes else encode_command(p) for p in parts])
         self._parts = []
         self._db = -1
         self.bytes_since_snapshot += len(payload)

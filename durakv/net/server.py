@@ -115,15 +115,21 @@ class Connection(asyncio.Protocol):
             if self.blocked_cmds is None:
                 ctx.extras["pause_wait"](self)
             return
-        cmds, err = self.parser.feed(data)
-        if err is None and self.parser.pending() > ctx.config["client-query-buffer-limit"]:
+        parser = self.parser
+        cmds, err = parser.feed(data)
+        if err is None and parser.pending() > ctx.config["client-query-buffer-limit"]:
             ctx.stats.client_query_buffer_limit_disconnections += 1
             self.abort()
             return
-        self.run(cmds, err)
+        self.run(cmds, err, parser.raw)
 
     # -- command processing ----------------------------------------------------------------
-    def run(self, cmds: list[list[bytes]], err: str | None) -> None:
+    def run(self, cmds: list[list[bytes]], err: str | None, raw: bytes | None = None) -> None:
+        """Execute ``cmds`` in order and send or hold their replies.
+
+        ``raw``: the bytes ``cmds`` came in as, when they are exactly that (the parser
+        says); the tracker may log them as they are.
+        """
         s = self.session
         assert s is not None
         if cmds:
@@ -163,6 +169,8 @@ class Connection(asyncio.Protocol):
                 out.append(reply)
             if s.close_after_reply:
                 break
+        if raw is not None and tracker is not None:
+            tracker.use_raw(cmds, raw)
         if err is not None:
             perr = error("ERR Protocol error: " + err)
             if tail is not None:

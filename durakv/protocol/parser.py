@@ -248,7 +248,7 @@ class ExactParser:
 class RequestParser:
     """hiredis while the input is whole RESP commands; :class:`ExactParser` otherwise."""
 
-    __slots__ = ("_reader", "_exact", "_max_bulk", "_auth_required")
+    __slots__ = ("_reader", "_exact", "_max_bulk", "_auth_required", "raw")
 
     def __init__(
         self,
@@ -259,12 +259,17 @@ class RequestParser:
         self._exact: ExactParser | None = None
         self._max_bulk = max_bulk
         self._auth_required = auth_required
+        # after feed(): the chunk itself when it was exactly the returned commands in
+        # Redis's own encoding (whole, nothing skipped), else None.  The commit tracker
+        # logs such a chunk as it came instead of encoding its commands again.
+        self.raw: bytes | None = None
 
     def pending(self) -> int:
         """Bytes buffered that do not form a whole command yet (exact mode only)."""
         return self._exact.pending() if self._exact is not None else 0
 
     def feed(self, data: bytes) -> tuple[list[Command], str | None]:
+        self.raw = None
         if self._exact is not None:
             return self._feed_exact(data)
         if not data:
@@ -276,6 +281,7 @@ class RequestParser:
         reader = self._reader
         reader.feed(data)
         cmds: list[Command] = []
+        raw: bytes | None = data
         try:
             cmd = reader.gets()
             while cmd is not False:
@@ -283,6 +289,8 @@ class RequestParser:
                     raise hiredis.ProtocolError
                 if cmd:
                     cmds.append(cmd)
+                else:  # an empty array: skipped, so the chunk is more than the commands
+                    raw = None
                 cmd = reader.gets()
             # every argument must be a string: join (in C) refuses ints, nulls and arrays.
             # One small join per command, not one of the whole chunk: a chunk-sized
@@ -298,6 +306,10 @@ class RequestParser:
         if not cmds or not data.endswith(encode_command(cmds[-1])):
             # the chunk ends inside a command: the exact parser takes over the tail
             return self._redo(data, cmds)
+        # hiredis reads lengths as strictly as Redis (no sign, no leading zeros, no
+        # spaces), so a chunk it took whole reads back as exactly these commands, with
+        # hiredis and with Redis (a log replica), whatever follows each bulk's bytes
+        self.raw = raw
         return cmds, None
 
     def _redo(self, data: bytes, done: list[Command]) -> tuple[list[Command], str | None]:

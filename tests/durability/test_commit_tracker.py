@@ -159,3 +159,47 @@ def test_failed_append_gives_errors_and_refuses_writes(harness):
         a.close()
 
     loop.run_until_complete(scenario())
+
+
+def test_a_read_of_only_plain_writes_is_logged_as_it_came(harness):
+    """A pipeline of writes logged as themselves is logged as the client's own bytes;
+    anything else in the read (a read, a write logged differently, a no-op) makes the
+    tracker encode every command itself. Either way the record is the same bytes."""
+    loop, node, lg, client = harness
+
+    async def scenario():
+        a, b = client(), client()
+        plain = encode("SET", "a", "1") + encode("HSET", "h", "f", "v") + encode("LPUSH", "l", "x")
+        a.sendall(plain)
+        await _recv_some(a, 0.2)
+        mixed = (encode("SET", "b", "2") + encode("GET", "a") + encode("SET", "c", "3", "EX", "100")
+                 + encode("SETNX", "a", "9") + encode("INCR", "n"))
+        b.sendall(mixed)
+        await _recv_some(b, 0.2)
+        assert len(lg.records) == 2
+        select0 = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"
+        assert lg.records[0] == select0 + plain
+        rec = lg.records[1]
+        assert rec.startswith(select0 + encode("SET", "b", "2") + b"*5\r\n$3\r\nSET\r\n$1\r\nc\r\n$1\r\n3\r\n$4\r\nPXAT\r\n")
+        assert rec.endswith(encode("INCR", "n")) and b"GET" not in rec and b"SETNX" not in rec
+        lg.commit()
+        a.close()
+        b.close()
+
+    loop.run_until_complete(scenario())
+
+
+def test_raw_swap_keeps_the_payload_identical():
+    from durakv.durability.tracker import CommitTracker
+
+    lg = ManualLog()
+    t = CommitTracker(lg, lambda f: None)
+    cmds = [[b"SET", b"k%d" % i, b"v"] for i in range(3)]
+    for argv in cmds:
+        t.write_one(0, argv, [(0, argv[1])])
+    t.use_raw(cmds[1:], b"".join(encode(*[x.decode() for x in c]) for c in cmds[1:]))
+    t.use_raw([], b"junk")  # nothing to swap: no change
+    t.use_raw([[b"SET", b"other", b"v"]], b"junk")  # not what the batch ends with
+    t.flush()
+    want = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n" + b"".join(encode("SET", "k%d" % i, "v") for i in range(3))
+    assert lg.records == [want]

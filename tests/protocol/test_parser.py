@@ -135,3 +135,22 @@ def test_random_bytes_never_crash(data):
         cmds, err = p.feed(data)
         assert isinstance(cmds, list)
         assert err is None or isinstance(err, str)
+
+
+def test_raw_is_the_chunk_only_when_it_is_exactly_the_commands():
+    p = RequestParser()
+    chunk = encode("SET", "k", "v") + encode("GET", "k")
+    assert p.feed(chunk) == ([[b"SET", b"k", b"v"], [b"GET", b"k"]], None)
+    assert p.raw == chunk
+    # an empty array is skipped: the chunk holds more than the commands
+    p.feed(b"*0\r\n" + chunk)
+    assert p.raw is None
+    # a chunk ending inside a command, and the one that completes it (exact parser)
+    p.feed(chunk + b"*1\r\n$4\r\nPI")
+    assert p.raw is None
+    assert p.feed(b"NG\r\n") == ([[b"PING"]], None)
+    assert p.raw is None
+    p.feed(b"PING\r\n")  # inline
+    assert p.raw is None
+    p.feed(chunk)
+    assert p.raw == chunk
