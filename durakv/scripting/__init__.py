@@ -144,6 +144,7 @@ class Scripting:
         self.ctx = node.ctx
         self.rand = [0x1234ABCD330E]  # math.random's rand48 state (see LuaEngine)
         self.engine = LuaEngine(self)
+        self.engine.api[b"expose_err_handler"]()
         self.scripts: dict[bytes, Script] = {}
         self._by_body: dict[bytes, Script] = {}  # the same scripts by body (EVAL's lookup)
         self.fengine = LuaEngine(self)
@@ -189,6 +190,7 @@ class Scripting:
         self.scripts.clear()
         self._by_body.clear()
         self.engine = LuaEngine(self)
+        self.engine.api[b"expose_err_handler"]()
 
     def prepare(self, c: Session, flags: frozenset[str] | None, is_ro: bool) -> tuple[bool, bool]:
         """scriptPrepareForRun: (readonly, allow_oom); raises the refusal errors."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from lupa import lua51
 
-from .lua import LuaErr
+from .lua import LuaErr, _lua_tonumber
 
 lua_type = lua51.lua_type
 LuaError = lua51.LuaError
@@ -331,11 +331,143 @@ def struct_size(fmt: Any = None) -> int:
 
 # -- cjson -------------------------------------------------------------------------------------
 
+def _typename(v: Any) -> str:
+    """luaL_typename of a value a Python library function received."""
+    if v is None:
+        return "nil"
+    t = type(v)
+    if t is bool:
+        return "boolean"
+    if t is bytes:
+        return "string"
+    if t is int or t is float:
+        return "number"
+    lt = lua_type(v)
+    if lt is None:
+        return "function" if callable(v) else "userdata"
+    return lt
+
+
+def _lua_integer(v: Any) -> int | None:
+    """luaL_checkinteger's value stored in a C int (None: not a number)."""
+    n = _lua_tonumber(v)
+    if n is None:
+        return None
+    if n != n or not -9.2233720368547758e18 <= n < 9.2233720368547758e18:
+        i = -(1 << 63)
+    else:
+        i = int(n)
+    i &= 0xFFFFFFFF
+    return i - (1 << 32) if i >= 1 << 31 else i
+
+
+_BOOL_OPTIONS = ("off", "on")
+
+
 class _Cjson:
+    """lua-cjson 2.1.0 as Redis builds it; the configuration is per Lua state and persists."""
+
     def __init__(self, L: Any, null: Any) -> None:
         self.L = L
         self.null = null
+        self.unproxy: Any = None  # read-only proxy -> library table (set by the sandbox)
+        self.sparse_convert = 0
+        self.sparse_ratio = 2
+        self.sparse_safe = 10
         self.max_depth = 1000
+        self.decode_max_depth = 1000
+        self.invalid_enc = 0  # 0 off, 1 on, 2 null
+        self.invalid_dec = 1
+        self.keep_buffer = 1
+        self.precision = 14
+
+    # -- configuration functions (json_cfg_*) --------------------------------------------
+    @staticmethod
+    def _arg_init(fname: str, args: tuple[Any, ...], n: int) -> list[Any]:
+        if len(args) > n:
+            raise _Err("bad argument #%d to '%s' (found too many arguments)" % (n + 1, fname))
+        return [*args] + [None] * (n - len(args))
+
+    @staticmethod
+    def _int_opt(fname: str, idx: int, v: Any, cur: int, lo: int, hi: int) -> int:
+        if v is None:
+            return cur
+        value = _lua_integer(v)
+        if value is None:
+            raise _Err("bad argument #%d to '%s' (number expected, got %s)" % (idx, fname, _typename(v)))
+        if not lo <= value <= hi:  # lua-cjson always blames argument #1
+            raise _Err("bad argument #1 to '%s' (expected integer between %d and %d)" % (fname, lo, hi))
+        return value
+
+    @staticmethod
+    def _enum_opt(fname: str, idx: int, v: Any, cur: int, options: tuple[str, ...] = _BOOL_OPTIONS) -> int:
+        if v is None:
+            return cur
+        if type(v) is bool:
+            return int(v)
+        if type(v) is int or type(v) is float:
+            v = b"%.14g" % v
+        if type(v) is not bytes:
+            raise _Err("bad argument #%d to '%s' (string expected, got %s)" % (idx, fname, _typename(v)))
+        name = v.split(b"\0", 1)[0].decode("latin-1")
+        if name not in options:
+            raise _Err("bad argument #%d to '%s' (invalid option '%s')" % (idx, fname, name))
+        return options.index(name)
+
+    @staticmethod
+    def _enum_ret(cur: int, options: tuple[str, ...] = _BOOL_OPTIONS) -> Any:
+        return bool(cur) if cur in (0, 1) else options[cur].encode()
+
+    def cfg_encode_sparse_array(self, *args: Any) -> tuple[Any, int, int]:
+        f = "encode_sparse_array"
+        a = self._arg_init(f, args, 3)
+        self.sparse_convert = self._enum_opt(f, 1, a[0], self.sparse_convert)
+        self.sparse_ratio = self._int_opt(f, 2, a[1], self.sparse_ratio, 0, 2147483647)
+        self.sparse_safe = self._int_opt(f, 3, a[2], self.sparse_safe, 0, 2147483647)
+        return self._enum_ret(self.sparse_convert), self.sparse_ratio, self.sparse_safe
+
+    def cfg_encode_max_depth(self, *args: Any) -> int:
+        a = self._arg_init("encode_max_depth", args, 1)
+        self.max_depth = self._int_opt("encode_max_depth", 1, a[0], self.max_depth, 1, 2147483647)
+        return self.max_depth
+
+    def cfg_decode_max_depth(self, *args: Any) -> int:
+        a = self._arg_init("decode_max_depth", args, 1)
+        self.decode_max_depth = self._int_opt("decode_max_depth", 1, a[0], self.decode_max_depth, 1, 2147483647)
+        return self.decode_max_depth
+
+    def cfg_encode_number_precision(self, *args: Any) -> int:
+        f = "encode_number_precision"
+        a = self._arg_init(f, args, 1)
+        self.precision = self._int_opt(f, 1, a[0], self.precision, 1, 14)
+        return self.precision
+
+    def cfg_encode_keep_buffer(self, *args: Any) -> Any:
+        a = self._arg_init("encode_keep_buffer", args, 1)
+        self.keep_buffer = self._enum_opt("encode_keep_buffer", 1, a[0], self.keep_buffer)
+        return self._enum_ret(self.keep_buffer)
+
+    def cfg_encode_invalid_numbers(self, *args: Any) -> Any:
+        opts = ("off", "on", "null")
+        a = self._arg_init("encode_invalid_numbers", args, 1)
+        self.invalid_enc = self._enum_opt("encode_invalid_numbers", 1, a[0], self.invalid_enc, opts)
+        return self._enum_ret(self.invalid_enc, opts)
+
+    def cfg_decode_invalid_numbers(self, *args: Any) -> Any:
+        a = self._arg_init("decode_invalid_numbers", args, 1)
+        self.invalid_dec = self._enum_opt("decode_invalid_numbers", 1, a[0], self.invalid_dec)
+        return self._enum_ret(self.invalid_dec)
+
+    def _number(self, v: Any) -> bytes:
+        """json_append_number"""
+        if type(v) is float and not math.isfinite(v):
+            if self.invalid_enc == 0:
+                raise _Err("Cannot serialise number: must not be NaN or Inf")
+            if self.invalid_enc == 2:
+                return b"null"
+            if v != v:
+                return b"nan"
+        return b"%.*g" % (self.precision, v)
 
     def encode(self, *args: Any) -> bytes:
         if len(args) != 1:
@@ -351,9 +483,7 @@ class _Cjson:
         elif t is bool:
             out.append(b"true" if v else b"false")
         elif t is int or t is float:
-            if isinstance(v, float) and (math.isinf(v) or math.isnan(v)):
-                raise _Err("Cannot serialise number: must not be NaN or Inf")
-            out.append(b"%.14g" % v)
+            out.append(self._number(v))
         elif v is None:
             out.append(b"null")
         else:
@@ -363,10 +493,16 @@ class _Cjson:
                 if depth > self.max_depth:
                     raise _Err("Cannot serialise, excessive nesting (%d)" % depth)
                 items = list(v.items())
+                if not items and self.unproxy is not None:  # a library table (read-only proxy)
+                    real = self.unproxy(v)
+                    if real is not None:
+                        items = list(real.items())
                 n = _array_len(items)
-                if n > 0:
-                    if n > 10 and n > len(items) * 2:
+                if n > 0 and self.sparse_ratio > 0 and n > len(items) * self.sparse_ratio and n > self.sparse_safe:
+                    if not self.sparse_convert:
                         raise _Err("Cannot serialise table: excessively sparse array")
+                    n = -1
+                if n > 0:
                     d = dict(items)
                     out.append(b"[")
                     for i in range(1, n + 1):
@@ -384,16 +520,16 @@ class _Cjson:
                         if type(k) is bytes:
                             out.append(_json_str(k))
                         elif type(k) in (int, float):
-                            out.append(b'"%.14g"' % k)
+                            out.append(b'"%s"' % self._number(k))
                         else:
-                            raise _Err("Cannot serialise %s: table key must be a number or string" % (lua_type(k) or "boolean"))
+                            raise _Err("Cannot serialise %s: table key must be a number or string" % _typename(k))
                         out.append(b":")
                         self._enc(x, out, depth)
                     out.append(b"}")
             elif lt == "userdata" and self.L.eval("rawequal")(v, self.null):
                 out.append(b"null")
             else:
-                raise _Err("Cannot serialise %s: type not supported" % (lt or "userdata"))
+                raise _Err("Cannot serialise %s: type not supported" % _typename(v))
 
     def decode(self, *args: Any) -> Any:
         if len(args) != 1:
@@ -438,6 +574,8 @@ class _JsonParser:
         if ch == 0x22:
             return self.string(p)
         if ch == 0x2D or 0x30 <= ch <= 0x39:
+            if not self.cj.invalid_dec and _is_invalid_number(d, p):
+                return ("T_ERROR", "invalid number", p)
             return self.number(p)
         if d.startswith(b"true", p):
             self.p = p + 4
@@ -448,8 +586,7 @@ class _JsonParser:
         if d.startswith(b"null", p):
             self.p = p + 4
             return ("T_NULL", None, p)
-        low = d[p:p + 3].lower()
-        if low in (b"inf", b"nan"):
+        if self.cj.invalid_dec and _is_invalid_number(d, p):
             return self.number(p)
         return ("T_ERROR", "invalid token", p)
 
@@ -467,8 +604,8 @@ class _JsonParser:
         except ValueError:
             return ("T_ERROR", "invalid number", p)
         self.p = m.end()
-        if math.isfinite(v) and v == int(v) and abs(v) < 2**53:
-            v = int(v)
+        if math.isfinite(v) and v == int(v) and abs(v) < 2**53 and (v or math.copysign(1.0, v) > 0):
+            v = int(v)  # (-0 stays a float: lupa pushes it as -0)
         return ("T_NUMBER", v, p)
 
     def string(self, p: int) -> tuple[str, Any, int]:
@@ -541,7 +678,7 @@ class _JsonParser:
 
     def descend(self, tok: tuple[str, Any, int]) -> None:
         self.depth += 1
-        if self.depth > self.cj.max_depth:
+        if self.depth > self.cj.decode_max_depth:
             raise _Err("Found too many nested data structures (%d) at character %d" % (self.depth, tok[2] + 1))
 
     def value(self, tok: tuple[str, Any, int]) -> Any:
@@ -591,6 +728,21 @@ class _JsonParser:
                     raise self.err("comma or array end", tok)
                 tok = self.token()
         raise self.err("value", tok)
+
+
+def _is_invalid_number(d: bytes, p: int) -> bool:
+    """json_is_invalid_number: '+', hex, leading zeros, inf/nan (not JSON, strtod reads them)."""
+    if d[p:p + 1] == b"+":
+        return True
+    if d[p:p + 1] == b"-":
+        p += 1
+    c = d[p:p + 1]
+    if c == b"0":
+        c2 = d[p + 1:p + 2]
+        return c2 in (b"x", b"X") or (c2 != b"" and c2 in b"0123456789")
+    if c != b"" and c <= b"9":
+        return False
+    return d[p:p + 3].lower() in (b"inf", b"nan")
 
 
 _STRTOD = re.compile(rb"[+-]?(?:0[xX][0-9a-fA-F]+|inf(?:inity)?|nan|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)", re.I)
@@ -829,14 +981,6 @@ _SHIMS = r"""
 local bit, struct, cjson, cmsgpack, cjson_cfg = ...
 cjson.null = newproxy(false)
 cjson._NAME, cjson._VERSION = 'cjson', '2.1.0'
--- configuration functions: accepted, report lua-cjson's defaults (values as Redis returns them)
-cjson.encode_max_depth = function() return 1000 end
-cjson.decode_max_depth = function() return 1000 end
-cjson.encode_number_precision = function() return 14 end
-cjson.encode_keep_buffer = function() return true end
-cjson.encode_invalid_numbers = function() return false end
-cjson.decode_invalid_numbers = function() return true end
-cjson.encode_sparse_array = function() return false, 2, 10 end
 cjson.new = function() return cjson end
 cmsgpack._NAME, cmsgpack._VERSION = 'cmsgpack', 'lua-cmsgpack 0.4.0'
 cmsgpack._COPYRIGHT = 'Copyright (C) 2012, Salvatore Sanfilippo'
@@ -862,9 +1006,10 @@ def _load(loader: Any, code: str) -> Any:
     return r
 
 
-def install(L: Any, _err_cls: Any = None) -> tuple[Any, Any]:
-    """Build the four library tables inside runtime ``L``; returns them and the Lua
-    ``where()`` (luaL_where as seen from a Python function a script called)."""
+def install(L: Any, _err_cls: Any = None) -> tuple[Any, Any, _Cjson]:
+    """Build the four library tables inside runtime ``L``; returns them, the Lua
+    ``where()`` (luaL_where as seen from a Python function a script called) and the cjson
+    state (whose ``unproxy`` the sandbox sets)."""
     holder: list[_Cjson] = []
     mp = _Msgpack(L)
 
@@ -873,6 +1018,11 @@ def install(L: Any, _err_cls: Any = None) -> tuple[Any, Any]:
 
     def cj_decode(*a: Any) -> Any:
         return holder[0].decode(*a)
+
+    def cfg(name: str) -> Any:
+        def f(*a: Any) -> Any:
+            return getattr(holder[0], "cfg_" + name)(*a)
+        return f
 
     where_box: list[Any] = []
 
@@ -891,10 +1041,14 @@ def install(L: Any, _err_cls: Any = None) -> tuple[Any, Any]:
     libs, null, where = _load(loader, _SHIMS)(
         tbl(_mk_bit()),
         tbl({b"pack": struct_pack, b"unpack": struct_unpack, b"size": struct_size}),
-        tbl({b"encode": cj_encode, b"decode": cj_decode}),
+        tbl({b"encode": cj_encode, b"decode": cj_decode,
+             **{b"encode_sparse_array": cfg("encode_sparse_array"), b"encode_max_depth": cfg("encode_max_depth"),
+                b"decode_max_depth": cfg("decode_max_depth"), b"encode_number_precision": cfg("encode_number_precision"),
+                b"encode_keep_buffer": cfg("encode_keep_buffer"), b"encode_invalid_numbers": cfg("encode_invalid_numbers"),
+                b"decode_invalid_numbers": cfg("decode_invalid_numbers")}}),
         tbl({b"pack": mp.pack, b"unpack": mp.unpack, b"unpack_one": mp.unpack_one,
              b"unpack_limit": mp.unpack_limit}),
     )
     where_box.append(where)
     holder.append(_Cjson(L, null))
-    return libs, where
+    return libs, where, holder[0]

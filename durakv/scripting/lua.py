@@ -53,6 +53,8 @@ local dbg = debug
 local rawget, rawset, setmetatable, getmetatable, type, error, tostring, select, unpack, xpcall, pcall, setfenv, loadstring, next =
       rawget, rawset, setmetatable, getmetatable, type, error, tostring, select, unpack, xpcall, pcall, setfenv, loadstring, next
 
+local sformat, smatch, ssub = string.format, string.match, string.sub
+
 -- S: the globals scripts see (through the read-only proxy P)
 local S = {}
 for _, k in ipairs({'xpcall', 'tostring', 'setmetatable', 'next', 'assert', 'tonumber', 'rawequal',
@@ -62,10 +64,29 @@ for _, k in ipairs({'xpcall', 'tostring', 'setmetatable', 'next', 'assert', 'ton
 end
 local function ro_error() error('Attempt to modify a readonly table', 2) end
 local proxied = setmetatable({}, {__mode = 'k'})  -- read-only proxy -> the library table
+-- every table Redis makes read-only (lua_enablereadonlytable): the globals, the library
+-- proxies, the metatables scripts can reach; rawset/setmetatable/table.insert refuse them
+local protected = setmetatable({}, {__mode = 'k'})
 local function readonly(t)
   local p = setmetatable({}, {__index = t, __newindex = ro_error, __metatable = false})
   proxied[p] = t
+  protected[p] = true
   return p
+end
+-- what C functions raise on a read-only table (no position: the error is in C)
+local function ro_error_c() error('Attempt to modify a readonly table', 0) end
+S.rawset = function(t, ...)
+  if protected[t] then ro_error_c() end
+  return rawset(t, ...)
+end
+S.setmetatable = function(t, ...)
+  if protected[t] then ro_error_c() end
+  return setmetatable(t, ...)
+end
+S.getmetatable = function(...)
+  local t = ...
+  if proxied[t] then return nil end  -- the library tables have no metatable in Redis
+  return getmetatable(...)
 end
 -- pairs/next see through the read-only proxies (pairs(cjson) lists the library)
 local lua_next = next
@@ -222,15 +243,29 @@ S.loadstring = fix_loadstring
 S.load = fix_load
 S.math = readonly(math2)
 S.string = readonly(string)
-S.table = readonly(table)
+local table2 = {}
+for k, v in pairs(table) do table2[k] = v end
+local tinsert = table.insert
+table2.insert = function(t, ...)
+  local n = select('#', ...)
+  if protected[t] and (n == 1 or n == 2) then ro_error_c() end
+  return tinsert(t, ...)
+end
+S.table = readonly(table2)
 S.coroutine = readonly(coroutine)
 for name, lib in pairs(libs) do S[name] = readonly(lib) end
-setmetatable(S, {__index = missing, __newindex = ro_error})
+-- getmetatable(_G): a read-only table holding only __index, as Redis's error metatable
+setmetatable(S, {__index = missing, __newindex = ro_error, __metatable = readonly({__index = missing})})
+protected[S] = true
 
 P = setmetatable({}, env_mt)
 env_mt.__index = S
 rawset(S, '_G', S)  -- as in Redis, _G is the globals table (rawget(_G, 'KEYS') works)
-getmetatable('').__index = S.string  -- ('x'):upper() and getmetatable('').__index == string
+do  -- ('x'):upper(), getmetatable('').__index == string, and that metatable is read-only
+  local smt = getmetatable('')
+  smt.__index = S.string
+  smt.__metatable = readonly({__index = S.string})
+end
 
 -- functions' load-time API: only register_function, log and versions (function_lua.c)
 local register = py.register_function
@@ -328,13 +363,16 @@ local function classify(t)
   v = rawget(t, 'ok')
   if type(v) == 'string' then return 2, v end
   v = rawget(t, 'double')
-  if type(v) == 'number' then return 3, v end
+  if type(v) == 'number' then return 3, sformat('%.17g', v) end  -- C's text: -0, -nan
   v = rawget(t, 'big_number')
   if type(v) == 'string' then return 4, v end
   v = rawget(t, 'verbatim_string')
   if type(v) == 'table' then
     local f, s = rawget(v, 'format'), rawget(v, 'string')
-    if type(f) == 'string' and type(s) == 'string' then return 5, s, f end
+    if type(f) == 'string' and type(s) == 'string' then
+      -- addReplyVerbatim: the format's first 3 characters (up to a NUL), space padded
+      return 5, s, ssub(smatch(f, '^[^%z]*') .. '   ', 1, 3)
+    end
   end
   v = rawget(t, 'map')
   if type(v) == 'table' then return 6, v end
@@ -346,7 +384,10 @@ local function classify(t)
   return 0, n, unpack(t, 1, n)
 end
 
-return {mk_status = mk_status, mk_array = mk_array, classify = classify, compile = compile, run = run, run_with = run_with, set_hook_count = set_hook_count, set_args = set_args, load_library = load_library,
+-- EVAL's globals also hold Redis's error handler (functions keep it in the registry)
+local function expose_err_handler() rawset(S, '__redis__err__handler', err_handler) end
+
+return {unproxy = function(t) return proxied[t] end, expose_err_handler = expose_err_handler, mk_status = mk_status, mk_array = mk_array, classify = classify, compile = compile, run = run, run_with = run_with, set_hook_count = set_hook_count, set_args = set_args, load_library = load_library,
         call_function = call_function, env = P}
 """
 
@@ -415,9 +456,10 @@ class LuaEngine:
             b"version_num": REDIS_VERSION_NUM,
         })
         # luaL_where for errors raised by Python functions: the libraries' own
-        lib_tables, self._where = libs.install(L, LuaErr)
+        lib_tables, self._where, cjson_state = libs.install(L, LuaErr)
         boot = self._boot(py, lib_tables)
         self.api = boot
+        cjson_state.unproxy = boot[b"unproxy"]
         self._compile = boot[b"compile"]
         self._run = boot[b"run"]
         self._run_with = boot[b"run_with"]
@@ -485,15 +527,16 @@ class LuaEngine:
             raise LuaErr(self.push_error(b"wrong number of arguments"))
         v = args[0]
         if type(v) is not bytes:
-            v = _fmt_num(v) if type(v) in (int, float) else b""
+            v = _fmt_num(v, b"%.14g") if type(v) in (int, float) else b""  # lua_tolstring
         return hashlib.sha1(v).hexdigest().encode()
 
     def _lua_log(self, *args: Any) -> None:
         if len(args) < 2:
             raise LuaErr(self.push_error(b"redis.log() requires two arguments or more."))
-        level = args[0]
-        if type(level) not in (int, float) or type(level) is bool:
+        level = _lua_tonumber(args[0])
+        if level is None:
             raise LuaErr(self.push_error(b"First argument must be a number (log level)."))
+        level = _c_int(level)
         if level < 0 or level > 3:
             raise LuaErr(self.push_error(b"Invalid debug level."))
         parts = []
@@ -508,28 +551,18 @@ class LuaEngine:
     def _lua_setresp(self, *args: Any) -> None:
         if len(args) != 1:
             raise LuaErr(self.push_error(b"redis.setresp() requires one argument."))
-        v = args[0]
-        if type(v) is bytes:
-            try:
-                v = float(v)
-            except ValueError:
-                v = 0
-        if type(v) not in (int, float) or v not in (2, 3):
+        v = _c_int(_lua_tonumber(args[0]) or 0)  # int resp = lua_tonumber(...)
+        if v not in (2, 3):
             raise LuaErr(self.push_error(b"RESP version must be 2 or 3."))
         run = self.scripting.current
         if run is not None:
-            run.session.set_resp(int(v))
+            run.session.set_resp(v)
 
     def _lua_set_repl(self, *args: Any) -> None:
         if len(args) != 1:
             raise LuaErr(self.push_error(b"redis.set_repl() requires two arguments."))
-        v = args[0]
-        if type(v) is bytes:
-            try:
-                v = float(v)
-            except ValueError:
-                v = 0
-        if type(v) not in (int, float) or not 0 <= v <= 3:
+        v = _c_int(_lua_tonumber(args[0]) or 0)  # flags = lua_tonumber(...)
+        if v & ~3:
             raise LuaErr(self.push_error(b"Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."))
 
     def _lua_random(self, *args: Any) -> float:
@@ -567,8 +600,8 @@ class LuaEngine:
             t = type(a)
             if t is bytes:
                 argv.append(a)
-            elif t is int:
-                argv.append(b"%d" % a)
+            elif t is int:  # lupa's int for an integral Lua number: Redis formats it "%.17g"
+                argv.append(b"%d" % a if -_E17 < a < _E17 else b"%.17g" % a)
             elif t is float:
                 argv.append(_fmt_num(a))
             else:
@@ -581,8 +614,8 @@ class LuaEngine:
         argv = self._args(args)
         if argv is None:
             raise LuaErr(self.push_error(b"Lua redis lib command arguments must be strings or integers"))
-        spec = dispatch.resolve(argv)
-        if type(spec) is str:
+        spec = _lookup_command(argv)  # lookupCommand: no arity check
+        if spec is None:
             raise LuaErr(self.push_error(b"Invalid command passed to redis.acl_check_cmd()"))
         run = self.scripting.current
         srv = self.scripting.ctx
@@ -784,7 +817,7 @@ class LuaEngine:
         if kind == 2:
             return b"+" + _one_line(got[1]) + b"\r\n"
         if kind == 3:
-            return r.double(float(got[1]))
+            return r.double_raw(got[1])
         if kind == 4:
             return r.big_number(_one_line(got[1]))
         if kind == 5:
@@ -825,12 +858,57 @@ def _checkint(v: Any, n: int, fname: str = "random") -> int:
     raise LuaErr(f"bad argument #{n} to '{fname}' (number expected, got {got})".encode())
 
 
-def _fmt_num(f: float) -> bytes:
+def _lookup_command(argv: list[bytes]) -> Any:
+    """Redis's lookupCommand: the command or subcommand spec by name only (None: unknown)."""
+    spec = COMMANDS.get(argv[0]) or COMMANDS.get(argv[0].lower())
+    if spec is None or not spec.subcommands or len(argv) == 1:
+        return spec
+    return spec.subcommands.get(argv[1]) or spec.subcommands.get(argv[1].lower())
+
+
+_LUA_SPACE = b" \t\n\v\f\r"
+
+
+def _lua_tonumber(v: Any) -> float | None:
+    """lua_tonumber (None where lua_isnumber is false): numbers, and strings luaO_str2d reads."""
+    t = type(v)
+    if t is int or t is float:
+        return v
+    if t is not bytes:
+        return None
+    s = v.split(b"\0", 1)[0].strip(_LUA_SPACE)
+    if not s or b"_" in s or s[:1] in _LUA_SPACE:
+        return None
+    try:
+        return float(s)
+    except ValueError:
+        pass
+    try:
+        body = s[1:] if s[:1] in (b"-", b"+") else s
+        if body[:2] in (b"0x", b"0X"):
+            n = int(body[2:], 16)
+            return float(-n if s[:1] == b"-" else n)
+    except ValueError:
+        pass
+    return None
+
+
+def _c_int(f: float) -> int:
+    """A double stored in a C int: truncated; NaN and out of range become INT_MIN (x86)."""
+    if f != f or not -2147483649.0 < f < 2147483648.0:
+        return -(1 << 31)
+    return int(f)
+
+
+_E17 = 10 ** 17  # from here on "%.17g" writes an exponent
+
+
+def _fmt_num(f: float, fmt: bytes = b"%.17g") -> bytes:
     if f != f:
-        return b"nan"
+        return b"-nan" if math.copysign(1.0, f) < 0 else b"nan"
     if math.isinf(f):
         return b"inf" if f > 0 else b"-inf"
-    return b"%.17g" % f
+    return fmt % f
 
 
 def _to_ll(f: float) -> int:

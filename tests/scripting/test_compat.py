@@ -1,0 +1,195 @@
+"""More Lua scripting corners against redis-server 7.0.15 (RESP2 and RESP3, exact bytes).
+
+Found by a differential sweep: number formatting of arguments, RESP3 reply shapes, the
+read-only sandbox (which must survive scripts that try to break it), the helpers' numeric
+argument rules, and lua-cjson's configuration functions (state that persists in the Lua VM
+until SCRIPT FLUSH).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+
+def E(body: str, *args: object) -> tuple[object, ...]:
+    return ("EVAL", body, 0, *args)
+
+
+def _get_after_set(v: str) -> tuple[object, ...]:
+    return E(f"redis.call('set', 'k', {v}); return redis.call('get', 'k')")
+
+
+NUMBER_CASES = [
+    # arguments: Redis writes Lua numbers with "%.17g" (an exponent from 1e17 on)
+    _get_after_set("2^62"),
+    _get_after_set("-2^63"),
+    _get_after_set("2^53 + 1"),
+    _get_after_set("1e16"),
+    _get_after_set("99999999999999999"),
+    _get_after_set("0/0"),
+    _get_after_set("-(0/0)"),
+    _get_after_set("0.1"),
+    # redis.sha1hex hashes lua_tolstring's text ("%.14g")
+    E("return redis.sha1hex(0.1)"),
+    E("return redis.sha1hex(2^62)"),
+    E("return redis.sha1hex(1/0)"),
+    E("return redis.sha1hex(12)"),
+    E("return redis.sha1hex('a', 'b')"),
+    # RESP3 doubles keep C's text (-0, -nan)
+    E("redis.setresp(3); return {double=-0.0}"),
+    E("redis.setresp(3); return {double=0/0}"),
+    E("redis.setresp(3); return {double=-(0/0)}"),
+    E("return {double=-0.0}"),
+    # verbatim strings: the format is its first 3 characters, space padded
+    E("redis.setresp(3); return {verbatim_string={format='toolong', string='hi'}}"),
+    E("redis.setresp(3); return {verbatim_string={format='', string='hi'}}"),
+    E("redis.setresp(3); return {verbatim_string={format='t', string='hi'}}"),
+    E("redis.setresp(3); return {verbatim_string={format=1, string='hi'}}"),
+    E("redis.setresp(3); return {verbatim_string={string='hi'}}"),
+]
+
+HELPER_CASES = [
+    # redis.log: lua_isnumber level (numeric strings too), truncated to an int
+    *[E(f"redis.log({x}, 'a'); return 'ok'") for x in
+      ["'3'", "' 3 '", "'0x3'", "'3x'", "3.9", "-0.9", "0/0", "1/0", "'1e0'", "true", "{}", "4", "-1"]],
+    # redis.setresp / redis.set_repl: int x = lua_tonumber(...) (0 for non-numbers)
+    *[E(f"redis.setresp({x}); return redis.call('hgetall', 'nokey')") for x in
+      ["'3'", "' 3 '", "'0x3'", "'3x'", "3.9", "2.1", "0/0", "'1e0'", "true", "{}", "nil", "'3.5'"]],
+    *[E(f"redis.set_repl({x}); return 'ok'") for x in
+      ["'3'", "3.9", "-0.9", "0/0", "true", "{}", "nil", "'3.5'", "4", "-1", "'x'"]],
+    # redis.acl_check_cmd looks the command up without checking its arity
+    E("return redis.acl_check_cmd('get')"),
+    E("return redis.acl_check_cmd('config')"),
+    E("return redis.acl_check_cmd('config', 'get')"),
+    E("return redis.acl_check_cmd('config', 'nosuch')"),
+    E("return redis.acl_check_cmd('nosuch')"),
+]
+
+SANDBOX_CASES = [
+    E("local t = {} for k in pairs(getmetatable(_G)) do t[#t+1] = k end return t"),
+    E("return type(getmetatable(_G).__index)"),
+    E("return getmetatable(getmetatable(_G))"),
+    E("return {getmetatable(string) == nil, getmetatable(redis) == nil, getmetatable(cjson) == nil}"),
+    E("return getmetatable('').__index == string"),
+    E("return ('abc'):upper()"),
+    E("local t = {} for k in pairs(_G) do t[#t+1] = k end table.sort(t) return t"),
+    E("return type(__redis__err__handler)"),
+    E("local t = __redis__err__handler('x'); return {t.err, t.source, t.line}"),
+    E("local t = __redis__err__handler({err='y'}); return {t.err, t.source, t.line}"),
+    E("setmetatable(KEYS, {}); rawset(KEYS, 1, 'x'); table.insert(KEYS, 'y'); return KEYS"),
+    E("return {pcall(setmetatable, _G, nil)}"),
+    E("return {pcall(rawset, _G, 'x', 1)}"),
+]
+
+# each attempt must fail, and leave the sandbox intact for the next script
+SANDBOX_ATTACKS = [
+    "local mt = getmetatable(_G); mt.__index = nil",
+    "setmetatable(_G, nil)",
+    "setmetatable(getmetatable(_G), nil)",
+    "rawset(_G, 'x', 1)",
+    "rawset(getmetatable(_G), '__index', nil)",
+    "setmetatable(string, nil)",
+    "setmetatable(redis, {})",
+    "rawset(string, 'x', 1)",
+    "rawset(redis, 'call', 1)",
+    "table.insert(string, 'x')",
+    "table.insert(redis, 1, 'x')",
+    "getmetatable('').__index = nil",
+    "getmetatable('').x = 1",
+    "rawset(getmetatable(''), '__index', nil)",
+]
+
+
+@pytest.mark.parametrize("case", NUMBER_CASES + HELPER_CASES + SANDBOX_CASES,
+                         ids=[str(i) for i in range(len(NUMBER_CASES + HELPER_CASES + SANDBOX_CASES))])
+def test_case(pair, case):
+    pair.check(*case)
+
+
+@pytest.mark.parametrize("attack", SANDBOX_ATTACKS)
+def test_sandbox_stays_read_only(pair, attack):
+    pair.check(*E(attack))
+    pair.check(*E("return nosuch"))
+    pair.check(*E("x = 1"))
+    pair.check(*E("return {string.x, redis.x, rawget(_G, 'x'), ('a'):upper(), redis.call('ping')}"))
+    pair.check(*E("return getmetatable('').__index == string"))
+
+
+def test_sandbox_of_functions_stays_read_only(pair):
+    lib = """#!lua name=sbx
+redis.register_function('a1', function() rawset(_G, 'y', 1) end)
+redis.register_function('a2', function() local mt = getmetatable(_G); mt.__index = nil end)
+redis.register_function('a3', function() return nosuch end)
+redis.register_function('a4', function() local t = {} for k in pairs(_G) do t[#t+1] = k end table.sort(t) return t end)
+redis.register_function('a5', function() return {pcall(setmetatable, string, {})} end)
+"""
+    pair.check("FUNCTION", "LOAD", "REPLACE", lib)
+    for f in ("a1", "a2", "a3", "a4", "a5", "a3"):
+        pair.check("FCALL", f, 0)
+    pair.check("FUNCTION", "DELETE", "sbx")
+
+
+CJSON_CONFIG_SEQUENCE = [
+    E("return {cjson.encode_max_depth(), cjson.decode_max_depth(), cjson.encode_number_precision()}"),
+    E("return {cjson.encode_sparse_array()}"),
+    E("return {cjson.encode_keep_buffer(), cjson.encode_invalid_numbers(), cjson.decode_invalid_numbers()}"),
+    E("return cjson.encode({[10]=1})"),
+    E("return cjson.encode({[11]=1})"),
+    E("return cjson.encode(redis)"),
+    E("return cjson.encode({string})"),
+    E("return cjson.decode('+1')"),
+    E("return cjson.decode('[0x10, 01, -0x2]')"),
+    # errors of the configuration functions
+    E("return cjson.encode_max_depth(0)"),
+    E("return cjson.encode_max_depth('x')"),
+    E("return cjson.encode_max_depth(1, 2)"),
+    E("return cjson.encode_number_precision(15)"),
+    E("return cjson.encode_keep_buffer('x')"),
+    E("return cjson.encode_keep_buffer(1)"),
+    E("return cjson.encode_invalid_numbers({})"),
+    E("return {cjson.encode_sparse_array('x')}"),
+    E("return {cjson.encode_sparse_array(true, -1)}"),
+    E("return {cjson.encode_sparse_array(true, 1, 2, 3)}"),
+    # settings persist from one script to the next
+    E("return {cjson.encode_sparse_array(true, 2, 3)}"),
+    E("return cjson.encode({[10]=1})"),
+    E("return {cjson.encode_sparse_array(false)}"),
+    E("return cjson.encode({[10]=1})"),
+    E("return {cjson.encode_sparse_array(nil, 0)}"),
+    E("return cjson.encode({[1000]=1})"),
+    E("return cjson.encode_number_precision('3')"),
+    E("return cjson.encode({math.pi, 1000, [5]=0.5})"),
+    E("return cjson.encode({[math.pi]=1})"),
+    E("return {cjson.encode_invalid_numbers('on')}"),
+    E("return cjson.encode({1/0, -1/0})"),
+    E("return {cjson.encode_invalid_numbers('null')}"),
+    E("return cjson.encode({1/0, 0/0})"),
+    E("return {cjson.encode_invalid_numbers(true)}"),
+    E("return {cjson.encode_keep_buffer(false)}"),
+    E("return {cjson.decode_invalid_numbers('off')}"),
+    E("return cjson.decode('+1')"),
+    E("return cjson.decode('01')"),
+    E("return cjson.decode('-0x1')"),
+    E("return cjson.decode('NaN')"),
+    E("return cjson.decode('[1, inf]')"),
+    E("return cjson.decode_max_depth(2)"),
+    E("return cjson.decode('[[1]]')[1][1]"),
+    E("return cjson.decode('[[[1]]]')"),
+    E("return cjson.encode_max_depth(2)"),
+    E("return cjson.encode({{1}})"),
+    E("return cjson.encode({{{1}}})"),
+    E("return {cjson.encode_max_depth(), cjson.decode_max_depth(), cjson.encode_number_precision()}"),
+    # SCRIPT FLUSH makes a new Lua VM: the defaults again
+    ("SCRIPT", "FLUSH"),
+    E("return {cjson.encode_max_depth(), cjson.decode_max_depth(), cjson.encode_number_precision()}"),
+    E("return {cjson.encode_sparse_array()}"),
+]
+
+
+def test_cjson_configuration(pair):
+    try:
+        for case in CJSON_CONFIG_SEQUENCE:
+            pair.check(*case)
+    finally:
+        pair.redis.call("SCRIPT", "FLUSH")
+        pair.durakv.call("SCRIPT", "FLUSH")
