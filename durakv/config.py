@@ -8,6 +8,7 @@ CONFIG GET renders it.  Subsystems register an ``on_change`` hook through
 from __future__ import annotations
 
 import fnmatch
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,20 +22,50 @@ _UNITS = {
 }
 
 
+def memtoull(text: str) -> int | None:
+    """Redis's memtoull: digits then an optional unit (b k kb m mb g gb, any case); None on
+    error.  No sign, no spaces; strtoull saturates and the multiplication wraps at 2**64."""
+    if text.startswith("-"):
+        return None
+    i = 0
+    n = len(text)
+    while i < n and "0" <= text[i] <= "9":
+        i += 1
+    unit = text[i:]
+    mul = _UNITS.get(unit.lower()) if unit.isascii() else None
+    if mul is None or i >= 128:
+        return None
+    v = int(text[:i]) if i else 0
+    v = min(v, (1 << 64) - 1)
+    return (v * mul) & ((1 << 64) - 1)
+
+
 def parse_memory(text: str) -> int:
-    if text == "":
-        return 0  # Redis's memtoull("") is 0
-    t = text.strip().lower()
-    i = len(t)
-    while i > 0 and t[i - 1].isalpha():
-        i -= 1
-    num, unit = t[:i], t[i:]
-    if unit not in _UNITS or not num or not (num.isdigit() or (num[0] == "-" and num[1:].isdigit())):
+    """A memory value (config files, DEBUG ...): memtoull, ValueError when it is not one."""
+    v = memtoull(text)
+    if v is None:
         raise ValueError(text)
-    v = int(num)
-    if v > 2**64 - 1:
-        v = 2**64 - 1  # strtoull saturates
-    return v * _UNITS[unit]
+    return v
+
+
+def _strtoll(t: str) -> tuple[int, str]:
+    """C strtoll(t, &end, 10): (value saturated to 64 bits, rest of the string)."""
+    m = re.match(r"[ \t\n\v\f\r]*([-+]?)([0-9]+)", t)
+    if m is None:
+        return 0, t
+    v = int(m.group(2))
+    v = -v if m.group(1) == "-" else v
+    return max(-(1 << 63), min(v, (1 << 63) - 1)), t[m.end():]
+
+
+def _to_int32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >= 1 << 31 else v
+
+
+def _split_args(text: str) -> list[str]:
+    """CONFIG SET of a multi-argument config: sdssplitlen(value, " ") (no argument for "")."""
+    return text.split(" ") if text else []
 
 
 def parse_bool(text: str) -> bool:
@@ -66,23 +97,10 @@ class Param:
         if self.parser is not None:
             return self.parser(text)
         k = self.kind
-        if k == "int":
-            if not _is_ll(text):
-                raise ValueError("argument couldn't be parsed into an integer")
-            v: Any = int(text)
-        elif k == "memory" or k == "percent":
-            if k == "percent" and text.endswith("%") and _is_ll(text[:-1]) and int(text[:-1]) >= 0:
-                if int(text[:-1]) > 100:
-                    raise ValueError("percentage argument must be less or equal to 100")
-                return text
-            try:
-                v = parse_memory(text)
-                if v < 0:
-                    raise ValueError(text)
-            except ValueError:
-                raise ValueError(
-                    "argument must be a memory or percent value" if k == "percent" else "argument must be a memory value"
-                ) from None
+        if k in ("int", "memory", "percent"):
+            v: Any = self._parse_numeric(text)
+            if isinstance(v, str):  # a percentage
+                return v
         elif k == "float":
             v = float(text)
         elif k == "bool":
@@ -105,7 +123,7 @@ class Param:
             return _SPECIAL_PARSERS.get(self.name, _parse_any)(text)
         else:
             v = text
-        if k in ("int", "memory", "float", "percent"):
+        if k == "float":
             if self.minimum is not None and v < self.minimum or self.maximum is not None and v > self.maximum:
                 raise ValueError(
                     "argument must be between %d and %d inclusive" % (self.minimum or 0, self.maximum or 0)
@@ -119,12 +137,58 @@ class Param:
             check(v)
         return v
 
+    def _parse_numeric(self, text: str) -> int | str:
+        """Redis's numericParseString + numericBoundaryCheck: memory values through memtoull
+        (cast to long long), percentages stored as text ("10%"), plain integers through
+        string2ll; bounds compared unsigned for the unsigned C types."""
+        k = self.kind
+        v: int | None = None
+        if k in ("memory", "percent"):
+            m = memtoull(text)
+            if m is not None:
+                v = m - (1 << 64) if m >= 1 << 63 else m
+        if v is None and k == "percent" and len(text) > 1 and text.endswith("%") and _is_ll(text[:-1]) \
+                and int(text[:-1]) >= 0:
+            v = -int(text[:-1])
+        if v is None and k == "int" and _is_ll(text):
+            v = int(text)
+        if v is None:
+            if k == "percent":
+                raise ValueError("argument must be a memory or percent value")
+            if k == "memory":
+                raise ValueError("argument must be a memory value")
+            raise ValueError("argument couldn't be parsed into an integer")
+        lo = int(self.minimum) if self.minimum is not None else -(1 << 63)
+        hi = int(self.maximum) if self.maximum is not None else (1 << 63) - 1
+        if self.name in _UNSIGNED:
+            u = v & ((1 << 64) - 1)
+            if u > hi or u < lo:
+                raise ValueError("argument must be between %d and %d inclusive" % (lo, hi))
+            return u
+        if k == "percent" and v < 0:
+            if v < -100:
+                raise ValueError("percentage argument must be less or equal to 100")
+            return "%d%%" % -v
+        if v > hi or v < lo:
+            raise ValueError("argument must be between %d and %d inclusive" % (lo, hi))
+        return v
+
     def render(self, v: Any) -> str:
         if self.kind == "bool":
             return "yes" if v else "no"
         if self.kind == "float":
             return "%g" % v
         return str(v)
+
+
+# configs whose C type is unsigned (numericBoundaryCheck compares them as unsigned)
+_UNSIGNED = frozenset({
+    "maxclients", "socket-mark-id", "unixsocketperm", "maxmemory", "cluster-link-sendbuf-limit",
+    "hash-max-listpack-entries", "set-max-intset-entries", "zset-max-listpack-entries",
+    "active-defrag-ignore-bytes", "hash-max-listpack-value", "stream-node-max-bytes",
+    "zset-max-listpack-value", "hll-sparse-max-bytes", "tracking-table-max-keys",
+    "client-query-buffer-limit",
+})
 
 
 def _is_ll(t: str) -> bool:
@@ -142,11 +206,10 @@ def _parse_any(text: str) -> str:
 
 
 def _parse_obuf(text: str) -> dict[str, tuple[int, int, int]]:
-    """client-output-buffer-limit '<class> <hard> <soft> <seconds> ...': the classes given."""
-    words = text.split()
-    if not words and not text:
-        return {}
-    if not words or len(words) % 4:
+    """client-output-buffer-limit '<class> <hard> <soft> <seconds> ...': the classes given
+    (Redis's setConfigClientOutputBufferLimitOption over the space-split value)."""
+    words = _split_args(text)
+    if len(words) % 4:
         raise ValueError("Wrong number of arguments in buffer limit configuration.")
     out: dict[str, tuple[int, int, int]] = {}
     for i in range(0, len(words), 4):
@@ -155,13 +218,11 @@ def _parse_obuf(text: str) -> dict[str, tuple[int, int, int]]:
             cls = "slave"
         if cls not in ("normal", "slave", "pubsub"):
             raise ValueError("Invalid client class specified in buffer limit configuration.")
-        try:
-            hard, soft = parse_memory(words[i + 1]), parse_memory(words[i + 2])
-            secs = int(words[i + 3]) if _is_ll(words[i + 3]) else -1
-            if hard < 0 or soft < 0 or secs < 0:
-                raise ValueError
-        except ValueError:
-            raise ValueError("Error in hard, soft or soft_seconds setting in buffer limit configuration.") from None
+        hard, soft = memtoull(words[i + 1]), memtoull(words[i + 2])
+        secs, rest = _strtoll(words[i + 3])
+        secs = _to_int32(secs)
+        if hard is None or soft is None or secs < 0 or rest:
+            raise ValueError("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
         out[cls] = (hard, soft, secs)
     return out
 
@@ -173,10 +234,19 @@ def obuf_limits(text: str) -> dict[str, tuple[int, int, int]]:
 
 
 def _parse_save(text: str) -> str:
-    words = text.split()
-    if len(words) % 2 or not all(_is_ll(w) and int(w) >= 0 for w in words):
+    """Redis's setConfigSaveOption over the space-split value: "<seconds> <changes> ..."."""
+    words = _split_args(text)
+    if words == [""]:
+        words = []
+    if len(words) % 2:
         raise ValueError("Invalid save parameters")
-    return " ".join(str(int(w)) for w in words)
+    vals = []
+    for j, w in enumerate(words):
+        v, rest = _strtoll(w)
+        if rest or (j % 2 == 0 and v < 1) or (j % 2 == 1 and v < 0):
+            raise ValueError("Invalid save parameters")
+        vals.append(v if j % 2 == 0 else _to_int32(v))
+    return " ".join(str(v) for v in vals)
 
 
 _NOTIFY_ORDER = "g$lshzxetd"
@@ -203,22 +273,37 @@ def _parse_notify(text: str) -> str:
 
 
 def _parse_oom_adj(text: str) -> str:
-    words = text.split()
+    words = _split_args(text)
     if len(words) != 3:
         raise ValueError("wrong number of arguments")
+    vals = []
     for w in words:
-        if not _is_ll(w) or not -2000 <= int(w) <= 2000:
+        v, rest = _strtoll(w)
+        if rest or not -2000 <= v <= 2000:
             raise ValueError("Invalid oom-score-adj-values, elements must be between -2000 and 2000.")
-    return " ".join(str(int(w)) for w in words)
+        vals.append(v)
+    return " ".join(str(v) for v in vals)
+
+
+def _string2d(t: str) -> float | None:
+    """Redis's string2d: strtod of the whole string, no leading space, not NaN."""
+    if not t or t[0] in " \t\n\v\f\r":
+        return None
+    try:
+        f = float.fromhex(t) if re.fullmatch(r"[-+]?0[xX][0-9a-fA-F]*\.?[0-9a-fA-F]*([pP][-+]?\d+)?", t) else float(t)
+    except ValueError:
+        return None
+    if not re.fullmatch(r"[-+]?(\d+\.?\d*([eE][-+]?\d+)?|\.\d+([eE][-+]?\d+)?|inf|infinity|0[xX].*)", t, re.I):
+        return None
+    return None if f != f else f
 
 
 def _parse_percentiles(text: str) -> str:
     out = []
-    for w in text.split():
-        try:
-            f = float(w)
-        except ValueError:
-            raise ValueError("Invalid latency-tracking-info-percentiles parameters") from None
+    for w in _split_args(text):
+        f = _string2d(w)
+        if f is None:
+            raise ValueError("Invalid latency-tracking-info-percentiles parameters")
         if not 0.0 <= f <= 100.0:
             raise ValueError("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
         out.append(("%f" % f).rstrip("0").rstrip("."))

@@ -109,3 +109,42 @@ def test_migrate_moves_keys_between_the_servers(redis_proc, durakv_proc):
     finally:
         d.close()
         r.close()
+
+
+_ODD_CONFIG_VALUES = {
+    # memory values: memtoull (no spaces, no sign, units, wrap-around), long long casts
+    "maxmemory": ["5 ", " 5", "-0", "1Gb", "1b", "9223372036854775808", "99999999999999999999", "kb", "", "0"],
+    "proto-max-bulk-len": ["5 ", "-0", "9223372036854775808", "1mb", "536870912"],
+    "hash-max-listpack-value": ["5 ", " 5", "-0", "1kb", "", "64"],
+    "auto-aof-rewrite-min-size": ["-0", "5 ", "1g", "67108864"],
+    "repl-backlog-size": ["5 ", "-0", "5", "1048576"],
+    "cluster-link-sendbuf-limit": ["18446744073709551615", "18446744073709551616", "-1", "0"],
+    "maxmemory-clients": ["5 ", "-0", "0%", "50%", "100%", "101%", "-1%", "9223372036854775808", "0"],
+    # multi-argument configs: the value split at every single space
+    "save": ["5 ", " 5", "5  1", "1 -0", "+1 +2", "0 1", "1 -1", "1 4294967296", "\t1 2", "10 1 20", ""],
+    "client-output-buffer-limit": ["normal 0 0 0 ", " normal 0 0 0", "NORMAL 1 2 3", "replica 1kb 2MB 3",
+                                   "master 1 2 3", "normal 1 2 4294967296", "normal 1 2 +3", "normal 1 2 3x",
+                                   "normal -1 2 3", "",
+                                   "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"],
+    "oom-score-adj-values": [" 0 0 0", "0 0 0 ", "+1 -2 3", "2001 0 0", "1  2 3", "", "0 200 800"],
+    "latency-tracking-info-percentiles": ["5 ", " 5", "0x10", "1e1", "inf", "nan", "-0", "100.5", ".5", "5.",
+                                          "", "50 99 99.9"],
+}
+
+
+def test_config_set_odd_values(pair):
+    bad = []
+    for name, values in _ODD_CONFIG_VALUES.items():
+        orig = pair.redis.parsed("CONFIG", "GET", name)
+        orig = orig[1] if isinstance(orig, list) else orig[name.encode()]
+        try:
+            for v in values:
+                a, b = pair.both("CONFIG", "SET", name, v)
+                if a != b:
+                    bad.append((name, v, a, b))
+                a, b = pair.both("CONFIG", "GET", name)
+                if a != b:
+                    bad.append(("GET", name, v, a, b))
+        finally:
+            pair.both("CONFIG", "SET", name, orig)
+    assert not bad, bad
