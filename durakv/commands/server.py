@@ -473,18 +473,18 @@ container("config", -2, "@slow")
 @command("config|get", -3, "admin noscript loading stale", "@admin @slow @dangerous")
 def config_get(c: Session, argv: list[bytes]) -> bytes:
     cfg = c.srv.config
-    found: dict[str, str] = {}
-    for pat in argv[2:]:
+    found: dict[str, tuple[str, str]] = {}  # lowercase name -> (name as replied, value); Redis's
+    for pat in argv[2:]:                     # matches dict compares names case-insensitively
         p = pat.decode("latin-1")
         if not any(ch in p for ch in "[*?"):
             param = cfg.params.get(p.lower())
-            if param is not None and p not in found:
-                found[p] = param.render(cfg.values[param.name])
+            if param is not None and p.lower() not in found:
+                found[p.lower()] = (p, param.render(cfg.values[param.name]))
             continue
         for name, param in cfg.params.items():
             if name not in found and glob_match(pat, name.encode(), True):
-                found[name] = param.render(cfg.values[param.name])
-    return c.r.map([(resp.bulk(k.encode("latin-1")), resp.bulk(v.encode("latin-1"))) for k, v in found.items()])
+                found[name] = (name, param.render(cfg.values[param.name]))
+    return c.r.map([(resp.bulk(k.encode("latin-1")), resp.bulk(v.encode("latin-1"))) for k, v in found.values()])
 
 
 @command("config|set", -4, "admin noscript loading stale", "@admin @slow @dangerous")
@@ -518,9 +518,9 @@ def config_set(c: Session, argv: list[bytes]) -> bytes:
         seen.add(lname)
         chosen.append((lname, p, argv[i + 1]))
     if unknown is not None:
-        raise CommandError("ERR Unknown option or number of arguments for CONFIG SET - '%s'" % unknown)
+        raise CommandError("ERR Unknown option or number of arguments for CONFIG SET - '%s'" % errors.sanitize(unknown))
     if err is not None:
-        raise CommandError("ERR CONFIG SET failed (possibly related to argument '%s') - %s" % err)
+        raise CommandError(errors.sanitize("ERR CONFIG SET failed (possibly related to argument '%s') - %s" % err))
     parsed = []
     for lname, p, raw in chosen:
         try:

@@ -148,3 +148,30 @@ def test_config_set_odd_values(pair):
         finally:
             pair.both("CONFIG", "SET", name, orig)
     assert not bad, bad
+
+
+def _as_dict(reply):
+    return dict(zip(reply[::2], reply[1::2])) if isinstance(reply, list) else reply
+
+
+def test_config_get_names_compare_case_insensitively(pair):
+    pair.check("CONFIG", "GET", "maxmemory", "MAXMEMORY")
+    pair.check("CONFIG", "GET", "MaxMemory", "maxmemory", "hz")
+    for args in (("maxmem*", "MAXMEMORY"), ("MAXMEMORY", "maxmem*"), ("hash-max-*", "HASH-MAX-ZIPLIST-ENTRIES")):
+        assert _as_dict(pair.durakv.parsed("CONFIG", "GET", *args)) == _as_dict(pair.redis.parsed("CONFIG", "GET", *args))
+
+
+@pytest.mark.parametrize("args", [
+    ("maxmemory\r\n", "1"),
+    ("maxmemory", "abc", "daemonize", "no"),
+    ("daemonize", "no", "maxmemory", "abc"),
+    ("nosuch", "1", "daemonize", "no"),
+    ("daemonize", "no", "nosuch", "1"),
+    ("hash-max-ziplist-entries", "5", "hash-max-listpack-entries", "6"),
+    ("slave-priority", "abc"),
+    ("lua-time-limit", "1", "busy-reply-threshold", "1"),
+    ("maxmemory", "abc", "dir", "/tmp"),
+    ("", "1"),
+])
+def test_config_set_error_order(pair, args):
+    pair.check("CONFIG", "SET", *args)
