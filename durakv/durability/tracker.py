@@ -178,8 +178,6 @@ class CommitTracker:
         self._parts = []
         self._db = -1
         self.bytes_since_snapshot += len(payload)
-        if self.on_record is not None:
-            self.on_record(seq, payload)
         self.appended = seq
         try:
             got = self.log.append(payload)
@@ -188,6 +186,11 @@ class CommitTracker:
             return
         if got != seq:
             self._on_failure(RuntimeError(f"log assigned seq {got}, expected {seq}"))
+            return
+        # observers (PSYNC replicas, MONITOR-like tools, tests) see a record once the log
+        # took it: with inline fsyncs that is once it is on disk
+        if self.on_record is not None:
+            self.on_record(seq, payload)
 
     def _on_durable(self, seq: int) -> None:
         if seq <= self.committed:
