@@ -245,7 +245,7 @@ def _stats(srv: Any) -> list[tuple[str, Any]]:
         ("pubsubshard_channels", _count(ps, "shard_channels")),
         ("latest_fork_usec", 0),
         ("total_forks", 0),
-        ("migrate_cached_sockets", 0),
+        ("migrate_cached_sockets", len(srv.extras.get("migrate_sockets", ()))),
         ("slave_expires_tracked_keys", 0),
         ("active_defrag_hits", 0),
         ("active_defrag_misses", 0),
@@ -332,7 +332,8 @@ def _commandstats(srv: Any) -> list[tuple[str, Any]]:
 
 
 def _errorstats(srv: Any) -> list[tuple[str, Any]]:
-    return [("errorstat_" + k, "count=%d" % v) for k, v in srv.stats.errors.items()]
+    # Redis keeps them in a radix tree: sorted by the error code's bytes
+    return [("errorstat_" + k, "count=%d" % v) for k, v in sorted(srv.stats.errors.items())]
 
 
 def _latencystats(srv: Any) -> list[tuple[str, Any]]:

@@ -115,7 +115,7 @@ def _parse_type(t: bytes) -> str:
         return x.decode()
     if x in (b"replica", b"slave"):
         return "replica"
-    raise CommandError("ERR Unknown client type '%s'" % errors.fmt_arg(t))
+    raise CommandError(errors.sanitize("ERR Unknown client type '%s'" % t.decode("latin-1")))
 
 
 @command("client|id", 2, "noscript loading stale", "@slow @connection")
@@ -139,14 +139,11 @@ def client_list(c: Session, argv: list[bytes]) -> bytes:
         ids = []
         for a in argv[3:]:
             try:
-                v = parse_int(a)
+                ids.append(parse_int(a))
             except CommandError:
                 raise CommandError("ERR Invalid client ID") from None
-            if v <= 0:
-                raise CommandError("ERR Invalid client ID")
-            ids.append(v)
-        by_id = c.srv.clients
-        clients = [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
+        by_id = c.srv.clients  # Redis prints a client once per time its id is given
+        clients = [by_id[i] for i in ids if i in by_id]
     elif n != 2:
         raise CommandError(errors.SYNTAX)
     now = time.time()
@@ -167,13 +164,13 @@ def client_kill(c: Session, argv: list[bytes]) -> bytes:
                 s.disconnect(c)
                 return resp.OK
         raise CommandError("ERR No such client")
-    if len(argv) % 2:
-        raise CommandError(errors.SYNTAX)
     cid = None
     ctype = None
     addr = laddr = user = None
     skipme = True
-    for i in range(2, len(argv), 2):
+    for i in range(2, len(argv), 2):  # Redis parses (and refuses) option by option
+        if i + 1 >= len(argv):
+            raise CommandError(errors.SYNTAX)
         opt, val = argv[i].lower(), argv[i + 1]
         if opt == b"id":
             try:
@@ -193,9 +190,9 @@ def client_kill(c: Session, argv: list[bytes]) -> bytes:
             acl = srv.acl
             if acl is not None and hasattr(acl, "get_user"):
                 if acl.get_user(val) is None:
-                    raise CommandError("ERR No such user '%s'" % user)
+                    raise CommandError(errors.sanitize("ERR No such user '%s'" % user))
             elif user != "default":
-                raise CommandError("ERR No such user '%s'" % user)
+                raise CommandError(errors.sanitize("ERR No such user '%s'" % user))
         elif opt == b"skipme":
             v = val.lower()
             if v == b"yes":

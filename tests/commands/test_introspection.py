@@ -174,3 +174,23 @@ def test_config_get_names_compare_case_insensitively(pair):
 ])
 def test_config_set_error_order(pair, args):
     pair.check("CONFIG", "SET", *args)
+
+
+@pytest.mark.parametrize("args", [
+    ("LIST", "ID", "0"), ("LIST", "ID", "-1"), ("LIST", "ID", "99999", "88888"), ("LIST", "ID", "1", "x"),
+    ("LIST", "TYPE", "master"), ("LIST", "TYPE", "foo"), ("LIST", "TYPE", "normal", "x"),
+    ("KILL", "TYPE", "foo", "ID"), ("KILL", "ID", "x", "TYPE"), ("KILL", "ID", "0", "FOO"),
+    ("KILL", "ID", "99999", "FOO"), ("KILL", "ID", "99999", "SKIPME"), ("KILL", "ID", "9223372036854775808"),
+    ("KILL", "USER", "a\nb"), ("KILL", "TYPE", "a\nb"), ("KILL", "ADDR", "x", "LADDR"),
+    ("KILL", "ID", "99999", "TYPE", "MASTER"), ("KILL", "ID", "1", "ID"), ("KILL", "SKIPME", "maybe"),
+    ("KILL", "1.2.3.4:5"), ("KILL", "USER", "nosuch"), ("KILL", "FOO", "bar"),
+])
+def test_client_list_kill_arguments(pair, args):
+    pair.check("CLIENT", *args)
+
+
+def test_client_list_id_repeats(pair):
+    for side in (pair.redis, pair.durakv):
+        me = side.parsed("CLIENT", "ID")
+        text = side.parsed("CLIENT", "LIST", "ID", me, me, 0, -5, me)
+        assert text.count(b"\n") == 3, text
