@@ -80,9 +80,9 @@ class _Waiter:
         rep = self.srv.replication
         if rep is not None and self in rep.waiters:
             rep.waiters.remove(self)
-        standalone = self.srv.extras.get("wait_standalone")
-        if standalone is not None and self in standalone:
-            standalone.remove(self)
+        ex = self.srv.extras.get("exporter")
+        if ex is not None and self in ex.waiters:
+            ex.waiters.remove(self)
         if self.timer is not None:
             self.timer.cancel()
             self.timer = None
@@ -103,17 +103,21 @@ def wait(c: Session, argv: list[bytes]) -> bytes:
     rep = srv.replication
     tracker = srv.tracker
     target = tracker.wait_all() if tracker is not None else 0
-    n = rep.count_acks(target) if rep is not None else 0
+    # durakv replicas (log followers) in a cluster; Redis replicas fed over PSYNC otherwise
+    ex = srv.extras.get("exporter") if rep is None else None
+    counter = rep.count_acks if rep is not None else ex.count_acks if ex is not None else (lambda t: 0)
+    n = counter(target)
     if n >= num or c.multi is not None or c.in_exec or c.in_script or c.conn is None:
         return resp.integer(n)
     w = _Waiter(c, num, target)
     if rep is not None:
         rep.waiters.append(w)
-    else:
-        srv.extras.setdefault("wait_standalone", []).append(w)
+    elif ex is not None:
+        ex.waiters.append(w)
+        ex.ask_acks()
     if timeout:
         loop = asyncio.get_running_loop()
-        w.timer = loop.call_later(timeout / 1000, lambda: w.done(rep.count_acks(w.target) if rep is not None else 0))
+        w.timer = loop.call_later(timeout / 1000, lambda: w.done(counter(w.target)))
     return BLOCKED
 
 

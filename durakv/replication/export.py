@@ -17,12 +17,18 @@ While a replica waits for its snapshot it gets a newline every second (Redis's k
 before the PSYNC reply); online replicas get a PING in the stream every
 ``repl-ping-replica-period`` seconds.  ``REPLCONF rdb-only 1`` (what ``redis-cli --rdb``
 sends) closes the connection after the RDB.
+
+WAIT on a standalone primary counts these replicas: the exporter remembers at which
+stream offset each recent record ended, a replica counts for a record once its
+``REPLCONF ACK`` offset reaches that, and WAIT puts ``REPLCONF GETACK *`` in the stream
+(as Redis does) so replicas answer at once instead of at their next one-second ACK.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CommandError
@@ -34,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("durakv.export")
 
 _PING = b"*1\r\n$4\r\nPING\r\n"
+_GETACK = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
+_ENDS_KEPT = 100_000  # records whose end offset WAIT can still look up
 
 
 class Replica:
@@ -75,6 +83,8 @@ class Exporter:
         self.last_newline = time.monotonic()
         # per-connection REPLCONF options given before SYNC/PSYNC
         self.options: dict[int, dict[bytes, bytes]] = {}
+        self.ends: deque[tuple[int, int]] = deque(maxlen=_ENDS_KEPT)  # (log seq, stream offset after it)
+        self.waiters: list[Any] = []  # WAIT clients (commands/replication.py's _Waiter)
 
     # -- commands --------------------------------------------------------------------------
     def replconf(self, c: Session, opt: bytes, val: bytes) -> None:
@@ -87,6 +97,33 @@ class Exporter:
                     except ValueError:
                         pass
                     r.ack_time = time.monotonic()
+            if self.waiters:
+                self.check_waiters()
+
+    # -- WAIT --------------------------------------------------------------------------------
+    def count_acks(self, seq: int) -> int:
+        """Replicas that acknowledged the stream up to the end of log record ``seq``."""
+        if not self.replicas:
+            return 0
+        ends = self.ends
+        if ends and seq > ends[-1][0]:
+            return 0  # not in the stream yet (the batch is still open)
+        need = 0
+        for s, end in reversed(ends):
+            if s <= seq:
+                need = end
+                break
+        return sum(1 for r in self.replicas if r.ack_offset >= need and not r.gone())
+
+    def ask_acks(self) -> None:
+        if self.replicas:
+            self.feed(_GETACK)
+
+    def check_waiters(self) -> None:
+        for w in list(self.waiters):
+            n = self.count_acks(w.target)
+            if n >= w.num:
+                w.done(n)
 
     def sync(self, c: Session, psync: bool) -> bytes:
         ctx = self.node.ctx
@@ -121,6 +158,9 @@ class Exporter:
             if prev is not None:
                 prev(seq, payload)
             self.feed(payload)
+            self.ends.append((seq, self.offset))
+            if self.waiters and any(w.target == seq for w in self.waiters):
+                self.ask_acks()  # a WAIT issued before this record of its writes was appended
 
         tracker.on_record = on_record
         self.hooked = tracker
@@ -193,6 +233,7 @@ class Exporter:
         self.options.pop(c.id, None)
         self.waiting = [r for r in self.waiting if r.session is not c]
         self.replicas = [r for r in self.replicas if r.session is not c]
+        self.waiters = [w for w in self.waiters if w.c is not c]
 
     # -- INFO replication --------------------------------------------------------------------
     def info(self) -> list[tuple[str, Any]]:

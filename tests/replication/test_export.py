@@ -168,3 +168,32 @@ def test_redis_cli_rdb_backup(tmp_path: Any) -> None:
             rp.stop()
         dk.stop()
 
+
+
+def test_wait_counts_redis_replicas() -> None:
+    """WAIT on a standalone primary counts the Redis replicas that acknowledged the
+    client's writes; one it cannot get in time counts only those that did."""
+    dk = start_durakv()
+    rep = None
+    try:
+        m = redis.Redis(port=dk.port)
+        assert m.execute_command("WAIT", 1, 50) == 0  # no replica yet: times out at 0
+        rep = start_redis("--replicaof", "127.0.0.1", str(dk.port))
+        rr = redis.Redis(port=rep.port)
+        _wait(lambda: rr.info("replication").get("master_link_status") == "up")
+        t0 = time.monotonic()
+        for i in range(20):
+            p = m.pipeline(transaction=False)
+            p.set("k", i)
+            p.execute_command("WAIT", 1, 10000)
+            assert p.execute() == [True, 1]
+            assert rr.get("k") == str(i).encode()  # acknowledged means applied there
+        # GETACK: the replica acks at once; its own ACKs come once a second (~10 s for 20)
+        assert time.monotonic() - t0 < 4
+        t0 = time.monotonic()
+        assert m.execute_command("WAIT", 2, 300) == 1  # a second replica never comes
+        assert time.monotonic() - t0 >= 0.29
+    finally:
+        if rep is not None:
+            rep.stop()
+        dk.stop()
