@@ -28,26 +28,30 @@ class _Err(LuaErr):
     """A library error: the Lua error message (no position, as luaL_error from C)."""
 
     def __init__(self, msg: str) -> None:
-        super().__init__(msg.encode())
+        try:
+            super().__init__(msg.encode("latin-1"))  # (bytes decoded as latin-1 come back whole)
+        except UnicodeEncodeError:
+            super().__init__(msg.encode())
 
 
 # -- bit ---------------------------------------------------------------------------------------
 
-def _tobit(x: Any, fname: str = "tobit", argn: int = 1) -> int:
-    if type(x) is bytes:
-        try:
-            x = float(x)
-        except ValueError:
-            raise _Err(f"bad argument #{argn} to '{fname}' (number expected, got string)") from None
-    elif type(x) not in (int, float) or type(x) is bool:
-        got = "no value" if x is None else ("boolean" if type(x) is bool else lua_type(x) or "userdata")
+_NONE = object()  # an argument the caller did not pass (Lua's "no value", not nil)
+
+
+def _arg(a: tuple[Any, ...], i: int) -> Any:
+    return a[i] if i < len(a) else _NONE
+
+
+def _bits(x: Any, fname: str, argn: int) -> int:
+    """LuaBitOp's barg: lua_tonumber + 2^52+2^51, the low 32 bits of the double (unsigned)."""
+    n = _lua_tonumber(x) if x is not _NONE else None
+    d = (0.0 if n is None else float(n)) + 6755399441055744.0
+    b = pystruct.unpack("<Q", pystruct.pack("<d", d))[0] & 0xFFFFFFFF
+    if b == 0 and n is None:
+        got = "no value" if x is _NONE else _typename(x)
         raise _Err(f"bad argument #{argn} to '{fname}' (number expected, got {got})")
-    if type(x) is float:
-        if math.isnan(x) or math.isinf(x):
-            return 0
-        x = round(x)  # the 2^52+2^51 trick rounds half to even
-    v = int(x) & 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v
+    return b
 
 
 def _s32(v: int) -> int:
@@ -56,64 +60,52 @@ def _s32(v: int) -> int:
 
 
 def _mk_bit() -> dict[bytes, Any]:
-    def band(*a: Any) -> int:
-        r = _tobit(a[0] if a else None, "band")
-        for i, x in enumerate(a[1:], 2):
-            r &= _tobit(x, "band", i)
-        return _s32(r)
+    def fold(fname: str, op: Any) -> Any:
+        def f(*a: Any) -> int:
+            b = _bits(_arg(a, 0), fname, 1)
+            for i in range(len(a), 1, -1):  # LuaBitOp reads the arguments from the last one
+                b = op(b, _bits(a[i - 1], fname, i))
+            return _s32(b)
+        return f
 
-    def bor(*a: Any) -> int:
-        r = _tobit(a[0] if a else None, "bor")
-        for i, x in enumerate(a[1:], 2):
-            r |= _tobit(x, "bor", i)
-        return _s32(r)
+    def shift(fname: str, fn: Any) -> Any:
+        def f(*a: Any) -> int:
+            b = _bits(_arg(a, 0), fname, 1)
+            n = _bits(_arg(a, 1), fname, 2) & 31
+            return _s32(fn(b, n))
+        return f
 
-    def bxor(*a: Any) -> int:
-        r = _tobit(a[0] if a else None, "bxor")
-        for i, x in enumerate(a[1:], 2):
-            r ^= _tobit(x, "bxor", i)
-        return _s32(r)
+    def tobit(*a: Any) -> int:
+        return _s32(_bits(_arg(a, 0), "tobit", 1))
 
-    def lshift(x: Any = None, n: Any = None) -> int:
-        return _s32((_tobit(x, "lshift") & 0xFFFFFFFF) << (_tobit(n, "lshift", 2) & 31))
+    def bnot(*a: Any) -> int:
+        return _s32(~_bits(_arg(a, 0), "bnot", 1))
 
-    def rshift(x: Any = None, n: Any = None) -> int:
-        return _s32((_tobit(x, "rshift") & 0xFFFFFFFF) >> (_tobit(n, "rshift", 2) & 31))
-
-    def arshift(x: Any = None, n: Any = None) -> int:
-        return _s32(_tobit(x, "arshift") >> (_tobit(n, "arshift", 2) & 31))
-
-    def rol(x: Any = None, n: Any = None) -> int:
-        v = _tobit(x, "rol") & 0xFFFFFFFF
-        k = _tobit(n, "rol", 2) & 31
-        return _s32((v << k) | (v >> (32 - k)))
-
-    def ror(x: Any = None, n: Any = None) -> int:
-        v = _tobit(x, "ror") & 0xFFFFFFFF
-        k = _tobit(n, "ror", 2) & 31
-        return _s32((v >> k) | (v << (32 - k)))
-
-    def bswap(x: Any = None) -> int:
-        v = _tobit(x, "bswap") & 0xFFFFFFFF
+    def bswap(*a: Any) -> int:
+        v = _bits(_arg(a, 0), "bswap", 1)
         return _s32(int.from_bytes(v.to_bytes(4, "little"), "big"))
 
-    def bnot(x: Any = None) -> int:
-        return _s32(~_tobit(x, "bnot"))
-
-    def tohex(x: Any = None, n: Any = None) -> bytes:
-        v = _tobit(x, "tohex") & 0xFFFFFFFF
-        k = 8 if n is None else _tobit(n, "tohex", 2)
+    def tohex(*a: Any) -> bytes:
+        v = _bits(_arg(a, 0), "tohex", 1)
+        k = 8 if len(a) < 2 else _s32(_bits(a[1], "tohex", 2))
         upper = k < 0
         if upper:
             k = -k
         if k > 8:
-            k = 8
+            k = 8  # (-2^31 stays negative in C: an empty string)
+        if k <= 0:
+            return b""
         s = ("%08X" if upper else "%08x") % v
-        return s[8 - k:].encode() if k else b""
+        return s[8 - k:].encode()
 
-    return {b"tobit": lambda x=None: _tobit(x), b"tohex": tohex, b"bnot": bnot, b"band": band,
-            b"bor": bor, b"bxor": bxor, b"lshift": lshift, b"rshift": rshift, b"arshift": arshift,
-            b"rol": rol, b"ror": ror, b"bswap": bswap}
+    return {b"tobit": tobit, b"tohex": tohex, b"bnot": bnot,
+            b"band": fold("band", lambda x, y: x & y), b"bor": fold("bor", lambda x, y: x | y),
+            b"bxor": fold("bxor", lambda x, y: x ^ y),
+            b"lshift": shift("lshift", lambda b, n: b << n), b"rshift": shift("rshift", lambda b, n: b >> n),
+            b"arshift": shift("arshift", lambda b, n: _s32(b) >> n),
+            b"rol": shift("rol", lambda b, n: (b << n) | (b >> (32 - n))),
+            b"ror": shift("ror", lambda b, n: (b >> n) | (b << (32 - n))),
+            b"bswap": bswap}
 
 
 # -- struct ------------------------------------------------------------------------------------
@@ -123,18 +115,21 @@ _MAXINTSIZE = 32
 
 class _Fmt:
     def __init__(self, fmt: bytes) -> None:
-        self.fmt = fmt
+        self.fmt = fmt.split(b"\0", 1)[0]  # a C string
         self.i = 0
         self.little = True
         self.align = 1
 
     def getnum(self, df: int) -> int:
         f = self.fmt
-        if self.i >= len(f) or not chr(f[self.i]).isdigit():
+        if self.i >= len(f) or not 48 <= f[self.i] <= 57:
             return df
         a = 0
-        while self.i < len(f) and chr(f[self.i]).isdigit():
-            a = a * 10 + (f[self.i] - 48)
+        while self.i < len(f) and 48 <= f[self.i] <= 57:
+            d = f[self.i] - 48
+            if a > 2147483647 // 10 or a * 10 > 2147483647 - d:
+                raise _Err("integral size overflow")
+            a = a * 10 + d
             self.i += 1
         return a
 
@@ -172,129 +167,163 @@ def _gettoalign(length: int, st: _Fmt, opt: str, size: int) -> int:
     return (size - (length & (size - 1))) & (size - 1)
 
 
-def _controloptions(st: _Fmt, opt: str) -> bool:
+def _controloptions(st: _Fmt, opt: str, fname: str) -> None:
     if opt == " ":
-        return True
+        return
     if opt == ">":
         st.little = False
-        return True
+        return
     if opt == "<":
         st.little = True
-        return True
+        return
     if opt == "!":
         a = st.getnum(8)
         if a & (a - 1):
             raise _Err("alignment %d is not a power of 2" % a)
         st.align = a
-        return True
-    return False
+        return
+    raise _Err("bad argument #1 to '%s' (invalid format option '%s')" % (fname, opt))
 
 
-def _check_opt(opt: str, fname: str = "pack") -> None:
-    if opt not in "bBhHlLTiIfdxsc":
-        raise _Err("bad argument #1 to '%s' (invalid format option '%s')" % (fname, opt))
+def _fmt_arg(a: tuple[Any, ...], fname: str) -> bytes:
+    """luaL_checkstring(L, 1)"""
+    return _str(a[0] if a else _NONE, 1, fname)
 
 
-def struct_pack(fmt: Any = None, *args: Any) -> bytes:
-    if type(fmt) is not bytes:
-        raise _Err("bad argument #1 to 'pack' (string expected, got %s)" % ("no value" if fmt is None else lua_type(fmt) or type(fmt).__name__))
+def _c_uint64(n: float) -> int:
+    """putinteger: (Uinttype)n for n >= 0, (Uinttype)(Inttype)n below (x86 conversions)."""
+    if n != n:
+        return 0
+    if n < 0:
+        return int(n) & 0xFFFFFFFFFFFFFFFF if n >= -9.2233720368547758e18 else 1 << 63
+    return int(n) if n < 1.8446744073709552e19 else 0
+
+
+def struct_pack(*a: Any) -> bytes:
+    fmt = _fmt_arg(a, "pack")
     st = _Fmt(fmt)
+    fmt = st.fmt
     out = bytearray()
-    argi = 0
+    arg = 2  # the Lua argument index of the next value
     while st.i < len(fmt):
         opt = chr(fmt[st.i])
         st.i += 1
-        if _controloptions(st, opt):
-            continue
-        _check_opt(opt)
         size = _optsize(st, opt)
         out += b"\0" * _gettoalign(len(out), st, opt, size)
-        if opt == "x":
-            out += b"\0"
-            continue
-        arg = args[argi] if argi < len(args) else None
-        argi += 1
         if opt in "bBhHlLTiI":
-            n = _num(arg, argi + 1, "pack")
-            v = int(n) if not (isinstance(n, float) and (math.isnan(n) or math.isinf(n))) else 0
-            v &= (1 << (8 * size)) - 1 if size else 0
-            out += v.to_bytes(size, "little" if st.little else "big") if size else b""
+            v = _c_uint64(_num(_pack_arg(a, arg), arg, "pack"))
+            arg += 1
+            if size < 8:
+                v &= (1 << (8 * size)) - 1
+            out += v.to_bytes(size, "little" if st.little else "big")
+        elif opt == "x":
+            out += b"\0"
         elif opt == "f":
-            out += pystruct.pack("<f" if st.little else ">f", float(_num(arg, argi + 1, "pack")))
+            f = float(_num(_pack_arg(a, arg), arg, "pack"))
+            arg += 1
+            try:
+                out += pystruct.pack("<f" if st.little else ">f", f)
+            except OverflowError:
+                out += pystruct.pack("<f" if st.little else ">f", math.copysign(math.inf, f))
         elif opt == "d":
-            out += pystruct.pack("<d" if st.little else ">d", float(_num(arg, argi + 1, "pack")))
+            out += pystruct.pack("<d" if st.little else ">d", float(_num(_pack_arg(a, arg), arg, "pack")))
+            arg += 1
         elif opt == "c" or opt == "s":
-            s = _str(arg, argi + 1, "pack")
-            ln = len(s)
+            v = _str(_pack_arg(a, arg), arg, "pack")
+            arg += 1
             if size == 0:
-                size = ln
-            if opt == "c":
-                if ln < size:
-                    raise _Err("bad argument #%d to 'pack' (string too short)" % (argi + 1))
-                out += s[:size]
-            else:
-                out += s + b"\0"
+                size = len(v)
+            if len(v) < size:  # (lua_struct blames the argument after it)
+                raise _Err("bad argument #%d to 'pack' (string too short)" % arg)
+            out += v[:size]
+            if opt == "s":
+                out += b"\0"
+        else:
+            _controloptions(st, opt, "pack")
     return bytes(out)
 
 
+def _pack_arg(a: tuple[Any, ...], i: int) -> Any:
+    """Argument ``i`` (1-based) of struct.pack; the first missing one is the nil b_pack pushed."""
+    if i - 1 < len(a):
+        return a[i - 1]
+    return None if i - 1 == len(a) else _NONE
+
+
 def _num(v: Any, n: int, fname: str) -> float | int:
-    if type(v) in (int, float) and type(v) is not bool:
-        return v
-    if type(v) is bytes:
-        try:
-            return float(v) if b"." in v or b"e" in v.lower() else int(v, 0)
-        except ValueError:
-            pass
-    got = "no value" if v is None else ("string" if type(v) is bytes else lua_type(v) or "boolean")
-    raise _Err(f"bad argument #{n} to '{fname}' (number expected, got {got})")
+    """luaL_checknumber"""
+    r = _lua_tonumber(v) if v is not _NONE else None
+    if r is None:
+        got = "no value" if v is _NONE else _typename(v)
+        raise _Err(f"bad argument #{n} to '{fname}' (number expected, got {got})")
+    return r
 
 
 def _str(v: Any, n: int, fname: str) -> bytes:
+    """luaL_checklstring"""
     if type(v) is bytes:
         return v
     if type(v) in (int, float) and type(v) is not bool:
-        return (b"%.14g" % v)
-    got = "no value" if v is None else lua_type(v) or "boolean"
+        return _fmt_num14(v)
+    got = "no value" if v is _NONE else _typename(v)
     raise _Err(f"bad argument #{n} to '{fname}' (string expected, got {got})")
 
 
-def struct_unpack(fmt: Any = None, data: Any = None, pos: Any = None) -> tuple[Any, ...]:
-    if type(fmt) is not bytes:
-        raise _Err("bad argument #1 to 'unpack' (string expected, got %s)" % ("no value" if fmt is None else "number"))
-    data = _str(data, 2, "unpack")
-    i = 0 if pos is None else int(_num(pos, 3, "unpack")) - 1
-    if i < 0 or i > len(data):
+def _fmt_num14(v: float) -> bytes:
+    if v != v:
+        return b"-nan" if math.copysign(1.0, v) < 0 else b"nan"
+    return b"%.14g" % v
+
+
+def _getinteger(b: bytes, little: bool, signed: bool, size: int) -> float | int:
+    v = int.from_bytes(b, "little" if little else "big") & 0xFFFFFFFFFFFFFFFF
+    if signed:
+        mask = (0xFFFFFFFFFFFFFFFF << ((size * 8 - 1) & 63)) & 0xFFFFFFFFFFFFFFFF
+        if v & mask:
+            v |= mask
+        if v >= 1 << 63:
+            v -= 1 << 64
+    return float(v) if abs(v) >= 1 << 53 else v
+
+
+def struct_unpack(*a: Any) -> tuple[Any, ...]:
+    fmt = _fmt_arg(a, "unpack")
+    data = _str(_arg(a, 1), 2, "unpack")
+    p = _arg(a, 2)
+    if p is _NONE or p is None:
+        pos = 1
+    else:
+        pos = _c_uint64(float(_num(p, 3, "unpack")))  # a size_t
+    if pos == 0:
         raise _Err("bad argument #3 to 'unpack' (offset must be 1 or greater)")
+    i = pos - 1
+    ld = len(data)
     st = _Fmt(fmt)
+    fmt = st.fmt
     res: list[Any] = []
     while st.i < len(fmt):
         opt = chr(fmt[st.i])
         st.i += 1
-        if _controloptions(st, opt):
-            continue
-        _check_opt(opt, "unpack")
         size = _optsize(st, opt)
         i += _gettoalign(i, st, opt, size)
-        if size > len(data) or i > len(data) - size:
+        if size > ld or i > ld - size:
             raise _Err("bad argument #2 to 'unpack' (data string too short)")
-        if opt == "x":
-            i += size
-            continue
         if opt in "bBhHlLTiI":
-            v = int.from_bytes(data[i:i + size], "little" if st.little else "big")
-            if opt.islower() and size and v >= 1 << (8 * size - 1):
-                v -= 1 << (8 * size)
-            res.append(float(v) if abs(v) >= 1 << 53 else v)
+            res.append(_getinteger(data[i:i + size], st.little, opt.islower(), size))
+        elif opt == "x":
+            pass
         elif opt == "f":
             res.append(pystruct.unpack("<f" if st.little else ">f", data[i:i + 4])[0])
         elif opt == "d":
             res.append(pystruct.unpack("<d" if st.little else ">d", data[i:i + 8])[0])
         elif opt == "c":
             if size == 0:
-                if not res:
+                prev = _lua_tonumber(res[-1]) if res else None
+                if prev is None:
                     raise _Err("format 'c0' needs a previous size")
-                size = int(res.pop())
-                if size > len(data) - i:
+                res.pop()
+                size = _c_uint64(float(prev))
+                if size > ld or i > ld - size:
                     raise _Err("bad argument #2 to 'unpack' (data string too short)")
             res.append(data[i:i + size])
         elif opt == "s":
@@ -303,28 +332,30 @@ def struct_unpack(fmt: Any = None, data: Any = None, pos: Any = None) -> tuple[A
                 raise _Err("unfinished string in data")
             res.append(data[i:e])
             size = e - i + 1
+        else:
+            _controloptions(st, opt, "unpack")
         i += size
-    res.append(i + 1)
+    nxt = (i + 1) & 0xFFFFFFFFFFFFFFFF
+    res.append(nxt - (1 << 64) if nxt >= 1 << 63 else nxt)
     return tuple(res)
 
 
-def struct_size(fmt: Any = None) -> int:
-    if type(fmt) is not bytes:
-        raise _Err("bad argument #1 to 'size' (string expected, got no value)")
+def struct_size(*a: Any) -> int:
+    fmt = _fmt_arg(a, "size")
     st = _Fmt(fmt)
+    fmt = st.fmt
     pos = 0
     while st.i < len(fmt):
         opt = chr(fmt[st.i])
         st.i += 1
-        if _controloptions(st, opt):
-            continue
-        _check_opt(opt, "size")
         size = _optsize(st, opt)
         pos += _gettoalign(pos, st, opt, size)
         if opt == "s":
             raise _Err("bad argument #1 to 'size' (option 's' has no fixed size)")
         if opt == "c" and size == 0:
             raise _Err("bad argument #1 to 'size' (option 'c0' has no fixed size)")
+        if not (opt.isascii() and opt.isalnum()):  # letters and digits that are no option: ignored
+            _controloptions(st, opt, "size")
         pos += size
     return pos
 
@@ -783,6 +814,7 @@ def _array_len(items: list[tuple[Any, Any]]) -> int:
 class _Msgpack:
     def __init__(self, L: Any) -> None:
         self.L = L
+        self.cj: _Cjson | None = None  # for its unproxy (library tables are read-only proxies)
 
     def pack(self, *args: Any) -> bytes:
         if not args:
@@ -822,6 +854,10 @@ class _Msgpack:
                 out.append(0xC0)
                 return
             items = list(v.items())
+            if not items and self.cj is not None and self.cj.unproxy is not None:
+                real = self.cj.unproxy(v)
+                if real is not None:
+                    items = list(real.items())
             n = len(items)
             is_array = all(type(k) in (int, float) and type(k) is not bool and k == int(k) and k >= 1 for k, _ in items) \
                 and (not items or max(int(k) for k, _ in items) == n)
@@ -848,31 +884,56 @@ class _Msgpack:
         else:
             out.append(0xC0)
 
+    @staticmethod
+    def _checkstring(v: Any, fname: str) -> bytes:
+        """luaL_checklstring(L, 1): a string, or a number as lua_tolstring writes it."""
+        if type(v) is bytes:
+            return v
+        if type(v) is int or type(v) is float:
+            return b"%.14g" % v
+        got = "no value" if v is None else _typename(v)
+        raise _Err("bad argument #1 to '%s' (string expected, got %s)" % (fname, got))
+
+    @staticmethod
+    def _checkint(v: Any, n: int, fname: str, opt: bool) -> int:
+        """luaL_checkinteger / luaL_optinteger(..., 0) stored in a C int."""
+        if v is None and opt:
+            return 0
+        i = _lua_integer(v)
+        if i is None:
+            got = "no value" if v is None else _typename(v)
+            raise _Err("bad argument #%d to '%s' (number expected, got %s)" % (n, fname, got))
+        return i
+
     def unpack(self, *args: Any) -> tuple[Any, ...]:
-        if not args or type(args[0]) is not bytes:
-            raise _Err("MessagePack unpack needs input.")
-        return self._unpack(args[0], 0, 0, False)
+        data = self._checkstring(args[0] if args else None, "unpack")
+        return self._unpack(data, 0, 0)
 
-    def unpack_one(self, data: Any = None, offset: Any = 0) -> tuple[Any, ...]:
-        if type(data) is not bytes:
-            raise _Err("MessagePack unpack needs input.")
-        return self._unpack(data, 1, int(offset or 0), True)
+    def unpack_one(self, data: Any = None, offset: Any = None, *_: Any) -> tuple[Any, ...]:
+        off = self._checkint(offset, 2, "unpack_one", True)
+        return self._unpack(self._checkstring(data, "unpack_one"), 1, off)
 
-    def unpack_limit(self, data: Any = None, limit: Any = 0, offset: Any = 0) -> tuple[Any, ...]:
-        if type(data) is not bytes:
-            raise _Err("MessagePack unpack needs input.")
-        return self._unpack(data, int(limit or 0), int(offset or 0), True)
+    def unpack_limit(self, data: Any = None, limit: Any = None, offset: Any = None, *_: Any) -> tuple[Any, ...]:
+        lim = self._checkint(limit, 2, "unpack_limit", False)
+        off = self._checkint(offset, 3, "unpack_limit", True)
+        return self._unpack(self._checkstring(data, "unpack_limit"), lim, off)
 
-    def _unpack(self, data: bytes, limit: int, offset: int, with_offset: bool) -> tuple[Any, ...]:
+    def _unpack(self, data: bytes, limit: int, offset: int) -> tuple[Any, ...]:
+        """mp_unpack_full"""
         n = len(data)
-        if offset < 0 or offset > n:
+        if offset < 0 or limit < 0:  # (lua-cmsgpack prints the length as the limit)
+            raise _Err("Invalid request to unpack with offset of %d and limit of %d." % (offset, n))
+        if offset > n:
             raise _Err("Start offset %d greater than input length %d." % (offset, n))
+        decode_all = not limit and not offset
+        if decode_all:
+            limit = 1 << 31
         pos = offset
         res: list[Any] = []
-        while pos < n and (not limit or len(res) < limit):
+        while pos < n and len(res) < limit:
             v, pos = self._dec(data, pos)
             res.append(v)
-        if with_offset:
+        if not decode_all:
             return (-1 if pos >= n else pos, *res)
         return tuple(res)
 
@@ -901,19 +962,20 @@ class _Msgpack:
                 return pystruct.unpack(">f", self._chk(d, p, 4))[0], p + 4
             if c == 0xCB:
                 return pystruct.unpack(">d", self._chk(d, p, 8))[0], p + 8
-            sizes = {0xCC: (1, False), 0xCD: (2, False), 0xCE: (4, False), 0xCF: (8, False),
+            # uint 64 is built in a signed lua_Integer: 2^63 and up come out negative
+            sizes = {0xCC: (1, False), 0xCD: (2, False), 0xCE: (4, False), 0xCF: (8, True),
                      0xD0: (1, True), 0xD1: (2, True), 0xD2: (4, True), 0xD3: (8, True)}
             if c in sizes:
                 n, signed = sizes[c]
                 v = int.from_bytes(self._chk(d, p, n), "big", signed=signed)
                 return (float(v) if abs(v) >= 1 << 53 else v), p + n
-            if c in (0xD9, 0xC4):
+            if c == 0xD9:
                 n = d[p]
                 return self._chk(d, p + 1, n), p + 1 + n
-            if c in (0xDA, 0xC5):
+            if c == 0xDA:
                 n = int.from_bytes(self._chk(d, p, 2), "big")
                 return self._chk(d, p + 2, n), p + 2 + n
-            if c in (0xDB, 0xC6):
+            if c == 0xDB:
                 n = int.from_bytes(self._chk(d, p, 4), "big")
                 return self._chk(d, p + 4, n), p + 4 + n
             if c == 0xDC:
@@ -925,8 +987,8 @@ class _Msgpack:
             if c == 0xDF:
                 return self._map(d, p + 4, int.from_bytes(self._chk(d, p, 4), "big"))
         except IndexError:
-            pass
-        raise _Err("Missing bytes in input.")
+            raise _Err("Missing bytes in input.") from None
+        raise _Err("Bad data format in input.")  # 0xc1, bin and ext types
 
     @staticmethod
     def _chk(d: bytes, p: int, n: int) -> bytes:
@@ -946,7 +1008,9 @@ class _Msgpack:
         for _ in range(n):
             k, p = self._dec(d, p)
             v, p = self._dec(d, p)
-            if k is not None:
+            if k is None or k != k:  # lua_settable's errors (raised in C: no position)
+                raise LuaErr(b"table index is nil" if k is None else b"table index is NaN")
+            if v is not None:
                 t[k] = v
         return t, p
 
@@ -995,8 +1059,30 @@ local function where()
   end
   return ''
 end
-return {bit = bit, struct = struct, cjson = cjson, cmsgpack = cmsgpack}, cjson.null, where
+-- how luaL_argerror names the library function: the name its caller used (nil: '?')
+local function callee()
+  local i = dbg.getinfo(2, 'n')  -- 1: this function, 2: the Python function's C frame
+  if i then return i.name, i.namewhat end
+end
+return {bit = bit, struct = struct, cjson = cjson, cmsgpack = cmsgpack}, cjson.null, where, callee
 """
+
+
+_ARGERR = re.compile(rb"bad argument #(\d+) to '[^']*' \((.*)\)$", re.S)
+
+
+def _argerror_name(msg: bytes, name: Any, namewhat: Any = None) -> bytes:
+    """luaL_argerror's message with the function named as its caller called it."""
+    m = _ARGERR.match(msg)
+    if m is None:
+        return msg
+    narg, extra = int(m.group(1)), m.group(2)
+    fname = name if type(name) is bytes else b"?"
+    if namewhat == b"method":
+        narg -= 1
+        if narg == 0:
+            return b"calling '%s' on bad self (%s)" % (fname, extra)
+    return b"bad argument #%d to '%s' (%s)" % (narg, fname, extra)
 
 
 def _load(loader: Any, code: str) -> Any:
@@ -1025,20 +1111,24 @@ def install(L: Any, _err_cls: Any = None) -> tuple[Any, Any, _Cjson]:
         return f
 
     where_box: list[Any] = []
+    callee_box: list[Any] = []
 
     def wrap(f: Any) -> Any:
         def w(*a: Any) -> Any:
             try:
                 return f(*a)
             except _Err as e:
-                raise LuaErr(where_box[0]() + e.value) from None
+                msg = e.value
+                if msg.startswith(b"bad argument #"):
+                    msg = _argerror_name(msg, *callee_box[0]())
+                raise LuaErr(where_box[0]() + msg) from None
         return w
 
     def tbl(d: dict[bytes, Any]) -> Any:
         return L.table_from({k: wrap(f) for k, f in d.items()})
 
     loader = L.eval("loadstring")
-    libs, null, where = _load(loader, _SHIMS)(
+    libs, null, where, callee = _load(loader, _SHIMS)(
         tbl(_mk_bit()),
         tbl({b"pack": struct_pack, b"unpack": struct_unpack, b"size": struct_size}),
         tbl({b"encode": cj_encode, b"decode": cj_decode,
@@ -1050,5 +1140,7 @@ def install(L: Any, _err_cls: Any = None) -> tuple[Any, Any, _Cjson]:
              b"unpack_limit": mp.unpack_limit}),
     )
     where_box.append(where)
+    callee_box.append(callee)
     holder.append(_Cjson(L, null))
+    mp.cj = holder[0]
     return libs, where, holder[0]

@@ -193,3 +193,74 @@ def test_cjson_configuration(pair):
     finally:
         pair.redis.call("SCRIPT", "FLUSH")
         pair.durakv.call("SCRIPT", "FLUSH")
+
+
+LIB_CASES = [E(x) for x in [
+    # cmsgpack: lua_cmsgpack's argument checks and decoder errors
+    "return {cmsgpack.unpack()}",
+    "return {cmsgpack.unpack({})}",
+    "return {cmsgpack.unpack(1)}",
+    "return {cmsgpack.unpack('\\193')}",
+    "return {cmsgpack.unpack('\\196\\3abc')}",
+    "return {cmsgpack.unpack('\\199\\1\\5a')}",
+    "return {cmsgpack.unpack('\\212\\1\\2')}",
+    "return {cmsgpack.unpack('\\217\\5ab')}",
+    "return {cmsgpack.unpack('\\129\\192\\1')}",
+    "return {pcall(cmsgpack.unpack, '\\129\\192\\1')}",
+    "return {cmsgpack.unpack('\\129\\1\\192')}",
+    "return {cmsgpack.unpack('\\207\\255\\255\\255\\255\\255\\255\\255\\255')}",
+    "return {cmsgpack.unpack('\\207\\128\\0\\0\\0\\0\\0\\0\\0')}",
+    "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), -1)}",
+    "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 'x')}",
+    "return {cmsgpack.unpack_one()}",
+    "return {cmsgpack.unpack_one('')}",
+    "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 0)}",
+    "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), -1)}",
+    "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 1)}",
+    "return {cmsgpack.unpack_limit('x')}",
+    "return {string.byte(cmsgpack.pack(redis), 1, 3)}",
+    # struct: lua_struct's argument numbering, C conversions, size rules
+    "return struct.pack('c3', 'a')",
+    "return struct.pack('>I')",
+    "return struct.pack('bb', 1)",
+    "return struct.pack('b', nil)",
+    "return struct.pack(1)",
+    "return {string.byte(struct.pack('>I8', 1e30), 1, -1)}",
+    "return {string.byte(struct.pack('>i16', -1), 1, -1)}",
+    "return {string.byte(struct.pack('>i', '0x10'), 1, -1)}",
+    "return {string.byte(struct.pack('s', 12), 1, -1)}",
+    "return {struct.unpack('>I', '\\0\\0\\0\\1', -1)}",
+    "return {struct.unpack('>I', '\\0\\0\\0\\1', 0)}",
+    "return {struct.unpack(1, 2)}",
+    "return {struct.unpack('>i9', string.rep('\\255', 9))}",
+    "return {struct.unpack('', 'a', 10)}",
+    "return {struct.unpack('bbc0', '\\1\\2xy')}",
+    "return struct.size('z')",
+    "return struct.size('?')",
+    "return struct.size('I\\0I')",
+    "return struct.size('i99999999999')",
+    # luaL_argerror names the function as the caller called it
+    "local p = struct.pack; return p('z')",
+    "return struct:pack('z')",
+    "return {pcall(struct.pack, 'z')}",
+    "local t = {f = bit.tohex}; return t.f('x')",
+    "return {pcall(cjson.encode_max_depth, 0)}",
+    # bit: LuaBitOp's barg (lua_tonumber + 2^52+2^51), arguments checked from the last
+    "return bit.tobit(2^53 + 2)",
+    "return bit.tobit(1e20)",
+    "return bit.tobit('0x10')",
+    "return bit.tobit(' 7 ')",
+    "return bit.tobit(nil)",
+    "return bit.tobit()",
+    "return bit.bor(1, nil)",
+    "return bit.band(1, 2, 'x', 'y')",
+    "return bit.lshift(1)",
+    "return bit.tohex(1, nil)",
+    "return bit.tohex(255, -2^31)",
+    "return bit.bnot('1e1')",
+]]
+
+
+@pytest.mark.parametrize("case", LIB_CASES, ids=[str(i) for i in range(len(LIB_CASES))])
+def test_library_case(pair, case):
+    pair.check(*case)
