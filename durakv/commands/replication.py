@@ -214,11 +214,11 @@ def slaveof(c: Session, argv: list[bytes]) -> bytes:
 
 # -- the Redis replication protocol: served to tools and external replicas ----------------
 # (durakv's own replicas follow the log; replication/export.py serves SYNC/PSYNC)
-def _sync(c: Session, psync: bool) -> bytes:
+def _sync(c: Session, psync: bool, replid: bytes = b"?", want: int = -1) -> bytes:
     serve = c.srv.extras.get("sync")
     if serve is None:
         raise CommandError("ERR SYNC and PSYNC are not available on this node")
-    return serve(c, psync)
+    return serve(c, psync, replid, want)
 
 
 @command("sync", 1, "admin noscript no_async_loading no_multi", "@admin @slow @dangerous")
@@ -228,8 +228,7 @@ def sync(c: Session, argv: list[bytes]) -> bytes:
 
 @command("psync", -3, "admin noscript no_async_loading no_multi", "@admin @slow @dangerous")
 def psync(c: Session, argv: list[bytes]) -> bytes:
-    parse_int(argv[2])
-    return _sync(c, True)
+    return _sync(c, True, argv[1], parse_int(argv[2]))
 
 
 @command("replconf", -1, "admin noscript loading stale allow_busy", "@admin @slow @dangerous")

@@ -62,7 +62,7 @@ class Replica:
     def write(self, data: bytes) -> None:
         conn = self.session.conn
         if conn is not None:
-            conn.write(data)
+            conn.push(data)  # after any reply still held for durability
 
     def drop(self) -> None:
         """Close the connection once what was written to it is sent."""
@@ -76,6 +76,9 @@ class Exporter:
         self.node = node
         self.replid = node.ctx.run_id  # what INFO replication shows as master_replid
         self.offset = 0  # bytes of stream since the first sync
+        # the stream's most recent bytes, for replicas that reconnect (partial resync)
+        self.backlog = bytearray()
+        self.backlog_start = 0  # stream offset of backlog[0]
         self.hooked: Any = None  # the tracker whose records we observe
         self.waiting: list[Replica] = []
         self.replicas: list[Replica] = []
@@ -88,7 +91,11 @@ class Exporter:
 
     # -- commands --------------------------------------------------------------------------
     def replconf(self, c: Session, opt: bytes, val: bytes) -> None:
-        self.options.setdefault(c.id, {})[opt] = val
+        opts = self.options.setdefault(c.id, {})
+        if opt == b"capa":  # given once per capability: keep them all
+            opts[opt] = opts.get(opt, b"") + b" " + val
+        else:
+            opts[opt] = val
         if opt == b"ack":
             for r in self.replicas:
                 if r.session is c:
@@ -125,10 +132,14 @@ class Exporter:
             if n >= w.num:
                 w.done(n)
 
-    def sync(self, c: Session, psync: bool) -> bytes:
+    def sync(self, c: Session, psync: bool, replid: bytes = b"?", want: int = -1) -> bytes:
         ctx = self.node.ctx
         if ctx.role != "master":
             raise CommandError("ERR SYNC and PSYNC are served by the primary only (durakv replicas follow the log)")
+        if psync:
+            cont = self._partial(c, replid, want)
+            if cont is not None:
+                return cont
         mgr = ctx.snapshots
         if mgr is None:
             raise CommandError("ERR no snapshot manager: this node cannot serve a sync")
@@ -140,12 +151,37 @@ class Exporter:
         except ValueError:
             port = 0
         self._hook()
+        c.kind = "replica"  # CLIENT LIST flags=S, CLIENT KILL TYPE replica, its buffer limits
         self.waiting.append(Replica(c, psync, opts.get(b"rdb-only") == b"1", port))
         log.info("Replica %s asks for synchronization (%s)", c.addr, "PSYNC" if psync else "SYNC")
         if not mgr.busy():
             mgr.start_soon("sync")
         # otherwise the running snapshot serves it: the records after it come from the log
         return b""  # the reply is the RDB, sent when the snapshot is done
+
+    def _partial(self, c: Session, replid: bytes, want: int) -> bytes | None:
+        """PSYNC <our replid> <offset+1> from a replica that has all but the backlog's tail:
+        the reply is +CONTINUE and the bytes it misses (masterTryPartialResynchronization);
+        None when the backlog cannot serve it (a full resync follows)."""
+        if replid.decode("latin-1") != self.replid or self.hooked is None:
+            return None
+        have = want - 1  # the replica asks for the byte after the last one it processed
+        if not (self.backlog_start <= have <= self.offset) or (have == 0 and not self.backlog):
+            return None
+        opts = self.options.pop(c.id, {})
+        try:
+            port = int(opts.get(b"listening-port", b"0"))
+        except ValueError:
+            port = 0
+        r = Replica(c, True, False, port)
+        c.kind = "replica"
+        psync2 = b"psync2" in opts.get(b"capa", b"").split()
+        r.ack_offset = have
+        self.replicas.append(r)
+        log.info("Partial resynchronization request from %s accepted: sending %d bytes of backlog",
+                 c.addr, self.offset - have)
+        head = b"+CONTINUE %s\r\n" % self.replid.encode() if psync2 else b"+CONTINUE\r\n"
+        return head + bytes(self.backlog[have - self.backlog_start:])
 
     # -- the stream --------------------------------------------------------------------------
     def _hook(self) -> None:
@@ -167,6 +203,12 @@ class Exporter:
 
     def feed(self, payload: bytes) -> None:
         self.offset += len(payload)
+        bl = self.backlog
+        bl += payload
+        if len(bl) > 2 * self.node.config["repl-backlog-size"]:
+            cut = len(bl) - self.node.config["repl-backlog-size"]
+            del bl[:cut]
+            self.backlog_start += cut
         if self.replicas:
             for r in self.replicas:
                 r.write(payload)
@@ -202,6 +244,8 @@ class Exporter:
             # offset counter starts over at this snapshot (nobody follows it yet)
             self.offset -= start
             start = 0
+            self.backlog.clear()
+            self.backlog_start = self.offset
         for r in waiting:
             if r.psync:
                 r.write(b"+FULLRESYNC %s %d\r\n" % (self.replid.encode(), start))

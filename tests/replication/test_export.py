@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -193,6 +194,96 @@ def test_wait_counts_redis_replicas() -> None:
         t0 = time.monotonic()
         assert m.execute_command("WAIT", 2, 300) == 1  # a second replica never comes
         assert time.monotonic() - t0 >= 0.29
+    finally:
+        if rep is not None:
+            rep.stop()
+        dk.stop()
+
+
+def _read_until(sock: Any, buf: bytearray, n: int) -> None:
+    while len(buf) < n:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed"
+        buf += chunk
+
+
+def _full_sync(port: int) -> tuple[Any, bytes, int]:
+    """A raw PSYNC replica: returns (socket, replid, offset after the RDB)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"REPLCONF capa eof capa psync2\r\n")
+    buf = bytearray()
+    _read_until(s, buf, 5)
+    assert bytes(buf[:5]) == b"+OK\r\n"
+    del buf[:5]
+    s.sendall(b"PSYNC ? -1\r\n")
+    while b"$" not in buf or buf.find(b"\r\n", buf.find(b"$")) < 0:
+        buf += s.recv(65536)
+    head, _, rest = bytes(buf).partition(b"$")
+    line = head.strip(b"\n").split(b"\r\n")[0]  # newlines are the keepalive before it
+    assert line.startswith(b"+FULLRESYNC "), line
+    _, replid, off = line.split()
+    n, _, body = rest.partition(b"\r\n")
+    body_buf = bytearray(body)
+    _read_until(s, body_buf, int(n))
+    assert bytes(body_buf[:5]) == b"REDIS"
+    return s, replid, int(off) + len(body_buf) - int(n)
+
+
+def test_psync_continues_from_the_backlog() -> None:
+    dk = start_durakv()
+    try:
+        m = redis.Redis(port=dk.port)
+        m.set("before", "1")
+        s, replid, _ = _full_sync(dk.port)
+        seen = m.info("replication")["master_repl_offset"]
+        s.close()
+        m.set("missed1", "a")
+        m.set("missed2", "b")
+        # the replica comes back for the bytes after what it saw: +CONTINUE and just those
+        s2 = socket.create_connection(("127.0.0.1", dk.port), timeout=10)
+        s2.sendall(b"REPLCONF capa eof capa psync2\r\nPSYNC %s %d\r\n" % (replid, seen + 1))
+        want = b"+OK\r\n+CONTINUE %s\r\n" % replid
+        buf = bytearray()
+        _read_until(s2, buf, len(want))
+        assert bytes(buf[:len(want)]) == want
+        del buf[:len(want)]
+        total = m.info("replication")["master_repl_offset"] - seen
+        _read_until(s2, buf, total)
+        tail = bytes(buf)
+        assert b"missed1" in tail and b"missed2" in tail and b"before" not in tail
+        assert len(tail) == total
+        assert [c["flags"] for c in m.client_list() if c["cmd"] == "psync"] == ["S"]
+        s2.close()
+        # an unknown replid, or an offset the backlog does not hold: a full resync
+        for rid, off in ((b"0" * 40, seen + 1), (replid, seen + total + 100)):
+            s3 = socket.create_connection(("127.0.0.1", dk.port), timeout=10)
+            s3.sendall(b"PSYNC %s %d\r\n" % (rid, off))
+            buf = bytearray()
+            while b"\r\n" not in buf.lstrip(b"\n"):
+                buf += s3.recv(65536)
+            assert buf.lstrip(b"\n").startswith(b"+FULLRESYNC "), bytes(buf[:60])
+            s3.close()
+    finally:
+        dk.stop()
+
+
+def test_redis_replica_reconnects_with_a_partial_resync() -> None:
+    dk = start_durakv()
+    rep = None
+    try:
+        m = redis.Redis(port=dk.port)
+        _seed(m)
+        rep = start_redis("--replicaof", "127.0.0.1", str(dk.port))
+        rr = redis.Redis(port=rep.port)
+        _wait(lambda: _offsets_equal(m, rr))
+        loaded = rr.info("persistence")["rdb_last_load_keys_loaded"]
+        assert loaded > 300
+        assert m.client_kill_filter(_type="replica") == 1
+        for i in range(50):
+            m.set(f"after{i}", i)
+        _wait(lambda: _offsets_equal(m, rr))
+        assert rr.info("persistence")["rdb_last_load_keys_loaded"] == loaded  # no new RDB
+        assert _contents(rr) == _contents(m)
     finally:
         if rep is not None:
             rep.stop()
