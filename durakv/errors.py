@@ -146,3 +146,5 @@ ACL_GENPASS_BITS = (
 )
 ACL_DRYRUN_NO_USER = "ERR User '{}' not found"
 ACL_DRYRUN_NO_COMMAND = "ERR Command '{}' not found"
+SCRIPT_DEBUG_PIPELINE = "ERR SCRIPT DEBUG must be called outside a pipeline"
+SCRIPT_DEBUG_USAGE = "ERR Use SCRIPT DEBUG YES/SYNC/NO"

@@ -178,12 +178,15 @@ def script_kill(c: Session, argv: list[bytes]) -> bytes:
 
 @command("script|debug", 3, "noscript", "@slow @scripting")
 def script_debug(c: Session, argv: list[bytes]) -> bytes:
+    # Redis refuses it while replies are pending (inside EXEC; durakv cannot see a pipeline)
+    if c.in_exec:
+        raise CommandError(errors.SCRIPT_DEBUG_PIPELINE)
     mode = argv[2].lower()
-    if mode == b"no":
+    if mode in (b"no", b"yes", b"sync"):
+        # Redis answers +OK and debugs the next EVAL in a forked LDB session (a redis-cli
+        # protocol); durakv has no debugger: the answer matches, scripts then run normally
         return resp.OK
-    if mode in (b"yes", b"sync"):
-        raise CommandError("ERR The Lua debugger is not supported by durakv")
-    raise CommandError("ERR Use SCRIPT DEBUG YES/SYNC/NO")
+    raise CommandError(errors.SCRIPT_DEBUG_USAGE)
 
 
 # -- FUNCTION ------------------------------------------------------------------------------------

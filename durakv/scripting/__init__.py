@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from .. import dispatch, errors
 from ..errors import CommandError
 from ..protocol import resp
+from ..protocol.parser import split_args
 from ..session import BLOCKED, Session
 from ..spec import COMMANDS, CommandSpec
 from .lua import LuaEngine, lua_type
@@ -32,6 +33,9 @@ from .lua import LuaEngine, lua_type
 if TYPE_CHECKING:
     from ..node import Node
 
+# Redis 7.0's CMD_MAY_REPLICATE commands a script can call (the flag COMMAND INFO hides):
+# read-only scripts refuse them like writes
+_MAY_REPLICATE = frozenset({"publish", "spublish", "pfcount"})
 SCRIPT_FLAGS = ("no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys")
 _NAME_RE = re.compile(rb"^[A-Za-z0-9_]+$")
 
@@ -106,7 +110,7 @@ class ScriptRun:
             if err is not None:
                 return _acl_script_error(srv.acl.last_reason)
         write = spec.is_write
-        if self.readonly and (write or "may_replicate" in flags):
+        if self.readonly and (write or "may_replicate" in flags or spec.name in _MAY_REPLICATE):
             return b"Write commands are not allowed from read-only scripts."
         if write and not self.dirty:
             if srv.role != "master" and not self.caller.replaying:
@@ -421,49 +425,46 @@ def _s(b: Any) -> str:
 
 
 def parse_eval_shebang(body: bytes) -> tuple[frozenset[str] | None, bytes]:
-    """``#!lua flags=a,b`` of EVAL scripts; returns (flags or None, code to compile)."""
+    """``#!lua flags=a,b`` of EVAL scripts (evalExtractShebangFlags); returns (flags or None,
+    the code to compile: the shebang line dropped, its line feed kept)."""
     if not body.startswith(b"#!"):
         return None, body
     nl = body.find(b"\n")
-    line = body if nl < 0 else body[:nl]
-    code = b"" if nl < 0 else body[nl:]
-    parts = line.split(b" ")
-    engine = parts[0][2:]
-    if engine != b"lua":
+    if nl < 0:
+        raise CommandError("ERR Invalid script shebang")
+    parts = split_args(body[:nl])
+    if not parts:
+        raise CommandError("ERR Invalid engine in script shebang")
+    if parts[0] != b"#!lua":
         raise CommandError("ERR Unexpected engine in script shebang: %s" % _s(parts[0]))
     flags: set[str] = set()
     for p in parts[1:]:
-        if not p:
-            continue
         if p.startswith(b"flags="):
-            for f in p[6:].split(b","):
-                if not f:
-                    continue
+            for f in p[6:].split(b",") if len(p) > 6 else ():
                 fs = f.decode("latin-1")
                 if fs not in SCRIPT_FLAGS:
                     raise CommandError("ERR Unexpected flag in script shebang: %s" % fs)
                 flags.add(fs)
         else:
             raise CommandError("ERR Unknown lua shebang option: %s" % _s(p))
-    return frozenset(flags), code
+    return frozenset(flags), body[nl:]
 
 
 def parse_function_shebang(code: bytes) -> tuple[bytes, bytes]:
-    """``#!lua name=lib`` of FUNCTION LOAD; returns (library name, code to compile)."""
+    """``#!lua name=lib`` of FUNCTION LOAD (functionExtractLibMetaData + the name and engine
+    checks, in Redis's order); returns (library name, code to compile)."""
     if not code.startswith(b"#!"):
         raise CommandError("ERR Missing library metadata")
     nl = code.find(b"\n")
-    line = code if nl < 0 else code[:nl]
-    body = b"" if nl < 0 else code[nl:]
-    parts = line.split(b" ")
+    if nl < 0:
+        raise CommandError("ERR Invalid library metadata")
+    parts = split_args(code[:nl])
+    if not parts:
+        raise CommandError("ERR Invalid library metadata")
     engine = parts[0][2:]
-    if engine.lower() != b"lua":
-        raise CommandError("ERR Engine '%s' not found" % _s(engine))
     name = None
     for p in parts[1:]:
-        if not p:
-            continue
-        if p.startswith(b"name="):
+        if p[:5].lower() == b"name=":
             if name is not None:
                 raise CommandError("ERR Invalid metadata value, name argument was given multiple times")
             name = p[5:]
@@ -475,7 +476,9 @@ def parse_function_shebang(code: bytes) -> tuple[bytes, bytes]:
         raise CommandError(
             "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
         )
-    return name, body
+    if engine.lower() != b"lua":
+        raise CommandError("ERR Engine '%s' not found" % _s(engine))
+    return name, code[nl:]
 
 
 def install(node: Node) -> None:

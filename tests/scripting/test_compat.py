@@ -264,3 +264,53 @@ LIB_CASES = [E(x) for x in [
 @pytest.mark.parametrize("case", LIB_CASES, ids=[str(i) for i in range(len(LIB_CASES))])
 def test_library_case(pair, case):
     pair.check(*case)
+
+
+SHEBANG_CASES = [
+    ("SCRIPT", "LOAD", "#!lua flags=no-writes,,allow-oom\nreturn 1"),
+    ("SCRIPT", "LOAD", "#!lua flags=no-writes,\nreturn 1"),
+    ("SCRIPT", "LOAD", "#!lua flags=\nreturn 1"),
+    ("SCRIPT", "LOAD", "#!lua"),
+    ("SCRIPT", "LOAD", "#!"),
+    ("SCRIPT", "LOAD", "#!lua flags=no-writes"),
+    ("SCRIPT", "LOAD", "#!lua\r\nreturn 1"),
+    ("SCRIPT", "LOAD", "#!lua\tflags=no-writes\nreturn 1"),
+    ("SCRIPT", "LOAD", '#!lua flags="no-writes"\nreturn 1'),
+    ("SCRIPT", "LOAD", "#!lua flags='no-writes\nreturn 1"),
+    ("SCRIPT", "LOAD", '#!lua ""\nreturn 1'),
+    ("EVAL", "#!lua\r\nreturn 1", 0),
+    ("EVAL", "#!lua\n\nreturn x", 0),
+    ("FUNCTION", "LOAD", "#!js name=a-b\nx"),
+    ("FUNCTION", "LOAD", "#!lua name=ab"),
+    ("FUNCTION", "LOAD", '#!lua name="q b"\nreturn 1'),
+    ("FUNCTION", "LOAD", '#!lua name="qb\nreturn 1'),
+    ("FUNCTION", "LOAD", "#!\nreturn 1"),
+    ("FUNCTION", "LOAD", "#!lua name=\nreturn 1"),
+    ("FUNCTION", "LOAD", "#!lua NAME=ab\nredis.register_function('abf', function() return 1 end)"),
+    ("FCALL", "abf", 0),
+    ("FUNCTION", "LOAD", "#!lua\tname=tb\r\nredis.register_function('tbf', function() return 1 end)"),
+    ("FCALL", "tbf", 0),
+    # read-only scripts refuse CMD_MAY_REPLICATE commands (PUBLISH, PFCOUNT) like writes
+    ("EVAL_RO", "return redis.call('publish', 'x', 'y')", 0),
+    ("EVAL_RO", "return redis.pcall('pfcount', 'x')", 0),
+    ("EVAL", "#!lua flags=no-writes\nreturn redis.call('spublish', 'x', 'y')", 0),
+    ("EVAL", "return redis.call('publish', 'x', 'y')", 0),
+    # SCRIPT DEBUG: +OK outside a transaction, refused inside one
+    ("SCRIPT", "DEBUG", "yes"),
+    ("SCRIPT", "DEBUG", "sync"),
+    ("SCRIPT", "DEBUG", "no"),
+    ("SCRIPT", "DEBUG", "x"),
+    ("MULTI",),
+    ("SCRIPT", "DEBUG", "no"),
+    ("SCRIPT", "DEBUG", "x"),
+    ("EXEC",),
+]
+
+
+def test_shebangs_and_script_commands(pair):
+    pair.check("FUNCTION", "FLUSH")
+    try:
+        for case in SHEBANG_CASES:
+            pair.check(*case)
+    finally:
+        pair.check("FUNCTION", "FLUSH")
