@@ -1434,11 +1434,176 @@ def debug(c: Session, argv: list[bytes]) -> bytes:
         srv.run_id = os.urandom(20).hex()
         return resp.OK
     if sub == b"quicklist-packed-threshold" and n == 3:
+        from ..config import memtoull
+
+        sz = memtoull(argv[2].decode("latin-1"))
+        if sz is None or sz > (1 << 32) - (1 << 20):
+            raise CommandError("ERR argument must be a memory value bigger than 1 and smaller than 4gb")
         return resp.OK
-    if sub == b"stringmatch-len":
-        return resp.OK
+    got = _debug_more(c, sub, argv)
+    if got is not None:
+        return got
     raise CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP."
                        % errors.fmt_arg(argv[1]))
+
+
+def _debug_lookup(c: Session, key: bytes) -> Any:
+    """Redis's objectCommandLookupOrReply(c, key, shared.nokeyerr)."""
+    v = c.db.lookup_nottl(key)
+    if v is None:
+        raise CommandError(errors.NO_SUCH_KEY)
+    return v
+
+
+def _dict_stats(keys: Any) -> str:
+    """Redis's dictGetStats for a dict holding ``keys``: its table size is the power of two
+    Redis's incremental growth reaches; chains are simulated with Python's hash (Redis's
+    siphash is seeded at random, so only their shape can match)."""
+    n = len(keys)
+    head = "Hash table 0 stats (main hash table):\n"
+    if n == 0:
+        return head + "No stats available for empty dictionaries\n"
+    size = 4
+    while size < n:
+        size *= 2
+    chains = [0] * size
+    for k in keys:
+        chains[hash(k) & (size - 1)] += 1
+    slots = sum(1 for x in chains if x)
+    maxlen = max(chains)
+    out = head + (" table size: %d\n number of elements: %d\n different slots: %d\n max chain length: %d\n"
+                  " avg chain length (counted): %.02f\n avg chain length (computed): %.02f\n"
+                  " Chain length distribution:\n" % (size, n, slots, maxlen, n / slots, n / slots))
+    for length in range(min(maxlen, 49) + 1):
+        cnt = chains.count(length)
+        if cnt:
+            out += "   %d: %d (%.02f%%)\n" % (length, cnt, cnt / size * 100)
+    return out
+
+
+_CLIENT_MEM_BUCKETS = 19  # CLIENT_MEM_USAGE_BUCKET_MAX_LOG (33) - MIN_LOG (15) + 1
+
+
+def _debug_more(c: Session, sub: bytes, argv: list[bytes]) -> bytes | None:
+    """The DEBUG subcommands Redis 7.0 has beyond the ones above (debug.c), or None."""
+    n = len(argv)
+    srv = c.srv
+    if sub == b"populate" and 3 <= n <= 5:
+        return _debug_populate(c, argv)
+    if sub == b"sdslen" and n == 3:
+        v = _debug_lookup(c, argv[2])
+        if type(v) is not bytes or _is_int_str(v):
+            raise CommandError("ERR Not an sds encoded string.")
+        key = argv[2]
+        if len(v) <= 44:  # embstr: the sds lives in the object's allocation, no spare room
+            val_mem, val_avail = je_size(16 + 3 + len(v) + 1) - 16, 0
+        else:  # sdsnewlen keeps the allocator's usable size as spare room; SET trims
+            val_mem = je_size(_sds_hdr(len(v)) + len(v) + 1)  # more than a tenth of the length
+            val_avail = val_mem - _sds_hdr(len(v)) - len(v) - 1
+            if val_avail > len(v) // 10:
+                val_avail = 0
+        key_mem = _sds_size(key)
+        key_avail = 0 if len(key) < 32 else key_mem - _sds_hdr(len(key)) - len(key) - 1  # sdshdr5 has none
+        return resp.simple("key_sds_len:%d, key_sds_avail:%d, key_zmalloc: %d, val_sds_len:%d, val_sds_avail:%d, "
+                           "val_zmalloc: %d" % (len(key), key_avail, key_mem, len(v), val_avail, val_mem))
+    if sub == b"listpack" and n == 3:
+        v = _debug_lookup(c, argv[2])
+        if type(v) is bytes or v.encoding(srv.config) != "listpack":
+            raise CommandError("ERR Not a listpack encoded object.")
+        return resp.simple("Listpack structure printed on stdout")
+    if sub == b"quicklist" and n in (3, 4):
+        v = _debug_lookup(c, argv[2])
+        if type(v) is bytes or v.encoding(srv.config) != "quicklist":
+            raise CommandError("ERR Not a quicklist encoded object.")
+        return resp.simple("Quicklist structure printed on stdout")
+    if sub == b"htstats" and n == 3:
+        dbid = parse_int(argv[2])
+        if dbid < 0 or dbid >= len(srv.ks.dbs):
+            raise CommandError("ERR Out of range database")
+        db = srv.ks.dbs[dbid]
+        text = "[Dictionary HT]\n" + _dict_stats(db.data) + "[Expires HT]\n" + _dict_stats(db.expires)
+        return c.r.verbatim(text.encode())
+    if sub == b"htstats-key" and n == 3:
+        v = _debug_lookup(c, argv[2])
+        enc = "" if type(v) is bytes else v.encoding(srv.config)
+        if enc not in ("hashtable", "skiplist"):
+            raise CommandError("ERR The value stored at the specified key is not represented using an hash table")
+        return c.r.verbatim(_dict_stats(list(v) if enc == "hashtable" else list(v.items())).encode())
+    if sub in (b"mallctl", b"mallctl-str") and 3 <= n <= 4:
+        raise CommandError("ERR No such file or directory")  # no jemalloc: every key is unknown
+    if sub == b"structsize" and n == 2:
+        return resp.bulk(b"bits:64 robj:16 dictentry:24 sdshdr5:1 sdshdr8:3 sdshdr16:5 sdshdr32:9 sdshdr64:17 ")
+    if sub == b"client-eviction" and n == 2:
+        if srv.config["maxmemory-clients"] in (0, "0%"):
+            raise CommandError("ERR maxmemory-clients is disabled.")
+        lines = []
+        for j in range(_CLIENT_MEM_BUCKETS):
+            head = "bucket          0" if j == 0 else "bucket %10d" % (1 << (j - 1 + 15))
+            head += "+            : " if j == _CLIENT_MEM_BUCKETS - 1 else " - %10d: " % ((1 << (j + 15)) - 1)
+            clients = len(srv.clients) if j == 0 else 0
+            lines.append(head + "tot-mem: %10d, clients: %d\n" % (1024 * clients, clients))
+        return c.r.verbatim("".join(lines).encode())
+    if sub in (b"set-skip-checksum-validation", b"aof-flush-sleep") and n == 3:
+        srv.extras["debug_" + sub.decode()] = _atoi(argv[2])
+        return resp.OK
+    if sub == b"replybuffer" and n == 4:
+        opt = argv[2].lower()
+        if opt == b"peak-reset-time":
+            if argv[3].lower() not in (b"never", b"reset"):
+                parse_int(argv[3])
+        elif opt != b"resizing":
+            raise CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP."
+                               % errors.fmt_arg(argv[1]))
+        return resp.OK
+    if sub == b"stringmatch-test" and n == 2:  # Redis fuzzes its stringmatchlen() here
+        return resp.simple("Apparently Redis did not crash: test passed")
+    if sub == b"drop-cluster-packet-filter" and n == 3:
+        parse_int(argv[2])
+        return resp.OK
+    if sub == b"clusterlink" and n == 5 and argv[2].lower() == b"kill":
+        if srv.cluster is None:
+            raise CommandError("ERR Debug option only available for cluster mode enabled setup!")
+    return None
+
+
+def _atoi(b: bytes) -> int:
+    m = re.match(rb"\s*[-+]?\d+", b)
+    return int(m.group()) if m else 0
+
+
+def _debug_populate(c: Session, argv: list[bytes]) -> bytes:
+    """DEBUG POPULATE count [prefix] [size]: string keys prefix:N = value:N (padded with
+    zero bytes or cut to size); existing keys are left alone.  Logged as MSETs."""
+    def positive(a: bytes) -> int:
+        try:
+            v = parse_int(a)
+        except CommandError:
+            v = -1
+        if v < 0:
+            raise CommandError(errors.NEGATIVE_LENGTH)
+        return v
+
+    count = positive(argv[2])
+    size = positive(argv[4]) if len(argv) == 5 else 0
+    prefix = argv[3] if len(argv) >= 4 else b"key"
+    db = c.db
+    batch: list[bytes] = []
+    for j in range(count):
+        key = (b"%s:%d" % (prefix, j))[:127]  # Redis formats it into a 128-byte buffer
+        if db.lookup(key) is not None:
+            continue
+        val = b"value:%d" % j
+        if size:
+            val = val[:size] + b"\0" * max(0, size - len(val))
+        db.add(key, val)
+        db.ks.signal_modified(db, key)
+        batch += (key, val)
+        if len(batch) >= 2000:
+            c.propagate([b"MSET", *batch])
+            batch = []
+    if batch:
+        c.propagate([b"MSET", *batch])
+    return resp.OK
 
 
 # --------------------------------------------------------------------------- SHUTDOWN

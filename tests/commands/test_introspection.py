@@ -194,3 +194,54 @@ def test_client_list_id_repeats(pair):
         me = side.parsed("CLIENT", "ID")
         text = side.parsed("CLIENT", "LIST", "ID", me, me, 0, -5, me)
         assert text.count(b"\n") == 3, text
+
+
+@pytest.mark.parametrize("args", [
+    ("SDSLEN", "nokey"), ("SDSLEN", "s"), ("SDSLEN", "k" * 40), ("SDSLEN", "k" * 300), ("SDSLEN", "i"), ("SDSLEN", "l"), ("SDSLEN", "long"),
+    ("LISTPACK", "nokey"), ("LISTPACK", "s"), ("LISTPACK", "h"), ("LISTPACK", "l"),
+    ("QUICKLIST", "nokey"), ("QUICKLIST", "s"), ("QUICKLIST", "l"), ("QUICKLIST", "l", "1"),
+    ("HTSTATS", "x"), ("HTSTATS", "99"), ("HTSTATS", "-1"), ("HTSTATS", "5"), ("HTSTATS", "6"), ("HTSTATS", "5", "full"),
+    ("HTSTATS-KEY", "nokey"), ("HTSTATS-KEY", "s"), ("HTSTATS-KEY", "l"), ("HTSTATS-KEY", "h"),
+    ("HTSTATS-KEY", "oneset"), ("HTSTATS-KEY", "oneset", "full"),
+    ("POPULATE",), ("POPULATE", "x"), ("POPULATE", "-1"), ("POPULATE", "2", "p", "x"), ("POPULATE", "2", "p", "-1"),
+    ("POPULATE", "1", "2", "3", "4"),
+    ("MALLCTL", "x"), ("MALLCTL-STR", "x"), ("MALLCTL",), ("STRUCTSIZE",), ("STRUCTSIZE", "x"),
+    ("CLIENT-EVICTION",), ("STRINGMATCH-LEN",), ("SET-SKIP-CHECKSUM-VALIDATION",),
+    ("SET-SKIP-CHECKSUM-VALIDATION", "0"), ("AOF-FLUSH-SLEEP", "0"),
+    ("QUICKLIST-PACKED-THRESHOLD", "x"), ("QUICKLIST-PACKED-THRESHOLD", "5gb"), ("QUICKLIST-PACKED-THRESHOLD", "-1"),
+    ("QUICKLIST-PACKED-THRESHOLD", "0"), ("QUICKLIST-PACKED-THRESHOLD", "1gb"),
+    ("REPLYBUFFER", "x", "y"), ("REPLYBUFFER", "peak-reset-time", "never"), ("REPLYBUFFER", "peak-reset-time", "reset"),
+    ("REPLYBUFFER", "peak-reset-time", "x"), ("REPLYBUFFER", "resizing", "1"),
+    ("DROP-CLUSTER-PACKET-FILTER", "x"), ("DROP-CLUSTER-PACKET-FILTER", "-1"),
+    ("CLUSTERLINK", "KILL", "to", "x"),
+])
+def test_debug_subcommands(pair, args):
+    for side in (pair.redis, pair.durakv):
+        side.call("SET", "s", "hello")
+        side.call("SET", "long", "x" * 100)
+        side.call("SET", "i", "123")
+        side.call("SET", "k" * 40, "y" * 50)
+        side.call("SET", "k" * 300, "y" * 3000)
+        side.call("RPUSH", "l", "a", "b")
+        side.call("HSET", "h", "f", "v")
+        side.call("SADD", "oneset", "a")
+        side.call("SELECT", "5")
+        side.call("SET", "k", "v")
+        side.call("SELECT", "0")
+    pair.check("DEBUG", *args)
+    if args == ("QUICKLIST-PACKED-THRESHOLD", "0"):
+        pair.check("DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1gb")
+
+
+def test_debug_populate(pair):
+    pair.check("SET", "key:1", "mine")
+    pair.check("DEBUG", "POPULATE", "3")
+    pair.check("MGET", "key:0", "key:1", "key:2", "key:3")
+    pair.check("DEBUG", "POPULATE", "2", "pfx", "10")
+    pair.check("MGET", "pfx:0", "pfx:1")
+    pair.check("DEBUG", "POPULATE", "2", "short", "3")
+    pair.check("MGET", "short:0", "short:1")
+    pair.check("DEBUG", "POPULATE", "1", "x" * 200)
+    pair.check("KEYS", "xxx*")
+    pair.check("DEBUG", "POPULATE", "0")
+    pair.check("DBSIZE")
