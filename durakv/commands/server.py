@@ -290,12 +290,14 @@ def keys_with_specs(s: CommandSpec, args: list[bytes]) -> tuple[list[tuple[int, 
     """Redis's getKeysFromCommandWithSpecs: [(index, key-spec flags)], ok."""
     ref = spec.reference(s.name)
     kss = ref.get("key_specs", [])
-    has_var = any("variable_flags" in k.get("flags", []) or "incomplete" in k.get("flags", []) for k in kss)
+    has_var = any("variable_flags" in k.get("flags", []) for k in kss)
     has_key = any("not_key" not in k.get("flags", []) for k in kss)
     if kss and has_key and not has_var:
         got = _keys_using_specs(kss, args)
         if got is not None:
             return got, True
+        if s.keys_fn is None:  # no getkeys proc to fall back on: no keys
+            return [], False
         if any(k["find_keys"]["type"] == "keynum" for k in kss):
             return [], False  # Redis's getkeys procs refuse a bad numkeys too
     # the declaration's own key positions (Redis's getkeys_proc)
@@ -320,13 +322,18 @@ def keys_with_specs(s: CommandSpec, args: list[bytes]) -> tuple[list[tuple[int, 
 
 
 def _keys_using_specs(kss: list[dict[str, Any]], argv: list[bytes], partial: bool = False) -> list[tuple[int, list[str]]] | None:
+    """Redis's getKeysUsingKeySpecs: None where it fails (an invalid or incomplete spec),
+    unless ``partial`` (GET_KEYSPEC_RETURN_PARTIAL), which skips such specs instead."""
     argc = len(argv)
     out: list[tuple[int, list[str]]] = []
     for ks in kss:
         fl = ks.get("flags", [])
+        if "not_key" in fl:
+            continue
         bs = ks["begin_search"]
         fk = ks["find_keys"]
         first = 0
+        ok = True
         if bs["type"] == "index":
             first = bs["spec"]["index"]
         elif bs["type"] == "keyword":
@@ -335,58 +342,58 @@ def _keys_using_specs(kss: list[dict[str, Any]], argv: list[bytes], partial: boo
             start = sf if sf > 0 else argc + sf
             end = argc - 1 if sf > 0 else 1
             i = start
-            while True:
+            while i != end:  # Redis never looks at the end index itself
                 if i >= argc or i < 1:
                     break
                 if argv[i].lower() == kw:
                     first = i + 1
                     break
-                if i == end:
-                    break
                 i = i + 1 if start <= end else i - 1
             if not first:
                 continue
         else:
-            if partial:
-                continue
-            return None
-        if fk["type"] == "range":
-            lastkey, step, limit = fk["spec"]["lastkey"], fk["spec"]["keystep"], fk["spec"]["limit"]
+            ok = False
+        last = step = 0
+        if ok and fk["type"] == "range":
+            step = fk["spec"]["keystep"]
+            lastkey, limit = fk["spec"]["lastkey"], fk["spec"]["limit"]
             if lastkey >= 0:
                 last = first + lastkey
             elif not limit:
                 last = argc + lastkey
             else:
                 last = first + ((argc - first) // limit + lastkey)
-        elif fk["type"] == "keynum":
+        elif ok and fk["type"] == "keynum":
             step = fk["spec"]["keystep"]
             idx = fk["spec"]["keynumidx"]
-            if idx >= argc - first:
-                if partial:
-                    continue
-                return None
-            try:
-                numkeys = int(argv[first + idx])
-                if numkeys < 0 or not argv[first + idx].lstrip(b"-").isdigit():
-                    raise ValueError
-            except ValueError:
-                if partial:
-                    continue
-                return None
-            first += fk["spec"]["firstkey"]
-            last = first + numkeys - 1
-        else:
+            if idx >= argc or first + idx >= argc:
+                ok = False
+            else:
+                raw = argv[first + idx]
+                try:
+                    numkeys = parse_int(raw)
+                except CommandError:
+                    numkeys = -1
+                if numkeys < 0:
+                    ok = False
+                else:
+                    first += fk["spec"]["firstkey"]
+                    last = first + numkeys - 1
+        elif ok:
+            ok = False
+        if ok and (last >= argc or last < first or first >= argc):
+            ok = False
+        if ok:
+            i = first
+            while i <= last:
+                out.append((i, fl))
+                i += step
+            if "incomplete" in fl:
+                ok = False
+        if not ok:
             if partial:
                 continue
             return None
-        if last >= argc or last < first or first >= argc:
-            if partial:
-                continue
-            return None
-        i = first
-        while i <= last:
-            out.append((i, fl))
-            i += step
     return out
 
 
@@ -431,9 +438,19 @@ def _variable_key_flags(name: str, args: list[bytes], fl: list[str]) -> list[str
         return fl
     if name == "set":
         return ["RW", "access", "update"] if any(a.lower() == b"get" for a in args[3:]) else ["OW", "update"]
-    if name == "bitfield":
-        ops = {a.lower() for a in args[2:]}
-        return ["RW", "access", "update"] if ops & {b"set", b"incrby"} else ["RO", "access"]
+    if name == "bitfield":  # Redis's bitfieldGetKeys: read-only only if every op is a GET
+        i = 2
+        n = len(args)
+        while i < n:
+            a = args[i].lower()
+            rem = n - i - 1
+            if a == b"get" and rem >= 2:
+                i += 3
+            elif a == b"overflow" and rem >= 1:
+                i += 2
+            else:
+                return ["RW", "access", "update"]
+        return ["RO", "access"]
     return [f for f in fl if f != "variable_flags"]
 
 

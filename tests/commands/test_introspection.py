@@ -245,3 +245,22 @@ def test_debug_populate(pair):
     pair.check("KEYS", "xxx*")
     pair.check("DEBUG", "POPULATE", "0")
     pair.check("DBSIZE")
+
+
+@pytest.mark.parametrize("args", [
+    # key specs fail and there is no getkeys proc: no keys
+    ("pfmerge", "k3"), ("pfmerge", "x"),
+    # the KEYS keyword is not found (incomplete spec skipped): the first spec's key
+    ("migrate", "0", "k3", "k3", "-1", "AUTH2", "3", "KEYS"),
+    ("migrate", "KEYS", "1", "", "0", "5"),
+    # BITFIELD's flags: read-only only when every operation is a complete GET
+    ("bitfield", "2", "SAT", "GET", "GET", "3"), ("bitfield", "k", "OVERFLOW", "1", "GET", "FAIL"),
+    ("bitfield", "k", "GET", "u8", "0", "OVERFLOW", "WRAP"), ("bitfield", "k", "GET", "u8"),
+    ("bitfield", "k", "SET", "u8", "0"), ("bitfield", "k", "INCRBY", "u8", "0", "1"),
+    ("sort", "k", "STORE"), ("sort", "k", "STORE", "d", "STORE", "e"), ("sort", "k", "BY", "STORE"),
+    ("xread", "STREAMS", "a", "STREAMS", "0", "0"), ("zunionstore", "d", "0"),
+    ("eval", "x", "1"), ("georadius", "k", "0", "0", "1", "m", "STORE"),
+])
+def test_getkeys_spec_fallbacks(pair, args):
+    pair.check("COMMAND", "GETKEYS", *args)
+    pair.check("COMMAND", "GETKEYSANDFLAGS", *args)
