@@ -92,6 +92,7 @@ class Param:
     # raises ValueError with Redis's reason text
     parser: Callable[[str], Any] | None = None
     protected: bool = False  # CONFIG SET refused unless enable-protected-configs (dir, dbfilename)
+    hidden: bool = False  # Redis's HIDDEN_CONFIG: CONFIG GET shows it for its exact name only
 
     def parse(self, text: str) -> Any:
         if self.parser is not None:
@@ -445,6 +446,7 @@ PARAMS: list[Param] = [
     _P('io-threads', 'int', 1, mutable=False),
     _P('io-threads-do-reads', 'bool', False, mutable=False),
     _P('jemalloc-bg-thread', 'bool', True),
+    _P('key-load-delay', 'int', 0, minimum=-2147483648, maximum=2147483647, hidden=True),
     _P('latency-monitor-threshold', 'int', 0, minimum=0, maximum=9223372036854775807),
     _P('latency-tracking', 'bool', True),
     _P('latency-tracking-info-percentiles', 'special', '50 99 99.9'),
@@ -454,6 +456,7 @@ PARAMS: list[Param] = [
     _P('lazyfree-lazy-user-del', 'bool', False),
     _P('lazyfree-lazy-user-flush', 'bool', False),
     _P('lfu-decay-time', 'int', 1, minimum=0, maximum=2147483647),
+    _P('loading-process-events-interval-bytes', 'int', 2097152, minimum=1024, maximum=2147483647, hidden=True),
     _P('lfu-log-factor', 'int', 10, minimum=0, maximum=2147483647),
     _P('list-compress-depth', 'int', 0, minimum=0, maximum=2147483647),
     _P('list-max-listpack-size', 'int', -2, minimum=-2147483648, maximum=2147483647, aliases=('list-max-ziplist-size',)),
@@ -481,6 +484,7 @@ PARAMS: list[Param] = [
     _P('proto-max-bulk-len', 'memory', 536870912, minimum=1048576, maximum=9223372036854775807),
     _P('rdb-del-sync-files', 'bool', False),
     _P('rdb-save-incremental-fsync', 'bool', True),
+    _P('rdb-key-save-delay', 'int', 0, minimum=-2147483648, maximum=2147483647, hidden=True),
     _P('rdbchecksum', 'bool', True, mutable=False),
     _P('rdbcompression', 'bool', True),
     _P('repl-backlog-size', 'memory', 1048576, minimum=1, maximum=9223372036854775807),
@@ -607,7 +611,7 @@ class Config:
         seen = set()
         pat = pattern.lower()
         for name, p in self.params.items():
-            if fnmatch.fnmatchcase(name, pat) and name not in seen:
+            if fnmatch.fnmatchcase(name, pat) and name not in seen and not p.hidden:
                 seen.add(name)
                 v = self.values[p.name]
                 out.append((name, p.render(v)))

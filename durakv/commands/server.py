@@ -499,7 +499,7 @@ def config_get(c: Session, argv: list[bytes]) -> bytes:
                 found[p.lower()] = (p, param.render(cfg.values[param.name]))
             continue
         for name, param in cfg.params.items():
-            if name not in found and glob_match(pat, name.encode(), True):
+            if name not in found and not param.hidden and glob_match(pat, name.encode(), True):
                 found[name] = (name, param.render(cfg.values[param.name]))
     return c.r.map([(resp.bulk(k.encode("latin-1")), resp.bulk(v.encode("latin-1"))) for k, v in found.values()])
 

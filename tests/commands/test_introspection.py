@@ -264,3 +264,15 @@ def test_debug_populate(pair):
 def test_getkeys_spec_fallbacks(pair, args):
     pair.check("COMMAND", "GETKEYS", *args)
     pair.check("COMMAND", "GETKEYSANDFLAGS", *args)
+
+
+@pytest.mark.parametrize("name", ["key-load-delay", "rdb-key-save-delay", "loading-process-events-interval-bytes"])
+def test_hidden_configs(pair, name):
+    pair.check("CONFIG", "GET", name)
+    pair.check("CONFIG", "GET", name.upper())
+    assert _as_dict(pair.durakv.parsed("CONFIG", "GET", name[:-1] + "*")) == _as_dict(
+        pair.redis.parsed("CONFIG", "GET", name[:-1] + "*"))
+    for v in ("99999999999", "abc", "1k", "-5", "1024", "0"):
+        pair.check("CONFIG", "SET", name, v)
+        pair.check("CONFIG", "GET", name)
+    pair.both("CONFIG", "SET", name, "2097152" if name.startswith("loading") else "0")
