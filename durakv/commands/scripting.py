@@ -97,7 +97,7 @@ def evalsha_ro(c: Session, argv: list[bytes]) -> bytes:
 
 def _fcall(c: Session, argv: list[bytes], ro: bool) -> bytes:
     sc = c.srv.scripting
-    f = sc.functions.get(argv[1])
+    f = sc.functions.get(argv[1]) or sc.functions.get(argv[1].lower())
     if f is None:
         raise CommandError("ERR Function not found")
     n = _SMALL_INTS.get(argv[2])
@@ -300,7 +300,7 @@ def function_list(c: Session, argv: list[bytes]) -> bytes:
     r = c.r
     out = []
     for lib in c.srv.scripting.libraries.values():
-        if pattern is not None and not glob_match(pattern, lib.name):
+        if pattern is not None and not glob_match(pattern.lower(), lib.name.lower()):  # nocase
             continue
         funcs = []
         for f in lib.functions.values():

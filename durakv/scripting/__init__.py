@@ -152,8 +152,9 @@ class Scripting:
         self.scripts: dict[bytes, Script] = {}
         self._by_body: dict[bytes, Script] = {}  # the same scripts by body (EVAL's lookup)
         self.fengine = LuaEngine(self)
+        self.fengine.api[b"strip_eval_only"]()
         self.libraries: dict[bytes, Library] = {}
-        self.functions: dict[bytes, Function] = {}
+        self.functions: dict[bytes, Function] = {}  # by lowercase name: FCALL ignores case
         self.current: ScriptRun | None = None
         self.session = Session(self.ctx, 0, self.ctx.ks.dbs[0])
         self.session.in_script = True
@@ -306,15 +307,15 @@ class Scripting:
         if not lib.functions:
             raise CommandError("ERR No functions registered")
         for fname in lib.functions:
-            other = self.functions.get(fname)
+            other = self.functions.get(fname.lower())
             if other is not None and other.library.name != name:
                 raise CommandError("ERR Function %s already exists" % _s(fname))
         if old is not None:
             for fname in old.functions:
-                self.functions.pop(fname, None)
+                self.functions.pop(fname.lower(), None)
         self.libraries[name] = lib
         for fname, f in lib.functions.items():
-            self.functions[fname] = f
+            self.functions[fname.lower()] = f
         return name
 
     def delete_library(self, name: bytes) -> None:
@@ -322,12 +323,13 @@ class Scripting:
         if lib is None:
             raise CommandError("ERR Library not found")
         for fname in lib.functions:
-            self.functions.pop(fname, None)
+            self.functions.pop(fname.lower(), None)
 
     def flush_functions(self) -> None:
         self.libraries.clear()
         self.functions.clear()
         self.fengine = LuaEngine(self)
+        self.fengine.api[b"strip_eval_only"]()
 
     def stats_reply(self, r: Any) -> bytes:
         """FUNCTION STATS (also answered while a function is busy)."""
@@ -364,39 +366,52 @@ class _Registrar:
         err = eng.push_error
         description = None
         flags: frozenset[str] = frozenset()
-        if len(args) == 1 and lua_type(args[0]) == "table":
+        if len(args) == 1 and lua_type(args[0]) == "table":  # luaRegisterFunctionReadNamedArgs
             t = args[0]
             name = callback = None
             for k, v in t.items():
-                if k == b"function_name":
-                    name = v
-                elif k == b"callback":
+                if type(k) in (int, float) and type(k) is not bool:
+                    k = b"%.14g" % k
+                elif type(k) is not bytes:
+                    return _raise(err(b"named argument key given to redis.register_function is not a string"))
+                key = k.split(b"\0", 1)[0].lower()
+                if key == b"function_name":
+                    name = _lua_string(v)
+                    if name is None:
+                        return _raise(err(b"function_name argument given to redis.register_function must be a string"))
+                elif key == b"description":
+                    description = _lua_string(v)
+                    if description is None:
+                        return _raise(err(b"description argument given to redis.register_function must be a string"))
+                elif key == b"callback":
+                    if lua_type(v) != "function":
+                        return _raise(err(b"callback argument given to redis.register_function must be a function"))
                     callback = v
-                elif k == b"description":
-                    description = v
-                elif k == b"flags":
+                elif key == b"flags":
                     if lua_type(v) != "table":
                         return _raise(err(b"flags argument to redis.register_function must be a table representing function flags"))
                     fl = set()
-                    for _, f in v.items():
-                        if type(f) is not bytes or f.decode("latin-1") not in SCRIPT_FLAGS:
+                    i = 1
+                    while True:  # the array part, up to the first nil; flags ignore case
+                        f = v[i]
+                        if f is None:
+                            break
+                        f = _lua_string(f)
+                        fs = f.decode("latin-1").lower() if f is not None else None
+                        if fs not in SCRIPT_FLAGS:
                             return _raise(err(b"unknown flag given"))
-                        fl.add(f.decode())
+                        fl.add(fs)
+                        i += 1
                     flags = frozenset(fl)
                 else:
                     return _raise(err(b"unknown argument given to redis.register_function"))
-            if name is None or type(name) is not bytes:
+            if name is None:
                 return _raise(err(b"redis.register_function must get a function name argument"))
-            if callback is None or lua_type(callback) != "function":
+            if callback is None:
                 return _raise(err(b"redis.register_function must get a callback argument"))
-            if description is not None and type(description) is not bytes:
-                if type(description) in (int, float) and type(description) is not bool:
-                    description = b"%.14g" % description
-                else:
-                    return _raise(err(b"description argument given to redis.register_function must be a string"))
         elif len(args) == 2:
-            name, callback = args
-            if type(name) is not bytes:
+            name, callback = _lua_string(args[0]), args[1]
+            if name is None:
                 return _raise(err(b"first argument to redis.register_function must be a string"))
             if lua_type(callback) != "function":
                 return _raise(err(b"second argument to redis.register_function must be a function"))
@@ -411,6 +426,15 @@ class _Registrar:
             return _raise(err(b"Function already exists in the library"))
         self.lib.functions[name] = Function(name, callback, self.lib, flags, description)
         return None
+
+
+def _lua_string(v: Any) -> bytes | None:
+    """luaGetStringSds: a string, or a number as Lua writes it (None otherwise)."""
+    if type(v) is bytes:
+        return v
+    if type(v) in (int, float) and type(v) is not bool:
+        return b"%.14g" % v
+    return None
 
 
 def _raise(err_table: Any) -> Any:

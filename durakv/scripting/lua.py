@@ -270,7 +270,7 @@ end
 -- functions' load-time API: only register_function, log and versions (function_lua.c)
 local register = py.register_function
 local function make_load_api()
-  local r = {register_function = register, log = redis.log, setresp = redis.setresp,
+  local r = {register_function = register, log = redis.log,
              REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
              LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3}
   local api = {redis = readonly(setmetatable(r, {__index = missing}))}
@@ -384,10 +384,15 @@ local function classify(t)
   return 0, n, unpack(t, 1, n)
 end
 
--- EVAL's globals also hold Redis's error handler (functions keep it in the registry)
+-- EVAL's globals also hold Redis's error handler (functions keep it in the registry), and
+-- its redis table the debugger and compatibility helpers functions do not have
 local function expose_err_handler() rawset(S, '__redis__err__handler', err_handler) end
+local function strip_eval_only()
+  redis.breakpoint, redis.debug, redis.replicate_commands = nil, nil, nil
+end
 
-return {unproxy = function(t) return proxied[t] end, expose_err_handler = expose_err_handler, mk_status = mk_status, mk_array = mk_array, classify = classify, compile = compile, run = run, run_with = run_with, set_hook_count = set_hook_count, set_args = set_args, load_library = load_library,
+return {unproxy = function(t) return proxied[t] end, expose_err_handler = expose_err_handler,
+        strip_eval_only = strip_eval_only, mk_status = mk_status, mk_array = mk_array, classify = classify, compile = compile, run = run, run_with = run_with, set_hook_count = set_hook_count, set_args = set_args, load_library = load_library,
         call_function = call_function, env = P}
 """
 

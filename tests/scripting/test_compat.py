@@ -314,3 +314,63 @@ def test_shebangs_and_script_commands(pair):
             pair.check(*case)
     finally:
         pair.check("FUNCTION", "FLUSH")
+
+
+def _lib(name: str, body: str) -> tuple[object, ...]:
+    return ("FUNCTION", "LOAD", "REPLACE", f"#!lua name={name}\n{body}")
+
+
+FUNCTION_CASES = [
+    # FCALL finds functions whatever the case; names collide across libraries ignoring case
+    _lib("a", "redis.register_function('f', function() return 1 end)"),
+    ("FCALL", "F", 0),
+    ("FCALL_RO", "F", 0),
+    _lib("b", "redis.register_function('F', function() return 2 end)"),
+    _lib("A", "redis.register_function('g', function() return 3 end)"),  # library names keep case
+    ("FCALL", "G", 0),
+    ("FUNCTION", "DELETE", "A"),
+    ("FUNCTION", "DELETE", "a"),
+    _lib("b", "redis.register_function('F', function() return 2 end)"),
+    ("FCALL", "f", 0),
+    # named arguments: keys and flags ignore case, numbers are strings, flags read up to a nil
+    _lib("c", "redis.register_function{FUNCTION_NAME='h', CallBack=function() return 3 end, FLAGS={'NO-WRITES'}}"),
+    ("FCALL_RO", "h", 0),
+    ("FUNCTION", "LIST", "LIBRARYNAME", "c"),
+    _lib("c", "redis.register_function{function_name=12, callback=function() return 3 end}"),
+    ("FCALL", "12", 0),
+    _lib("c", "redis.register_function(3.5, function() return 3 end)"),
+    _lib("c", "redis.register_function{function_name='h', callback=function() end, description=5}"),
+    ("FUNCTION", "LIST", "LIBRARYNAME", "c"),
+    _lib("c", "redis.register_function{function_name='h', callback=function() end, [true]=1}"),
+    _lib("c", "redis.register_function{function_name='h', callback=function() end, flags={'no-writes', nil, 'bad'}}"),
+    ("FUNCTION", "LIST", "LIBRARYNAME", "c"),
+    _lib("c", "redis.register_function{function_name='h', callback=function() end, flags={[2]='bad'}}"),
+    _lib("c", "redis.register_function{function_name='h', callback=function() end, flags={true}}"),
+    _lib("c", "redis.register_function{function_name={}, callback=function() end}"),
+    _lib("c", "redis.register_function{function_name='h', description={}, callback=function() end}"),
+    _lib("c", "redis.register_function{function_name='h', callback='x'}"),
+    _lib("c", "redis.register_function{'h', function() end}"),
+    # the load-time redis table: register_function, log, versions (no setresp)
+    _lib("d", "redis.setresp(3)"),
+    _lib("d", "redis.register_function('h', function() end) return redis.setresp"),
+    # the run-time redis table of functions has no breakpoint/debug/replicate_commands
+    _lib("e", "redis.register_function('e1', function() local t = {} for k in pairs(redis) do t[#t+1] = k end "
+         "table.sort(t) return t end)\n"
+         "redis.register_function('e2', function() return redis.breakpoint() end)\n"
+         "redis.register_function('e3', function() return type(redis.debug) end)"),
+    ("FCALL", "e1", 0),
+    ("FCALL", "e2", 0),
+    ("FCALL", "e3", 0),
+    ("FUNCTION", "LIST", "LIBRARYNAME", "C"),  # the pattern ignores case
+    ("FUNCTION", "LIST", "LIBRARYNAME", "[C-D]"),
+]
+
+
+def test_function_registration(pair):
+    pair.check("FUNCTION", "FLUSH")
+    try:
+        for case in FUNCTION_CASES:
+            pair.check(*case)
+        pair.check("FUNCTION", "STATS")
+    finally:
+        pair.check("FUNCTION", "FLUSH")
