@@ -592,11 +592,14 @@ class LuaEngine:
             u = _checkint(args[1], 2)
             if lo > u:
                 raise LuaErr(self._where() + b"bad argument #2 to 'random' (interval is empty)")
-            return float(math.floor(r * (u - lo + 1)) + lo)
+            return float(math.floor(r * _s32(u - lo + 1)) + lo)  # (int arithmetic)
         raise LuaErr(self._where() + b"wrong number of arguments")
 
     def _lua_randomseed(self, seed: Any = None) -> None:
-        s = _checkint(seed, 1, "randomseed") & 0xFFFFFFFF
+        try:
+            s = _checkint(seed, 1, "randomseed") & 0xFFFFFFFF
+        except LuaErr as e:
+            raise LuaErr(self._where() + e.value) from None
         self.rand[0] = (s << 16) | 0x330E
 
     def _args(self, args: tuple[Any, ...]) -> list[bytes] | None:
@@ -841,8 +844,8 @@ class LuaEngine:
             msg = e if type(e) is bytes else str(e).encode()
             return b"ERR Error running script %s, %.100s" % (funcname, msg)
         err = e[b"err"]
-        if type(err) is not bytes:
-            err = b""
+        if type(err) is not bytes:  # lua_isstring: a number is its text
+            err = _fmt_num(err, b"%.14g") if type(err) in (int, float) and type(err) is not bool else b""
         out = err
         src = e[b"source"]
         line = e[b"line"]
@@ -852,13 +855,11 @@ class LuaEngine:
 
 
 def _checkint(v: Any, n: int, fname: str = "random") -> int:
-    if type(v) in (int, float) and type(v) is not bool:
-        return int(v)
-    if type(v) is bytes:
-        try:
-            return int(float(v))
-        except ValueError:
-            pass
+    """luaL_checkint: lua_tonumber, to a lua_Integer (truncated), then to a C int."""
+    f = _lua_tonumber(v)
+    if f is not None:
+        i = int(f) if f == f and -9.2233720368547758e18 <= f < 9.2233720368547758e18 else -(1 << 63)
+        return _s32(i)
     got = "no value" if v is None else ("string" if type(v) is bytes else lua_type(v) or "boolean")
     raise LuaErr(f"bad argument #{n} to '{fname}' (number expected, got {got})".encode())
 
@@ -896,6 +897,11 @@ def _lua_tonumber(v: Any) -> float | None:
     except ValueError:
         pass
     return None
+
+
+def _s32(i: int) -> int:
+    i &= 0xFFFFFFFF
+    return i - (1 << 32) if i >= 1 << 31 else i
 
 
 def _c_int(f: float) -> int:

@@ -374,3 +374,19 @@ def test_function_registration(pair):
         pair.check("FUNCTION", "STATS")
     finally:
         pair.check("FUNCTION", "FLUSH")
+
+
+def test_error_table_with_a_number(pair):
+    pair.check(*E("error({err=5})"))
+    pair.check(*E("error({err=1.5})"))
+
+
+def test_math_random_arguments(pair):
+    """luaL_checkint: numbers are truncated to a C int (2^31 wraps), numeric strings count."""
+    for body in ("math.randomseed(7); return math.random(100)",
+                 "return math.random(1, 2^40)", "return math.random(2^31)", "return math.random(2^32 + 5)",
+                 "return math.random('3')", "return math.random(' 0x10 ')", "return math.random({})",
+                 "return math.random(1, {})", "return math.random(-2^31, 2^31 - 1)", "return math.random(0/0)",
+                 "return math.randomseed()", "return math.randomseed('x')",
+                 "math.randomseed(2^32 + 7); return math.random(100)", "math.randomseed('7'); return math.random(100)"):
+        pair.check(*E(body))
