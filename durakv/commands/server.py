@@ -855,42 +855,198 @@ def latency_reset(c: Session, argv: list[bytes]) -> bytes:
 
 @command("latency|doctor", 2, "admin noscript loading stale", "@admin @slow @dangerous")
 def latency_doctor(c: Session, argv: list[bytes]) -> bytes:
-    sl = _slowlog(c)
-    if c.srv.config["latency-monitor-threshold"] == 0 and not sl.events:
-        text = ("I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. "
+    return c.r.verbatim(latency_report(c.srv, _slowlog(c)).encode())
+
+
+def _anon_huge_pages() -> int:
+    """Redis's THPGetAnonHugePagesSize (of this process)."""
+    for path in ("/proc/self/smaps_rollup", "/proc/self/smaps"):
+        try:
+            with open(path) as f:
+                return sum(int(line.split()[1]) for line in f if line.startswith("AnonHugePages:"))
+        except (OSError, ValueError, IndexError):
+            continue
+    return 0
+
+
+_ADVICE = {
+    "slowlog_enabled": "- There are latency issues with potentially slow commands you are using. Try to enable the Slow Log Redis feature using the command 'CONFIG SET slowlog-log-slower-than %d'. If the Slow log is disabled Redis is not able to log slow commands execution for you.\n",
+    "slowlog_tuning": "- Your current Slow Log configuration only logs events that are slower than your configured latency monitor threshold. Please use 'CONFIG SET slowlog-log-slower-than %d'.\n",
+    "slowlog_inspect": "- Check your Slow Log to understand what are the commands you are running which are too slow to execute. Please check https://redis.io/commands/slowlog for more information.\n",
+    "scheduler": "- The system is slow to execute Redis code paths not containing system calls. This usually means the system does not provide Redis CPU time to run for long periods. You should try to:\n"
+                 "  1) Lower the system load.\n"
+                 "  2) Use a computer / VM just for Redis if you are running other software in the same system.\n"
+                 "  3) Check if you have a \"noisy neighbour\" problem.\n"
+                 "  4) Check with 'redis-cli --intrinsic-latency 100' what is the intrinsic latency in your system.\n"
+                 "  5) Check if the problem is allocator-related by recompiling Redis with MALLOC=libc, if you are using Jemalloc. However this may create fragmentation problems.\n",
+    "local_disk": "- It is strongly advised to use local disks for persistence, especially if you are using AOF. Remote disks provided by platform-as-a-service providers are known to be slow.\n",
+    "ssd": "- SSD disks are able to reduce fsync latency, and total time needed for snapshotting and AOF log rewriting (resulting in smaller memory usage). With extremely high write load SSD disks can be a good option. However Redis should perform reasonably with high load using normal disks. Use this advice as a last resort.\n",
+    "data_writeback": "- Mounting ext3/4 filesystems with data=writeback can provide a performance boost compared to data=ordered, however this mode of operation provides less guarantees, and sometimes it can happen that after a hard crash the AOF file will have a half-written command at the end and will require to be repaired before Redis restarts.\n",
+    "disk_contention": "- Try to lower the disk contention. This is often caused by other disk intensive processes running in the same computer (including other Redis instances).\n",
+    "no_appendfsync": "- Assuming from the point of view of data safety this is viable in your environment, you could try to enable the 'no-appendfsync-on-rewrite' option, so that fsync will not be performed while there is a child rewriting the AOF file or producing an RDB file (the moment where there is high disk contention).\n",
+    "relax_fsync_policy": "- Your fsync policy is set to 'always'. It is very hard to get good performances with such a setup, if possible try to relax the fsync policy to 'onesec'.\n",
+    "hz": "- In order to make the Redis keys expiring process more incremental, try to set the 'hz' configuration parameter to 100 using 'CONFIG SET hz 100'.\n",
+    "large_objects": "- Deleting, expiring or evicting (because of maxmemory policy) large objects is a blocking operation. If you have very large objects that are often deleted, expired, or evicted, try to fragment those objects into multiple smaller objects.\n",
+    "mass_eviction": "- Sudden changes to the 'maxmemory' setting via 'CONFIG SET', or allocation of large objects via sets or sorted sets intersections, STORE option of SORT, Redis Cluster large keys migrations (RESTORE command), may create sudden memory pressure forcing the server to block trying to evict keys. \n",
+    "disable_thp": "- I detected a non zero amount of anonymous huge pages used by your process. This creates very serious latency events in different conditions, especially when Redis is persisting on disk. To disable THP support use the command 'echo never > /sys/kernel/mm/transparent_hugepage/enabled', make sure to also add it to /etc/rc.local so that the command will be executed again after a reboot. Note that even if you have already disabled THP, you still need to restart the Redis process to get rid of the huge pages already created.\n",
+}
+# per event: the advices it adds (Redis's createLatencyReport)
+_EVENT_ADVICE = {
+    "fast-command": ("scheduler",),
+    "aof-write-pending-fsync": ("local_disk", "disk_contention", "ssd", "data_writeback"),
+    "aof-write-active-child": ("no_appendfsync", "data_writeback", "ssd"),
+    "aof-write-alone": ("local_disk", "data_writeback", "ssd"),
+    "aof-fsync-always": ("relax_fsync_policy",),
+    "aof-fstat": ("disk_contention", "local_disk"),
+    "rdb-unlink-temp-file": ("disk_contention", "local_disk"),
+    "aof-rewrite-write-data-to-child": ("no_appendfsync", "disk_contention", "local_disk"),
+    "aof-rewrite-fsync": ("no_appendfsync", "disk_contention", "local_disk"),
+    "expire-cycle": ("hz", "large_objects"),
+    "eviction-del": ("large_objects",),
+    "eviction-cycle": ("mass_eviction",),
+}
+
+
+def latency_report(srv: Any, sl: SlowLog) -> str:
+    """Redis's createLatencyReport (LATENCY DOCTOR)."""
+    cfg = srv.config
+    threshold = cfg["latency-monitor-threshold"]
+    if not sl.events and threshold == 0:
+        return ("I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. "
                 "You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. "
                 "If we weren't in a deep space mission I'd suggest to take a look at "
                 "https://redis.io/topics/latency-monitor.\n")
-    elif not sl.events:
-        text = ("Dave, no latency spike was observed during the lifetime of this Redis instance, not in the "
-                "slightest bit. I honestly think you ought to sleep tonight.\n")
-    else:
-        lines = ["Dave, I have observed latency spikes in this Redis instance. You don't mind talking about "
-                 "it, do you Dave?", ""]
-        for i, (ev, hist) in enumerate(sl.events.items(), 1):
-            avg = sum(ms for _, ms in hist) // len(hist)
-            lines.append("%d. %s: %d latency spikes (average %dms, mean deviation 0ms, period 0 sec). "
-                         "Worst all time event %dms." % (i, ev, len(hist), avg, sl.event_max.get(ev, 0)))
-        lines += ["", "I have a few advices for you:", "",
-                  "- Check your Slow Log to understand what are the commands you are running which are too "
-                  "slow to execute. Please check https://redis.io/commands/slowlog for more information."]
-        text = "\n".join(lines) + "\n"
-    return c.r.verbatim(text.encode())
+    advise: set[str] = set()
+    advices = 0
+    out = ""
+    now = srv.clock.now_ms() // 1000
+    eventnum = 0
+    for ev, hist in sl.events.items():
+        eventnum += 1
+        if eventnum == 1:
+            out += "Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n"
+        samples = len(hist)
+        avg = mad = 0
+        period = 0
+        if samples:
+            avg = sum(ms for _, ms in hist) // samples
+            period = now - min(ts for ts, _ in hist) or 1
+            mad = sum(abs(avg - ms) for _, ms in hist) // samples
+        out += ("%d. %s: %d latency spikes (average %dms, mean deviation %dms, period %.2f sec). "
+                "Worst all time event %dms." % (eventnum, ev, samples, avg, mad,
+                                                period / samples if samples else math.nan,
+                                                sl.event_max.get(ev, 0)))
+        if ev == "command":
+            slow = cfg["slowlog-log-slower-than"]
+            if slow < 0 or cfg["slowlog-max-len"] == 0:
+                advise.add("slowlog_enabled")
+                advices += 1
+            elif int(slow / 1000) > threshold:
+                advise.add("slowlog_tuning")
+                advices += 1
+            advise.update(("slowlog_inspect", "large_objects"))
+            advices += 2
+        for a in _EVENT_ADVICE.get(ev, ()):
+            advise.add(a)
+            advices += 1
+        out += "\n"
+    if _anon_huge_pages() > 0:
+        advise.add("disable_thp")
+        advices += 1
+    if eventnum == 0 and advices == 0:
+        return out + ("Dave, no latency spike was observed during the lifetime of this Redis instance, not in "
+                      "the slightest bit. I honestly think you ought to sit down calmly, take a stress pill, and "
+                      "think things over.\n")
+    if eventnum > 0 and advices == 0:
+        return out + ("\nWhile there are latency events logged, I'm not able to suggest any easy fix. Please use "
+                      "the Redis community to get some help, providing this report in your help request.\n")
+    out += "\nI have a few advices for you:\n\n"
+    for a in ("slowlog_enabled", "slowlog_tuning", "slowlog_inspect", "scheduler", "local_disk", "ssd",
+              "data_writeback", "disk_contention", "no_appendfsync", "relax_fsync_policy", "hz",
+              "large_objects", "mass_eviction", "disable_thp"):
+        if a not in advise:
+            continue
+        if a == "relax_fsync_policy" and cfg["appendfsync"] != "always":
+            continue
+        if a == "hz" and cfg["hz"] >= 100:
+            continue
+        text = _ADVICE[a]
+        out += text % (threshold * 1000) if "%d" in text else text
+    return out
+
+
+_SPARK_CHARS = "_o#"  # SPARKLINE_FILL
+
+
+def _sparkline(samples: list[tuple[int, str]], columns: int = 80, rows: int = 4) -> str:
+    """Redis's sparklineRender (sparkline.c) with SPARKLINE_FILL: (value, label) samples."""
+    if not samples:
+        return ""
+    lo = min(v for v, _ in samples)
+    hi = max(v for v, _ in samples)
+    labels = sum(1 for _, lab in samples if lab)
+    out = []
+    for j in range(0, len(samples), columns):
+        if j:
+            out.append("\n")
+        part = samples[j:j + columns]
+        relmax = (hi - lo) or 1
+        steps = 3 * rows
+        row = 0
+        while True:
+            loop = False
+            chars = [" "] * len(part)
+            for k, (v, label) in enumerate(part):
+                step = int(int((v - lo) * steps) / relmax)
+                step = min(max(step, 0), steps - 1)
+                if row < rows:
+                    idx = step - (rows - row - 1) * 3
+                    loop = True
+                    if 0 <= idx < 3:
+                        chars[k] = _SPARK_CHARS[idx]
+                    elif idx >= 3:
+                        chars[k] = "|"
+                else:
+                    if labels and row - rows < 1:  # label_margin_top
+                        loop = True
+                        break
+                    if label:
+                        at = row - rows - 1
+                        if len(label) > at:
+                            loop = True
+                            chars[k] = label[at]
+            if not loop:
+                break
+            row += 1
+            out.append("".join(chars) + "\n")
+    return "".join(out)
 
 
 @command("latency|graph", 3, "admin noscript loading stale", "@admin @slow @dangerous")
 def latency_graph(c: Session, argv: list[bytes]) -> bytes:
     ev = argv[2].decode("latin-1")
-    hist = _slowlog(c).events.get(ev)
+    sl = _slowlog(c)
+    hist = sl.events.get(ev)
     if not hist:
-        raise CommandError("ERR No samples available for event '%s'" % ev)
+        raise CommandError(errors.sanitize("ERR No samples available for event '%s'" % ev))
+    now = c.srv.clock.now_ms() // 1000
+    samples = []
+    for ts, ms in hist:
+        el = now - ts
+        if el < 60:
+            label = "%ds" % el
+        elif el < 3600:
+            label = "%dm" % (el // 60)
+        elif el < 86400:
+            label = "%dh" % (el // 3600)
+        else:
+            label = "%dd" % (el // 86400)
+        samples.append((ms, label))
     hi = max(ms for _, ms in hist)
     lo = min(ms for _, ms in hist)
-    text = "%s - high %d ms, low %d ms (all time high %d ms)\n" % (ev, hi, lo, _slowlog(c).event_max.get(ev, hi))
-    text += "-" * 80 + "\n"
-    for _, ms in hist:
-        text += "#" * max(1, int(40 * ms / hi)) + "\n"
-    return c.r.verbatim(text.encode())
+    text = "%s - high %d ms, low %d ms (all time high %d ms)\n" % (ev, hi, lo, sl.event_max.get(ev, hi))
+    text += "-" * 80 + "\n" + _sparkline(samples)
+    return c.r.verbatim(text.encode("latin-1"))
 
 
 @command("latency|histogram", -2, "admin noscript loading stale", "@admin @slow @dangerous")
