@@ -1365,9 +1365,9 @@ def memory_doctor(c: Session, argv: list[bytes]) -> bytes:
     if used < 5 * 1024 * 1024:
         text = ("Hi Sam, this instance is empty or is using very little memory, my issues detector can't be "
                 "used in these conditions. Please, leave for your mission on Earth and fill it with some data. "
-                "The new Sam and I will be back to our programming as soon as I finished rebooting.")
+                "The new Sam and I will be back to our programming as soon as I finished rebooting.\n")
     else:
-        text = "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."
+        text = "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
     return c.r.verbatim(text.encode())
 
 

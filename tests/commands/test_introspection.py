@@ -304,3 +304,7 @@ def test_latency_graph_and_doctor(pair):
         pair.both("CONFIG", "SET", "latency-monitor-threshold", "0")
         pair.both("CONFIG", "SET", "slowlog-log-slower-than", "10000")
         pair.both("LATENCY", "RESET")
+
+
+def test_memory_doctor_empty_instance(pair):
+    pair.check("MEMORY", "DOCTOR")
