@@ -326,10 +326,10 @@ class Scripting:
             self.functions.pop(fname.lower(), None)
 
     def flush_functions(self) -> None:
+        # Redis keeps the functions' Lua VM (state such as cjson's settings survives): only
+        # the libraries go (their callbacks are unreachable once these dicts drop them)
         self.libraries.clear()
         self.functions.clear()
-        self.fengine = LuaEngine(self)
-        self.fengine.api[b"strip_eval_only"]()
 
     def stats_reply(self, r: Any) -> bytes:
         """FUNCTION STATS (also answered while a function is busy)."""

@@ -390,3 +390,19 @@ def test_math_random_arguments(pair):
                  "return math.randomseed()", "return math.randomseed('x')",
                  "math.randomseed(2^32 + 7); return math.random(100)", "math.randomseed('7'); return math.random(100)"):
         pair.check(*E(body))
+
+
+def test_function_vm_survives_function_flush(pair):
+    """FUNCTION FLUSH drops the libraries, not the Lua VM: cjson's settings persist."""
+    load = ("FUNCTION", "LOAD", "REPLACE", "#!lua name=cj\nredis.register_function('cj', function(k, a) "
+            "if a[1] then cjson.encode_max_depth(tonumber(a[1])) end return cjson.encode_max_depth() end)")
+    pair.check("FUNCTION", "FLUSH")
+    try:
+        for case in [load, ("FCALL", "cj", 0, "7"), ("FUNCTION", "FLUSH"), load, ("FCALL", "cj", 0),
+                     ("FUNCTION", "LOAD", "#!lua name=cj2\ncjson.encode_max_depth(9)\n"
+                      "redis.register_function('cj2', function() return 1 end)"),
+                     ("FCALL", "cj", 0), ("SCRIPT", "FLUSH"), ("FCALL", "cj", 0)]:
+            pair.check(*case)
+    finally:
+        pair.check("FCALL", "cj", 0, "1000")
+        pair.check("FUNCTION", "FLUSH")
