@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from time import perf_counter_ns
+from typing import Any
 
 from . import errors
 from .errors import CommandError, fmt_arg
@@ -31,6 +32,7 @@ _SUBSCRIBED_OK = frozenset({
 })
 # commands whose own argv is never logged: their inner commands log their own effects
 _PROPAGATES_INNER = frozenset({"exec", "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"})
+_SCRIPT_CALLS = _PROPAGATES_INNER - {"exec"}
 
 
 def unknown_command(argv: list[bytes]) -> str:
@@ -71,7 +73,6 @@ def resolve(argv: list[bytes]) -> CommandSpec | str:
 def execute(c: Session, argv: list[bytes]) -> bytes:
     """Run one client command through every gate; returns the encoded reply."""
     srv = c.srv
-    srv.stats.total_commands_processed += 1
     found = COMMANDS.get(argv[0])
     if found is None or found.subcommands:
         resolved = resolve(argv)
@@ -80,7 +81,7 @@ def execute(c: Session, argv: list[bytes]) -> bytes:
                 c.multi_error = True
             if argv[0].lower() == b"exec":
                 return reject(c, resolved, COMMANDS.get(b"exec"))
-            return reject(c, resolved)
+            return reject(c, resolved, _arity_rejected(argv, resolved))
         spec: CommandSpec = resolved  # type: ignore[assignment]
     else:
         spec = found
@@ -157,6 +158,18 @@ def write_gate(c: Session, spec: CommandSpec) -> str | None:
     return None
 
 
+def _arity_rejected(argv: list[bytes], msg: str) -> CommandSpec | None:
+    """The (sub)command a wrong-arity error is about: Redis counts it in its rejected_calls."""
+    spec = COMMANDS.get(argv[0].lower())
+    if spec is None:
+        return None
+    if spec.subcommands and len(argv) >= 2:
+        spec = spec.subcommands.get(argv[1].lower())
+    if spec is None or msg != errors.WRONG_ARITY.format(spec.name):
+        return None
+    return spec
+
+
 def reject(c: Session, msg: str, spec: CommandSpec | None = None) -> bytes:
     srv = c.srv
     if c.multi is not None:
@@ -174,13 +187,58 @@ def reject(c: Session, msg: str, spec: CommandSpec | None = None) -> bytes:
     return resp.error(msg)
 
 
-def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
-    """Run the handler; log its effects; compute the log sequence its reply waits for."""
+# -- the fast path for plain data commands -------------------------------------------------
+# Most traffic is data commands (GET, SET, LPUSH, ZADD ...) from clients with no special
+# state.  For those, a connection checks the per-client and node-wide conditions once per
+# read (plain_table) instead of once per command (execute's gates), and runs each command
+# through call_plain, a call() without the checks that read already made.  Measured in one
+# process (bench/inproc.py): about 0.3 µs of a 1.9 µs SET.
+_PLAIN_CATEGORIES = frozenset({
+    "string", "list", "hash", "set", "sortedset", "bitmap", "hyperloglog", "geo", "stream", "keyspace",
+})
+# anything that changes the session, blocks, runs other commands, or is administration
+_NOT_PLAIN_FLAGS = frozenset({"admin", "noscript", "blocking", "pubsub", "no_multi", "no_auth", "loading", "stale"})
+_NOT_PLAIN = frozenset({"select", "swapdb", "move", "migrate", "watch", "unwatch"})
+PLAIN: dict[bytes, CommandSpec] = {}  # name (as sent in lower or upper case) -> spec
+_NO_PLAIN: dict[bytes, CommandSpec] = {}
+
+
+def _is_plain(spec: CommandSpec) -> bool:
+    return (
+        spec.handler is not None and not spec.subcommands
+        and bool(spec.acl & _PLAIN_CATEGORIES) and "dangerous" not in spec.acl
+        and not (spec.flags & _NOT_PLAIN_FLAGS) and spec.name not in _NOT_PLAIN
+        and spec.name not in _PROPAGATES_INNER
+    )
+
+
+def plain_table(c: Session) -> dict[bytes, CommandSpec]:
+    """The commands ``c`` may run through :func:`call_plain` now (empty when none may)."""
+    srv = c.srv
+    if (
+        c.multi is None and c.authenticated and srv.gated is False and not c.replaying
+        and not (c.in_exec or c.in_script) and c.tracking is None and not srv.monitors
+        and (c.resp == 3 or not (c.channels or c.patterns or c.shard_channels))
+        and srv.evictor is None and srv.write_refused is None and srv.role == "master"
+    ):
+        if not PLAIN:
+            PLAIN.update((name, spec) for name, spec in COMMANDS.items() if _is_plain(spec))
+        return PLAIN
+    return _NO_PLAIN
+
+
+def call_plain(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
+    """:func:`call` for a plain command while :func:`plain_table` holds for ``c``.
+
+    The caller checked the arity and what plain_table checks, and sets
+    ``srv.current_client`` for the whole read.
+    """
     srv = c.srv
     ks = srv.ks
     dirty = ks.dirty
+    srv.stats.total_commands_processed += 1
+    c.last_cmd = spec.name
     c.effects = None
-    srv.current_client = c
     t0 = perf_counter_ns()
     try:
         reply = spec.handler(c, argv)  # type: ignore[misc]
@@ -189,15 +247,72 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
         spec.failed_calls += 1
         reply = resp.error(e.msg)
     except Exception as e:  # a bug must cost one reply, never the server or the connection
-        log.exception("internal error in %s", spec.name)
-        srv.stats.unexpected_error_replies += 1
-        msg = errors.sanitize(f"ERR internal error in '{spec.name}': {type(e).__name__}: {e}")[:500]
-        srv.stats.count_error(msg)
-        spec.failed_calls += 1
-        reply = resp.error(msg)
+        reply = _internal_error(srv, spec, e)
     spec.calls += 1
     us = (perf_counter_ns() - t0) // 1000
     spec.usec += us
+    sl = srv.slowlog
+    if sl is not None and us >= sl.threshold:
+        sl.record(c, spec, argv, us)
+    tracker = srv.tracker
+    if ks.modified:
+        bl = srv.blocking
+        if bl is not None and bl.keys:
+            bl.note(ks.modified)
+        if tracker is not None:
+            effects = c.effects
+            if effects is not None:
+                seq = tracker.write(effects, ks.modified)
+            elif ks.dirty != dirty:
+                seq = tracker.write_one(c.db.id, argv, ks.modified)
+            else:
+                seq = tracker.write(None, ks.modified)
+            if seq > c.wait:
+                c.wait = seq
+        ks.modified.clear()
+        c.effects = None
+        if bl is not None and bl.ready:  # serve clients blocked on keys this command made ready
+            bl.serve_ready()
+            srv.current_client = c
+    elif tracker is not None and tracker.has_pending:
+        seq = tracker.read_wait(c.db.id, spec, argv)
+        if seq > c.wait:
+            c.wait = seq
+    return reply
+
+
+def _internal_error(srv: Any, spec: CommandSpec, e: Exception) -> bytes:
+    log.exception("internal error in %s", spec.name)
+    srv.stats.unexpected_error_replies += 1
+    msg = errors.sanitize(f"ERR internal error in '{spec.name}': {type(e).__name__}: {e}")[:500]
+    srv.stats.count_error(msg)
+    spec.failed_calls += 1
+    return resp.error(msg)
+
+
+def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
+    """Run the handler; log its effects; compute the log sequence its reply waits for."""
+    srv = c.srv
+    ks = srv.ks
+    dirty = ks.dirty
+    c.effects = None
+    srv.current_client = c
+    if not c.replaying:  # Redis counts what call() runs: not rejected or queued commands
+        srv.stats.total_commands_processed += 1
+    t0 = perf_counter_ns()
+    try:
+        reply = spec.handler(c, argv)  # type: ignore[misc]
+    except CommandError as e:
+        srv.stats.count_error(e.msg)
+        spec.failed_calls += 1
+        reply = resp.error(e.msg)
+    except Exception as e:  # a bug must cost one reply, never the server or the connection
+        reply = _internal_error(srv, spec, e)
+    spec.calls += 1
+    us = (perf_counter_ns() - t0) // 1000
+    spec.usec += us
+    if spec.name in _SCRIPT_CALLS and reply[:1] == b"-":
+        spec.failed_calls += 1  # a script that ends in an error failed (its error is counted once)
     sl = srv.slowlog
     if sl is not None and us >= sl.threshold:  # SLOWLOG and the latency monitor
         sl.record(c, spec, argv, us)

@@ -138,12 +138,24 @@ class Connection(asyncio.Protocol):
         tail: list[tuple[int, bytes]] | None = None  # from the first reply that must wait on
         tail_seq = 0
         held = self.held
-        tracker = self.ctx.tracker
+        ctx = self.ctx
+        tracker = ctx.tracker
         committed = tracker.committed if tracker is not None else 1 << 62
         execute = dispatch.execute
+        call_plain = dispatch.call_plain
+        plain = dispatch.plain_table(s)
+        if plain:
+            ctx.current_client = s
         for i, argv in enumerate(cmds):
             s.wait = 0
-            reply = execute(s, argv)
+            spec = plain.get(argv[0])
+            if spec is not None and (spec.arity == len(argv) or 0 > spec.arity >= -len(argv)):
+                reply = call_plain(s, spec, argv)
+            else:
+                reply = execute(s, argv)
+                plain = dispatch.plain_table(s)  # the command may have changed what holds
+                if plain:
+                    ctx.current_client = s
             if reply is BLOCKED:
                 self.blocked_cmds = cmds[i + 1 :]
                 break
@@ -169,6 +181,8 @@ class Connection(asyncio.Protocol):
                 out.append(reply)
             if s.close_after_reply:
                 break
+        if plain:
+            ctx.current_client = None
         if raw is not None and tracker is not None:
             tracker.use_raw(cmds, raw)
         if err is not None:

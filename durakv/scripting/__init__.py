@@ -72,7 +72,7 @@ class ScriptRun:
     """The script being executed: its caller, session and permissions."""
 
     __slots__ = ("scripting", "caller", "session", "readonly", "dirty", "allow_oom", "oom", "funcname",
-                 "start", "is_function", "kill", "compat", "keys", "argv")
+                 "start", "is_function", "kill", "compat", "keys", "argv", "counted_errors")
 
     def __init__(self, scripting: Scripting, caller: Session, funcname: bytes, readonly: bool,
                  allow_oom: bool, compat: bool, is_function: bool,
@@ -91,6 +91,9 @@ class ScriptRun:
         self.compat = compat
         self.keys: list[bytes] = keys if keys is not None else []
         self.argv: list[bytes] = argv if argv is not None else []
+        # error replies of the script's commands, already in the error stats: when the
+        # script ends with one of them, Redis does not count it again
+        self.counted_errors: list[bytes] = []
 
     def check_command(self, argv: list[bytes]) -> CommandSpec | bytes:
         """Redis's scriptCall checks; returns the spec or the error text for Lua."""
@@ -237,6 +240,8 @@ class Scripting:
         run.compat = compat
         run.keys = keys
         run.argv = argv if argv is not None else []
+        if run.counted_errors:
+            run.counted_errors.clear()
         if compat and self.ctx.evictor is not None:
             run.oom = not self.ctx.evictor.make_room()
         s = self.session
@@ -280,7 +285,9 @@ class Scripting:
         if s.wait > c.wait:
             c.wait = s.wait
         if reply[0] == 45:
-            self.ctx.stats.count_error(reply[1:-2].decode("latin-1"))
+            text = reply[1:-2]
+            if not any(text.startswith(e) for e in run.counted_errors):
+                self.ctx.stats.count_error(text.decode("latin-1"))
         return reply
 
     # -- functions --------------------------------------------------------------------------------

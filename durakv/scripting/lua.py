@@ -678,6 +678,7 @@ class LuaEngine:
         if c == 58:  # ':'
             return int(reply[1:-2])
         if c == 45:  # '-'
+            run.counted_errors.append(reply[1:-2])  # call() counted it in the error stats
             raise LuaErr(self.push_error(reply[:-2]))
         if c == 36 and reply[1] != 45:  # '$' (not null)
             return reply[reply.index(b"\r\n") + 2:-2]

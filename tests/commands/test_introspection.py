@@ -306,5 +306,17 @@ def test_latency_graph_and_doctor(pair):
         pair.both("LATENCY", "RESET")
 
 
-def test_memory_doctor_empty_instance(pair):
-    pair.check("MEMORY", "DOCTOR")
+@pytest.mark.parametrize("proto", [2, 3])
+def test_memory_doctor_empty_instance(proto):
+    # fresh servers: the shared ones keep memory from earlier tests even after FLUSHALL
+    from tests.support.procs import start_durakv, start_redis
+
+    dk, rd = start_durakv(), start_redis()
+    try:
+        a, b = Raw(rd.port, proto), Raw(dk.port, proto)
+        assert b.call("MEMORY", "DOCTOR") == a.call("MEMORY", "DOCTOR")
+        a.close()
+        b.close()
+    finally:
+        dk.stop()
+        rd.stop()
