@@ -212,6 +212,7 @@ def _persistence(srv: Any) -> list[tuple[str, Any]]:
 def _stats(srv: Any) -> list[tuple[str, Any]]:
     st = srv.stats
     ks = srv.ks
+    ex = srv.extras.get("exporter")  # SYNC/PSYNC served to Redis replicas
     ops = srv.extras.get("ops_per_sec")
     ps = srv.pubsub
     return [
@@ -227,9 +228,9 @@ def _stats(srv: Any) -> list[tuple[str, Any]]:
         ("instantaneous_input_repl_kbps", "0.00"),
         ("instantaneous_output_repl_kbps", "0.00"),
         ("rejected_connections", st.rejected_connections),
-        ("sync_full", 0),
-        ("sync_partial_ok", 0),
-        ("sync_partial_err", 0),
+        ("sync_full", getattr(ex, "sync_full", 0)),
+        ("sync_partial_ok", getattr(ex, "sync_partial_ok", 0)),
+        ("sync_partial_err", getattr(ex, "sync_partial_err", 0)),
         ("expired_keys", ks.stat_expired),
         ("expired_stale_perc", "0.00"),
         ("expired_time_cap_reached_count", 0),

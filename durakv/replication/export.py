@@ -88,6 +88,7 @@ class Exporter:
         self.options: dict[int, dict[bytes, bytes]] = {}
         self.ends: deque[tuple[int, int]] = deque(maxlen=_ENDS_KEPT)  # (log seq, stream offset after it)
         self.waiters: list[Any] = []  # WAIT clients (commands/replication.py's _Waiter)
+        self.sync_full = self.sync_partial_ok = self.sync_partial_err = 0  # INFO stats
 
     # -- commands --------------------------------------------------------------------------
     def replconf(self, c: Session, opt: bytes, val: bytes) -> None:
@@ -139,7 +140,10 @@ class Exporter:
         if psync:
             cont = self._partial(c, replid, want)
             if cont is not None:
+                self.sync_partial_ok += 1
                 return cont
+            if replid != b"?":
+                self.sync_partial_err += 1  # it asked to continue; it gets a full sync
         mgr = ctx.snapshots
         if mgr is None:
             raise CommandError("ERR no snapshot manager: this node cannot serve a sync")
@@ -153,6 +157,7 @@ class Exporter:
         self._hook()
         c.kind = "replica"  # CLIENT LIST flags=S, CLIENT KILL TYPE replica, its buffer limits
         self.waiting.append(Replica(c, psync, opts.get(b"rdb-only") == b"1", port))
+        self.sync_full += 1
         log.info("Replica %s asks for synchronization (%s)", c.addr, "PSYNC" if psync else "SYNC")
         if not mgr.busy():
             mgr.start_soon("sync")
@@ -273,6 +278,9 @@ class Exporter:
             self.last_ping = now
             self.feed(_PING)
 
+    def reset_stats(self) -> None:
+        self.sync_full = self.sync_partial_ok = self.sync_partial_err = 0
+
     def disconnect(self, c: Session) -> None:
         self.options.pop(c.id, None)
         self.waiting = [r for r in self.waiting if r.session is not c]
@@ -298,6 +306,7 @@ def install(node: Node) -> None:
     ctx.extras["replconf"] = ex.replconf
     ctx.extras.setdefault("cron", []).append(ex.cron)
     ctx.extras.setdefault("on_disconnect", []).append(ex.disconnect)
+    ctx.extras.setdefault("resetstat", []).append(ex.reset_stats)
     mgr = ctx.snapshots
     if mgr is not None:
         mgr.on_done.append(ex.snapshot_done)

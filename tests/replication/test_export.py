@@ -283,6 +283,8 @@ def test_redis_replica_reconnects_with_a_partial_resync() -> None:
             m.set(f"after{i}", i)
         _wait(lambda: _offsets_equal(m, rr))
         assert rr.info("persistence")["rdb_last_load_keys_loaded"] == loaded  # no new RDB
+        st = m.info("stats")
+        assert (st["sync_full"], st["sync_partial_ok"], st["sync_partial_err"]) == (1, 1, 0)
         assert _contents(rr) == _contents(m)
     finally:
         if rep is not None:
