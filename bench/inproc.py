@@ -44,6 +44,16 @@ TESTS: dict[str, Any] = {
     "pfadd": lambda k: [b"PFADD", b"bench:hll", b"%d" % k],
     "geoadd": lambda k: [b"GEOADD", b"bench:geo", b"13.361389", b"38.115556", b"m:%d" % k],
     "zadd": lambda k: [b"ZADD", b"myzset", b"%d" % k, b"element:%012d" % ((k * 7919) % KEYSPACE)],
+    # bench/custom_compare.py's script and function
+    "evalsha": lambda k: [b"EVALSHA", _SHA, b"1", b"bench:ev"],
+    "fcall": lambda k: [b"FCALL", b"bincr", b"1", b"bench:fc"],
+}
+_SCRIPT = b"return redis.call('INCR', KEYS[1])"
+_SHA = __import__("hashlib").sha1(_SCRIPT).hexdigest().encode()
+SETUP = {
+    "evalsha": [[b"SCRIPT", b"LOAD", _SCRIPT]],
+    "fcall": [[b"FUNCTION", b"LOAD", b"REPLACE", b"#!lua name=benchlib\nredis.register_function('bincr', "
+               b"function(keys, args) return redis.call('INCR', keys[1]) end)"]],
 }
 
 
@@ -95,6 +105,9 @@ async def run(tests: list[str], rounds: int) -> None:
     rnd = random.Random(1)
     for name in tests:
         make = TESTS[name]
+        for argv in SETUP.get(name, []):
+            conns[0].data_received(encode_command(argv))
+            await asyncio.sleep(0)
         chunks = [
             b"".join(encode_command(make(rnd.randrange(KEYSPACE))) for _ in range(PIPELINE))
             for _ in range(NCHUNKS)
@@ -117,7 +130,7 @@ async def run(tests: list[str], rounds: int) -> None:
 
 
 def main() -> None:
-    tests = sys.argv[1:] or [t for t in TESTS if t not in ("xadd", "pfadd", "geoadd")]
+    tests = sys.argv[1:] or [t for t in TESTS if t not in ("xadd", "pfadd", "geoadd", "evalsha", "fcall")]
     uvloop.run(run(tests, int(__import__("os").environ.get("ROUNDS", "400"))))
 
 
