@@ -6,6 +6,7 @@ Every test runs the same commands against both servers (``pair``: RESP2 and RESP
 from __future__ import annotations
 
 import socket
+import time
 
 import pytest
 
@@ -279,10 +280,13 @@ def test_hidden_configs(pair, name):
 
 
 def _same_second(pair, *args):
-    for _ in range(3):  # labels and periods count seconds: retry across a second boundary
+    # labels and periods count whole seconds since events that happened on the two servers
+    # a few ms apart: near a second boundary they differ until both have crossed it
+    for _ in range(10):
         a, b = pair.both(*args)
         if a == b:
             return
+        time.sleep(0.02)
     assert b == a, args
 
 
