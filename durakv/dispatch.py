@@ -333,7 +333,8 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
                 c.wait = seq
         ks.modified.clear()
         c.effects = None
-    elif tracker is not None and tracker.has_pending:
+    elif tracker is not None and tracker.has_pending and spec.name not in _PROPAGATES_INNER:
+        # (EXEC and scripts: each command they ran computed its own wait already)
         seq = tracker.read_wait(c.db.id, spec, argv)
         if seq > c.wait:
             c.wait = seq

@@ -203,3 +203,25 @@ def test_raw_swap_keeps_the_payload_identical():
     t.flush()
     want = b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n" + b"".join(encode("SET", "k%d" % i, "v") for i in range(3))
     assert lg.records == [want]
+
+
+def test_scripts_and_exec_reading_a_dirty_key_wait_for_its_commit(harness):
+    loop, node, lg, client = harness
+
+    async def scenario():
+        a, b, c = client(), client(), client()
+        a.sendall(encode("SET", "k", "v"))
+        assert await _recv_some(a) == b""  # held
+        b.sendall(encode("EVAL", "return redis.call('GET', 'k')", "0"))  # undeclared key
+        c.sendall(encode("MULTI") + encode("GET", "k") + encode("EXEC"))
+        assert await _recv_some(b) == b""
+        assert await _recv_some(c) == b"+OK\r\n+QUEUED\r\n"  # EXEC's reply is held
+        assert await _recv_some(c) == b""
+        lg.commit()
+        assert await _recv_some(a) == b"+OK\r\n"
+        assert await _recv_some(b) == b"$1\r\nv\r\n"
+        assert await _recv_some(c) == b"*1\r\n$1\r\nv\r\n"
+        for s in (a, b, c):
+            s.close()
+
+    loop.run_until_complete(scenario())
