@@ -18,7 +18,7 @@ from typing import Any
 
 from .. import dispatch
 from ..context import Context
-from ..errors import CommandError
+from ..errors import CommandError, sanitize
 from ..protocol.parser import RequestParser
 from ..protocol.resp import error
 from ..session import BLOCKED, Session
@@ -249,8 +249,8 @@ class Connection(asyncio.Protocol):
             ctx.current_client = None
         if raw is not None and tracker is not None:
             tracker.use_raw(cmds, raw)
-        if err is not None:
-            perr = error("ERR Protocol error: " + err)
+        if err is not None and not s.close_after_reply:  # after QUIT Redis reads no further
+            perr = error(sanitize("ERR Protocol error: " + err))  # "got '\r'" reads "got ' '"
             if tail is not None:
                 tail.append((0, perr))
             else:

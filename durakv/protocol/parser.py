@@ -24,7 +24,6 @@ from collections.abc import Callable
 import hiredis
 
 from .. import errors
-from .resp import encode_command
 
 INLINE_MAX = 64 * 1024
 # multibulk counts of 1M+ elements take the exact parser, which checks them against
@@ -32,6 +31,9 @@ INLINE_MAX = 64 * 1024
 # header needs no such check: hiredis waits for the whole bulk, and a chunk that ends
 # inside a command goes to the exact parser anyway.
 _HUGE_ARRAY = re.compile(rb"\*-?\d{7}").search
+# a line starting with a type hiredis turns into a string although it is not a bulk
+# (status, verbatim, big number): Redis refuses those in a request ("expected '$'")
+_STRINGY_ITEM = re.compile(rb"\n[+=(]").search
 # a chunk this long may hold a whole bulk above the smallest proto-max-bulk-len (1mb)
 _BIG_CHUNK = 1 << 20
 _join = b"".join
@@ -133,6 +135,19 @@ def split_args(line: bytes) -> list[bytes] | None:
         out.append(bytes(cur))
 
 
+def _strchr(buf: bytearray, ch: bytes, pos: int) -> int:
+    """Where C's strchr finds ``ch`` from ``pos`` (-1: not found).
+
+    Redis looks for the end of an inline command or of a ``*``/``$`` header line with
+    strchr, which stops at a NUL byte: a NUL before the terminator means "not complete
+    yet", so such input waits until the "too big" limit, exactly as in Redis.
+    """
+    i = buf.find(ch, pos)
+    if i >= 0 and buf.find(b"\0", pos, i) >= 0:
+        return -1
+    return i
+
+
 class ExactParser:
     """Redis's framing, byte for byte.  ``max_bulk`` and ``auth_required`` are read per call."""
 
@@ -181,7 +196,7 @@ class ExactParser:
 
     def _inline(self) -> Command | str | None:
         buf = self.buf
-        nl = buf.find(b"\n", self.pos)
+        nl = _strchr(buf, b"\n", self.pos)
         if nl < 0:
             if len(buf) - self.pos > INLINE_MAX:
                 return errors.PROTO_BIG_INLINE
@@ -198,7 +213,7 @@ class ExactParser:
     def _multibulk(self) -> Command | str | None:
         buf = self.buf
         if self._mbulk == 0:
-            cr = buf.find(b"\r", self.pos)
+            cr = _strchr(buf, b"\r", self.pos)
             if cr < 0:
                 if len(buf) - self.pos > INLINE_MAX:
                     return errors.PROTO_BIG_MBULK
@@ -218,7 +233,7 @@ class ExactParser:
             self._bulklen = -1
         while self._mbulk:
             if self._bulklen == -1:
-                cr = buf.find(b"\r", self.pos)
+                cr = _strchr(buf, b"\r", self.pos)
                 if cr < 0:
                     if len(buf) - self.pos > INLINE_MAX:
                         return errors.PROTO_BIG_BULK
@@ -274,9 +289,12 @@ class RequestParser:
             return self._feed_exact(data)
         if not data:
             return [], None
-        if data[0] != 0x2A or len(data) >= _BIG_CHUNK or self._auth_required() or _HUGE_ARRAY(data) is not None:
+        if (data[0] != 0x2A or len(data) >= _BIG_CHUNK or self._auth_required() or _HUGE_ARRAY(data) is not None
+                or _STRINGY_ITEM(data) is not None):
             # inline input, a chunk that may hold an over-long bulk, unauthenticated
-            # limits, or an array header hiredis would trust blindly
+            # limits, an array header hiredis would trust blindly, or what may be an item
+            # hiredis reads as a string (also found inside bulk data: then the exact
+            # parser reads a valid chunk, only slower)
             return self._feed_exact(data)
         reader = self._reader
         reader.feed(data)
@@ -301,9 +319,19 @@ class RequestParser:
             # parser finds the error and its text
             return self._redo(data, cmds)
         # Did the chunk end on a command boundary?  hiredis does not say (its partial
-        # state is internal), but a chunk that started on a boundary ends on one exactly
-        # when it ends with the canonical encoding of the last command it produced.
-        if not cmds or not data.endswith(encode_command(cmds[-1])):
+        # state is internal), so ask it: fed an empty status reply, a reader at a boundary
+        # returns exactly that, and one inside a command (mid-bulk, or inside an array,
+        # even one whose bytes it has all consumed) does not.  (Comparing the chunk's end
+        # with the last command's encoding is not enough: a nested array can end the
+        # same way.)  The probe leaves a reader at a boundary where it was.
+        if not cmds:
+            return self._redo(data, cmds)
+        try:
+            reader.feed(b"+\r\n")
+            at_boundary = reader.gets() == b""
+        except hiredis.ProtocolError:
+            at_boundary = False
+        if not at_boundary:
             # the chunk ends inside a command: the exact parser takes over the tail
             return self._redo(data, cmds)
         # hiredis reads lengths as strictly as Redis (no sign, no leading zeros, no

@@ -25,6 +25,23 @@ MALFORMED = [
     b"SET a 'b'c\r\n",
     encode("PING") + b"*1\r\n:1\r\n",
     b"PING\r\n*2\r\n$4\r\nECHO\r\n*1\r\n",
+    # Redis writes a CR or LF in an error as a space: "got ' '"
+    encode("PING") + b"*2\r\n\r\n",
+]
+# bytes follow the point where the server closes: sent whole only (sent byte by byte,
+# the bytes after the close draw a reset that can swallow the reply)
+MALFORMED_WITH_TAIL = [
+    # a nested array whose bytes end like the last command's encoding
+    encode("ECHO", "hello") + b"*3\r\n_\r\n" + encode("ECHO", "hello"),
+    # items hiredis reads as strings, before a valid command
+    b"*1\r\n+PING\r\n" + encode("PING"),
+    b"*2\r\n$4\r\nECHO\r\n=8\r\ntxt:PING\r\n" + encode("PING"),
+    b"*2\r\n$4\r\nECHO\r\n(12\r\n" + encode("PING"),
+    # after QUIT nothing more is read, not even a protocol error
+    encode("QUIT") + b"*abc\r\n",
+    # a NUL before the end of a header line: "not complete" until the 64 KB limit
+    b"PING\r\n*1\x00\r\n" + b"x" * 70000,
+    b"PING\r\nEC\x00HO hi\r\n" + b"y" * 70000,
 ]
 
 
@@ -44,7 +61,7 @@ def exchange(port: int, data: bytes) -> bytes:
     return out
 
 
-@pytest.mark.parametrize("data", MALFORMED)
+@pytest.mark.parametrize("data", MALFORMED + MALFORMED_WITH_TAIL)
 def test_protocol_error_then_close(redis_proc, durakv_proc, data):
     want = exchange(redis_proc.port, data)
     got = exchange(durakv_proc.port, data)
@@ -146,3 +163,24 @@ def test_random_garbage_neither_crashes_nor_leaks():
         r.close()
     finally:
         node.stop()
+
+
+def test_nul_byte_in_a_line_waits_as_in_redis(durakv_proc, redis_proc):
+    """Redis finds line ends with strchr, which stops at a NUL: the command never completes
+    (and what follows is not read) until the 64 KB limit."""
+    outs = []
+    for port in (redis_proc.port, durakv_proc.port):
+        s = socket.create_connection(("127.0.0.1", port), timeout=0.5)
+        s.sendall(b"PING\r\nEC\x00HO hi\r\n" + encode("PING") + b"*1\r\n$4\r\nPI\x00G\r\n")
+        got = b""
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                got += chunk
+        except TimeoutError:
+            got += b"<open>"
+        s.close()
+        outs.append(got)
+    assert outs[1] == outs[0] == b"+PONG\r\n<open>"

@@ -55,6 +55,11 @@ CASES = [
     (b"SET a \"b\r\n", [], "unbalanced quotes in request"),
     (b"SET a 'b'c\r\n", [], "unbalanced quotes in request"),
     (encode("PING") + b"*1\r\n*1\r\n", [[b"PING"]], "expected '$', got '*'"),
+    (encode("ECHO", "hi") + b"*3\r\n_\r\n" + encode("ECHO", "hi"), [[b"ECHO", b"hi"]], "expected '$', got '_'"),
+    (b"*1\r\n+PING\r\n" + encode("PING"), [], "expected '$', got '+'"),
+    (b"*2\r\n$4\r\nECHO\r\n=8\r\ntxt:PING\r\n", [], "expected '$', got '='"),
+    (encode("PING") + b"*1\x00\r\n" + encode("PING"), [[b"PING"]], None),  # strchr stops at NUL
+    (b"PING\r\nEC\x00HO hi\r\nPING\r\n", [[b"PING"]], None),
 ]
 
 
