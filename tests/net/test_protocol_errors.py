@@ -184,3 +184,19 @@ def test_nul_byte_in_a_line_waits_as_in_redis(durakv_proc, redis_proc):
         s.close()
         outs.append(got)
     assert outs[1] == outs[0] == b"+PONG\r\n<open>"
+
+
+def test_random_malformed_input_like_redis(durakv_proc, redis_proc):
+    """tools/protofuzz.py's cases, a fixed sample: same bytes back, same close."""
+    import importlib.util
+    import pathlib
+
+    spec = importlib.util.spec_from_file_location(
+        "protofuzz", pathlib.Path(__file__).resolve().parents[2] / "tools" / "protofuzz.py")
+    assert spec is not None and spec.loader is not None
+    pf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pf)
+    rng = random.Random(20261127)
+    for _ in range(40):
+        data = pf.case(rng)
+        assert pf.talk(durakv_proc.port, data) == pf.talk(redis_proc.port, data), data
