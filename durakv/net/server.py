@@ -123,7 +123,10 @@ class Connection(asyncio.Protocol):
             ctx.stats.client_query_buffer_limit_disconnections += 1
             self.abort()
             return
-        self.run(cmds, err, parser.raw)
+        raw = parser.raw
+        if raw is not None:
+            parser.raw = None  # an idle connection must not keep its last read alive
+        self.run(cmds, err, raw)
 
     # -- command processing ----------------------------------------------------------------
     def run(self, cmds: list[list[bytes]], err: str | None, raw: bytes | None = None) -> None:
