@@ -31,8 +31,10 @@ INLINE_MAX = 64 * 1024
 # header needs no such check: hiredis waits for the whole bulk, and a chunk that ends
 # inside a command goes to the exact parser anyway.
 _HUGE_ARRAY = re.compile(rb"\*-?\d{7}").search
-# a line starting with a type hiredis turns into a string although it is not a bulk
-# (status, verbatim, big number): Redis refuses those in a request ("expected '$'")
+# A line starting with a type hiredis turns into a string although it is not a bulk
+# (status, verbatim, big number): Redis refuses those in a request ("expected '$'").
+# Arguments starting with + = ( are common ("+", "(1", "="), so a candidate found here
+# is only a reason to count: every argument of the chunk must have its "\r\n$" header.
 _STRINGY_ITEM = re.compile(rb"\n[+=(]").search
 # a chunk this long may hold a whole bulk above the smallest proto-max-bulk-len (1mb)
 _BIG_CHUNK = 1 << 20
@@ -289,12 +291,9 @@ class RequestParser:
             return self._feed_exact(data)
         if not data:
             return [], None
-        if (data[0] != 0x2A or len(data) >= _BIG_CHUNK or self._auth_required() or _HUGE_ARRAY(data) is not None
-                or _STRINGY_ITEM(data) is not None):
+        if data[0] != 0x2A or len(data) >= _BIG_CHUNK or self._auth_required() or _HUGE_ARRAY(data) is not None:
             # inline input, a chunk that may hold an over-long bulk, unauthenticated
-            # limits, an array header hiredis would trust blindly, or what may be an item
-            # hiredis reads as a string (also found inside bulk data: then the exact
-            # parser reads a valid chunk, only slower)
+            # limits, or an array header hiredis would trust blindly
             return self._feed_exact(data)
         reader = self._reader
         reader.feed(data)
@@ -325,6 +324,10 @@ class RequestParser:
         # with the last command's encoding is not enough: a nested array can end the
         # same way.)  The probe leaves a reader at a boundary where it was.
         if not cmds:
+            return self._redo(data, cmds)
+        if _STRINGY_ITEM(data) is not None and data.count(b"\r\n$") != sum(map(len, cmds)):
+            # an item that is not a bulk (or bulk data holding "\r\n$": then the exact
+            # parser reads a valid chunk, only slower)
             return self._redo(data, cmds)
         try:
             reader.feed(b"+\r\n")

@@ -58,6 +58,10 @@ CASES = [
     (encode("ECHO", "hi") + b"*3\r\n_\r\n" + encode("ECHO", "hi"), [[b"ECHO", b"hi"]], "expected '$', got '_'"),
     (b"*1\r\n+PING\r\n" + encode("PING"), [], "expected '$', got '+'"),
     (b"*2\r\n$4\r\nECHO\r\n=8\r\ntxt:PING\r\n", [], "expected '$', got '='"),
+    (b"*2\r\n$4\r\nECHO\r\n+$\r\n", [], "expected '$', got '+'"),
+    # arguments that start with + = ( are bulks like any other
+    (encode("XRANGE", "s", "-", "+") + encode("ZCOUNT", "z", "(1", "+inf") + encode("XTRIM", "s", "MAXLEN", "=", "1"),
+     [[b"XRANGE", b"s", b"-", b"+"], [b"ZCOUNT", b"z", b"(1", b"+inf"], [b"XTRIM", b"s", b"MAXLEN", b"=", b"1"]], None),
     (encode("PING") + b"*1\x00\r\n" + encode("PING"), [[b"PING"]], None),  # strchr stops at NUL
     (b"PING\r\nEC\x00HO hi\r\nPING\r\n", [[b"PING"]], None),
 ]
