@@ -31,8 +31,10 @@ VALUE_NAN_INF = "ERR value is NaN or Infinity"
 _LONG_RANGE = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 
 
-def _read(c: Session, key: bytes) -> Hash | None:
-    h = c.db.lookup(key)
+def _read(c: Session, key: bytes, write: bool = False) -> Hash | None:
+    # write: the lookup of a command about to change the key (Redis's lookupKeyWrite:
+    # no keyspace hit/miss count, no keymiss event)
+    h = c.db.lookup_write(key) if write else c.db.lookup(key)
     if h is not None and type(h) is not Hash:
         raise CommandError(_WRONGTYPE)
     return h
@@ -40,7 +42,7 @@ def _read(c: Session, key: bytes) -> Hash | None:
 
 def _write(c: Session, key: bytes) -> Hash:
     db = c.db
-    h = db.lookup(key)
+    h = db.lookup_write(key)
     if h is None:
         h = Hash()
         db.add(key, h)
@@ -110,7 +112,7 @@ def hmset(c: Session, argv: list[bytes]) -> bytes:
 def hsetnx(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
     db = c.db
-    h = _read(c, key)
+    h = _read(c, key, True)
     if h is not None and h.get(argv[2]) is not None:
         return resp.ZERO
     if h is None:
@@ -149,7 +151,7 @@ def hmget(c: Session, argv: list[bytes]) -> bytes:
 @command("hdel", -3, "write fast", "@write @hash @fast", keys=(1, 1, 1))
 def hdel(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
-    h = _read(c, key)
+    h = _read(c, key, True)
     if h is None:
         return resp.ZERO
     n = h.delete_many(argv[2:])
@@ -213,7 +215,7 @@ def hincrby(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
     field = argv[2]
     incr = parse_int(argv[3])
-    h = _read(c, key)
+    h = _read(c, key, True)
     cur = 0
     if h is not None:
         v = h.get(field)
@@ -242,7 +244,7 @@ def hincrbyfloat(c: Session, argv: list[bytes]) -> bytes:
         raise CommandError(errors.NOT_FLOAT)
     if np.isinf(incr):
         raise CommandError(VALUE_NAN_INF)
-    h = _read(c, key)
+    h = _read(c, key, True)
     cur = np.longdouble(0)
     if h is not None:
         v = h.get(field)

@@ -139,8 +139,10 @@ def fast_bulks(values: list[bytes]) -> bytes:
     return b"*%d\r\n%s" % (n, b"\r\n".join(out))
 
 
-def _read(c: Session, key: bytes) -> List | None:
-    v = c.db.lookup(key)
+def _read(c: Session, key: bytes, write: bool = False) -> List | None:
+    # write: the lookup of a command about to change the key (Redis's lookupKeyWrite:
+    # no keyspace hit/miss count, no keymiss event)
+    v = c.db.lookup_write(key) if write else c.db.lookup(key)
     if v is not None and type(v) is not List:
         raise CommandError(_WRONGTYPE)
     return v
@@ -156,7 +158,7 @@ def _push(c: Session, argv: list[bytes], left: bool, create: bool) -> bytes:
     key = argv[1]
     lst = db.data.get(key)
     if lst is None or db.expires:
-        lst = db.lookup(key)
+        lst = db.lookup_write(key)
     elif db.ks.track_access:
         db.ks.touch_access(db, key)
     if lst is None:
@@ -229,7 +231,7 @@ def _pop(c: Session, argv: list[bytes], left: bool) -> bytes:
     if n == 2:
         lst = db.data.get(key)
         if lst is None or db.expires:
-            lst = db.lookup(key)
+            lst = db.lookup_write(key)
             if lst is None:
                 return c.r.null
         elif db.ks.track_access:
@@ -246,7 +248,7 @@ def _pop(c: Session, argv: list[bytes], left: bool) -> bytes:
     count = parse_int(argv[2], MUST_BE_POSITIVE)
     if count < 0:
         raise CommandError(MUST_BE_POSITIVE)
-    lst = _read(c, key)
+    lst = _read(c, key, True)
     if lst is None:
         return c.r.null_array
     if not count:
@@ -383,7 +385,7 @@ def linsert(c: Session, argv: list[bytes]) -> bytes:
     else:
         raise CommandError(errors.SYNTAX)
     key = argv[1]
-    lst = _read(c, key)
+    lst = _read(c, key, True)
     if lst is None:
         return resp.ZERO
     try:
@@ -400,7 +402,7 @@ def linsert(c: Session, argv: list[bytes]) -> bytes:
 @command("lset", 4, "write denyoom", "@write @list @slow", keys=(1, 1, 1))
 def lset(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
-    lst = _read(c, key)
+    lst = _read(c, key, True)
     if lst is None:
         raise CommandError(errors.NO_SUCH_KEY)
     i = parse_int(argv[2])
@@ -421,7 +423,7 @@ def ltrim(c: Session, argv: list[bytes]) -> bytes:
     start = parse_int(argv[2])
     end = parse_int(argv[3])
     key = argv[1]
-    lst = _read(c, key)
+    lst = _read(c, key, True)
     if lst is None:
         return resp.OK
     n = len(lst)
@@ -450,7 +452,7 @@ def ltrim(c: Session, argv: list[bytes]) -> bytes:
 def lrem(c: Session, argv: list[bytes]) -> bytes:
     toremove = parse_int(argv[2])
     key = argv[1]
-    lst = _read(c, key)
+    lst = _read(c, key, True)
     if lst is None:
         return resp.ZERO
     ele = argv[3]
@@ -499,7 +501,7 @@ def move_one(c: Session, src: bytes, lst: List, dst: bytes, wfrom: bool, wto: bo
     """Pop one element from ``lst`` (at ``src``) and push it to ``dst``; None on WRONGTYPE
     at dst (raised).  Returns the moved element."""
     db = c.db
-    dlst = db.lookup(dst)
+    dlst = db.lookup_write(dst)
     if dlst is not None and type(dlst) is not List:
         raise CommandError(_WRONGTYPE)
     v = lst.popleft() if wfrom else lst.pop()
@@ -521,7 +523,7 @@ def move_one(c: Session, src: bytes, lst: List, dst: bytes, wfrom: bool, wto: bo
 
 
 def _lmove(c: Session, src: bytes, dst: bytes, wfrom: bool, wto: bool) -> bytes | None:
-    lst = _read(c, src)
+    lst = _read(c, src, True)
     if lst is None or not lst:
         return None
     return move_one(c, src, lst, dst, wfrom, wto)
@@ -595,7 +597,7 @@ def lmpop(c: Session, argv: list[bytes]) -> bytes:
     if count < 0:
         count = 1
     for key in keys:
-        lst = _read(c, key)
+        lst = _read(c, key, True)
         if lst:
             vals = pop_many(c, key, lst, left, count)
             c.propagate([b"LPOP" if left else b"RPOP", key, b"%d" % len(vals)])
@@ -611,7 +613,7 @@ def _block(c: Session, keys: list[bytes], serve: Callable[[Session, bytes], byte
 
 def _serve_bpop(left: bool) -> Callable[[Session, bytes], bytes | None]:
     def serve(c: Session, key: bytes) -> bytes | None:
-        lst = c.db.lookup(key)
+        lst = c.db.lookup_write(key)
         if type(lst) is not List or not lst:
             return None
         v = pop_many(c, key, lst, left, 1)[0]
@@ -629,7 +631,7 @@ def _bpop(c: Session, argv: list[bytes], left: bool) -> bytes:
     timeout = parse_timeout(c, argv[-1])
     keys = argv[1:-1]
     for key in keys:
-        lst = _read(c, key)
+        lst = _read(c, key, True)
         if lst:
             v = pop_many(c, key, lst, left, 1)[0]
             c.propagate([b"LPOP" if left else b"RPOP", key])
@@ -651,7 +653,7 @@ def brpop(c: Session, argv: list[bytes]) -> bytes:
 
 def _blmove(c: Session, src: bytes, dst: bytes, wfrom: bool, wto: bool, timeout_arg: bytes) -> bytes:
     timeout = parse_timeout(c, timeout_arg)
-    lst = _read(c, src)
+    lst = _read(c, src, True)
     if lst:
         v = move_one(c, src, lst, dst, wfrom, wto)
         c.propagate([b"LMOVE", src, dst, b"LEFT" if wfrom else b"RIGHT", b"LEFT" if wto else b"RIGHT"])
@@ -660,10 +662,10 @@ def _blmove(c: Session, src: bytes, dst: bytes, wfrom: bool, wto: bool, timeout_
         return c.r.null
 
     def serve(cl: Session, key: bytes) -> bytes | None:
-        sl = cl.db.lookup(key)
+        sl = cl.db.lookup_write(key)
         if type(sl) is not List or not sl:
             return None
-        d = cl.db.lookup(dst)
+        d = cl.db.lookup_write(dst)
         if d is not None and type(d) is not List:
             return resp.error(_WRONGTYPE)
         v = move_one(cl, src, sl, dst, wfrom, wto)
@@ -692,7 +694,7 @@ def blmpop(c: Session, argv: list[bytes]) -> bytes:
     if count < 0:
         count = 1
     for key in keys:
-        lst = _read(c, key)
+        lst = _read(c, key, True)
         if lst:
             vals = pop_many(c, key, lst, left, count)
             c.propagate([b"LPOP" if left else b"RPOP", key, b"%d" % len(vals)])
@@ -701,7 +703,7 @@ def blmpop(c: Session, argv: list[bytes]) -> bytes:
         return c.r.null_array
 
     def serve(cl: Session, key: bytes) -> bytes | None:
-        lst = cl.db.lookup(key)
+        lst = cl.db.lookup_write(key)
         if type(lst) is not List or not lst:
             return None
         vals = pop_many(cl, key, lst, left, count)

@@ -28,8 +28,10 @@ TOO_MANY_KEYS = "ERR Number of keys can't be greater than number of args"
 LIMIT_NEGATIVE = "ERR LIMIT can't be negative"
 
 
-def _read(c: Session, key: bytes) -> Set | None:
-    s = c.db.lookup(key)
+def _read(c: Session, key: bytes, write: bool = False) -> Set | None:
+    # write: the lookup of a command about to change the key (Redis's lookupKeyWrite:
+    # no keyspace hit/miss count, no keymiss event)
+    s = c.db.lookup_write(key) if write else c.db.lookup(key)
     if s is not None and type(s) is not Set:
         raise CommandError(_WRONGTYPE)
     return s
@@ -56,7 +58,7 @@ def sadd(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
     s = db.data.get(key)
     if s is None or db.expires:
-        s = db.lookup(key)
+        s = db.lookup_write(key)
         if s is None:
             s = Set.new_for(argv[2], _max_intset(c))
             db.add(key, s)
@@ -83,7 +85,7 @@ def sadd(c: Session, argv: list[bytes]) -> bytes:
 @command("srem", -3, "write fast", "@write @set @fast", keys=(1, 1, 1))
 def srem(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
-    s = _read(c, key)
+    s = _read(c, key, True)
     if s is None:
         return resp.ZERO
     n = 0
@@ -163,7 +165,7 @@ def spop(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
     ks = db.ks
     if len(argv) == 2:
-        s = _read(c, key)
+        s = _read(c, key, True)
         if s is None:
             return c.r.null
         if len(s) <= 128:
@@ -183,7 +185,7 @@ def spop(c: Session, argv: list[bytes]) -> bytes:
     count = parse_int(argv[2], MUST_BE_POSITIVE)
     if count < 0:
         raise CommandError(MUST_BE_POSITIVE)
-    s = _read(c, key)
+    s = _read(c, key, True)
     if s is None or count == 0:
         return c.r.set_header(0)
     if count >= len(s):
@@ -206,8 +208,8 @@ def spop(c: Session, argv: list[bytes]) -> bytes:
 def smove(c: Session, argv: list[bytes]) -> bytes:
     db = c.db
     src, dst, m = argv[1], argv[2], argv[3]
-    ss = db.lookup(src)
-    ds = db.lookup(dst)
+    ss = db.lookup_write(src)
+    ds = db.lookup_write(dst)
     if ss is None:
         return resp.ZERO
     if type(ss) is not Set or (ds is not None and type(ds) is not Set):

@@ -128,8 +128,10 @@ def d2string(v: float) -> bytes:
     return format_double(v)
 
 
-def _read(c: Session, key: bytes) -> ZSet | None:
-    z = c.db.lookup(key)
+def _read(c: Session, key: bytes, write: bool = False) -> ZSet | None:
+    # write: the lookup of a command about to change the key (Redis's lookupKeyWrite:
+    # no keyspace hit/miss count, no keymiss event)
+    z = c.db.lookup_write(key) if write else c.db.lookup(key)
     if z is not None and type(z) is not ZSet:
         raise CommandError(_WRONGTYPE)
     return z
@@ -199,7 +201,7 @@ def _zadd(c: Session, argv: list[bytes], incr: bool) -> bytes:
     scores = [parse_score(argv[j]) for j in range(i, n, 2)]
     key = argv[1]
     db = c.db
-    z = db.lookup(key)
+    z = db.lookup_write(key)
     if z is None:
         if xx:
             return c.r.null if incr else resp.ZERO
@@ -306,7 +308,7 @@ def zincrby(c: Session, argv: list[bytes]) -> bytes:
 @command("zrem", -3, "write fast", "@write @sortedset @fast", keys=(1, 1, 1))
 def zrem(c: Session, argv: list[bytes]) -> bytes:
     key = argv[1]
-    z = _read(c, key)
+    z = _read(c, key, True)
     if z is None:
         return resp.ZERO
     n = z.remove_many(argv[2:])
@@ -546,7 +548,7 @@ def _zremrange(c: Session, argv: list[bytes], kind: int) -> bytes:
         rng = parse_range(argv[2], argv[3])
     else:
         lex = parse_lex(argv[2], argv[3])
-    z = _read(c, key)
+    z = _read(c, key, True)
     if z is None:
         return resp.ZERO
     if kind == RANK:
@@ -613,7 +615,7 @@ def _zpop_cmd(c: Session, argv: list[bytes], maximum: bool) -> bytes:
         if count < 0:
             raise CommandError(MUST_BE_POSITIVE)
     key = argv[1]
-    z = _read(c, key)
+    z = _read(c, key, True)
     if z is None or count == 0:
         return resp.EMPTY_ARRAY
     items = zpop(c, key, z, 1 if count < 0 else count, maximum)
@@ -646,7 +648,7 @@ def zmpop(c: Session, argv: list[bytes]) -> bytes:
     if count < 0:
         count = 1
     for key in keys:
-        z = _read(c, key)
+        z = _read(c, key, True)
         if z is not None:
             items = zpop(c, key, z, count, not minimum)
             c.propagate([b"ZPOPMIN" if minimum else b"ZPOPMAX", key, b"%d" % len(items)])
@@ -656,7 +658,7 @@ def zmpop(c: Session, argv: list[bytes]) -> bytes:
 
 def _bzpop_serve(maximum: bool) -> Callable[[Session, bytes], bytes | None]:
     def serve(c: Session, key: bytes) -> bytes | None:
-        z = c.db.lookup(key)
+        z = c.db.lookup_write(key)
         if type(z) is not ZSet or not len(z):
             return None
         m, s = zpop(c, key, z, 1, maximum)[0]
@@ -674,7 +676,7 @@ def _bzpop(c: Session, argv: list[bytes], maximum: bool) -> bytes:
     timeout = parse_timeout(c, argv[-1])
     keys = argv[1:-1]
     for key in keys:
-        z = _read(c, key)
+        z = _read(c, key, True)
         if z is not None:
             m, s = zpop(c, key, z, 1, maximum)[0]
             c.propagate([b"ZPOPMAX" if maximum else b"ZPOPMIN", key])
@@ -702,7 +704,7 @@ def bzmpop(c: Session, argv: list[bytes]) -> bytes:
     if count < 0:
         count = 1
     for key in keys:
-        z = _read(c, key)
+        z = _read(c, key, True)
         if z is not None:
             items = zpop(c, key, z, count, not minimum)
             c.propagate([b"ZPOPMIN" if minimum else b"ZPOPMAX", key, b"%d" % len(items)])
@@ -711,7 +713,7 @@ def bzmpop(c: Session, argv: list[bytes]) -> bytes:
         return c.r.null_array
 
     def serve(cl: Session, key: bytes) -> bytes | None:
-        z = cl.db.lookup(key)
+        z = cl.db.lookup_write(key)
         if type(z) is not ZSet or not len(z):
             return None
         items = zpop(cl, key, z, count, not minimum)
