@@ -148,3 +148,9 @@ ACL_DRYRUN_NO_USER = "ERR User '{}' not found"
 ACL_DRYRUN_NO_COMMAND = "ERR Command '{}' not found"
 SCRIPT_DEBUG_PIPELINE = "ERR SCRIPT DEBUG must be called outside a pipeline"
 SCRIPT_DEBUG_USAGE = "ERR Use SCRIPT DEBUG YES/SYNC/NO"
+
+# cluster mode, scripting libraries, users, CONFIG SET (Redis 7.0.15's texts)
+CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
+INVALID_LIBRARY_METADATA = "ERR Invalid library metadata"
+NO_SUCH_USER = "ERR No such user '{}'"
+CONFIG_SET_FAILED = "ERR CONFIG SET failed (possibly related to argument '{}') - {}"

@@ -26,8 +26,7 @@ container("client", -2, "@slow")
 
 def subcommand_syntax(argv: list[bytes]) -> str:
     """Redis's addReplySubcommandSyntaxError."""
-    return "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP." % (
-        errors.fmt_arg(argv[1]), argv[0].decode("latin-1").upper())
+    return errors.UNKNOWN_SUBCOMMAND_OR_ARITY.format(errors.fmt_arg(argv[1]), argv[0].decode("latin-1").upper())
 
 
 def _flags(s: Session) -> str:
@@ -190,9 +189,9 @@ def client_kill(c: Session, argv: list[bytes]) -> bytes:
             acl = srv.acl
             if acl is not None and hasattr(acl, "get_user"):
                 if acl.get_user(val) is None:
-                    raise CommandError(errors.sanitize("ERR No such user '%s'" % user))
+                    raise CommandError(errors.sanitize(errors.NO_SUCH_USER.format(user)))
             elif user != "default":
-                raise CommandError(errors.sanitize("ERR No such user '%s'" % user))
+                raise CommandError(errors.sanitize(errors.NO_SUCH_USER.format(user)))
         elif opt == b"skipme":
             v = val.lower()
             if v == b"yes":

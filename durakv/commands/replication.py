@@ -33,7 +33,6 @@ FAILOVER_TIMEOUT = "ERR FAILOVER timeout must be greater than 0"
 FAILOVER_FORCE = "ERR FAILOVER with force option requires both a timeout and target HOST and IP."
 FAILOVER_NOT_REPLICA = "ERR FAILOVER target HOST and PORT is not a replica."
 TIMEOUT_NOT_INT = "ERR timeout is not an integer or out of range"
-CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
 INVALID_MASTER_PORT = "ERR Invalid master port"
 REPLICAOF_LOG = (
     "ERR REPLICAOF is not supported: durakv replicas follow the shard log; use FAILOVER or "
@@ -170,7 +169,7 @@ def failover(c: Session, argv: list[bytes]) -> bytes:
 @command("readonly", 1, "loading stale fast", "@fast @connection")
 def readonly(c: Session, argv: list[bytes]) -> bytes:
     if c.srv.cluster is None:
-        raise CommandError(CLUSTER_DISABLED)
+        raise CommandError(errors.CLUSTER_DISABLED)
     c.readonly_mode = True
     return resp.OK
 
@@ -178,7 +177,7 @@ def readonly(c: Session, argv: list[bytes]) -> bytes:
 @command("readwrite", 1, "loading stale fast", "@fast @connection")
 def readwrite(c: Session, argv: list[bytes]) -> bytes:
     if c.srv.cluster is None:
-        raise CommandError(CLUSTER_DISABLED)
+        raise CommandError(errors.CLUSTER_DISABLED)
     c.readonly_mode = False
     return resp.OK
 

@@ -537,13 +537,13 @@ def config_set(c: Session, argv: list[bytes]) -> bytes:
     if unknown is not None:
         raise CommandError("ERR Unknown option or number of arguments for CONFIG SET - '%s'" % errors.sanitize(unknown))
     if err is not None:
-        raise CommandError(errors.sanitize("ERR CONFIG SET failed (possibly related to argument '%s') - %s" % err))
+        raise CommandError(errors.sanitize(errors.CONFIG_SET_FAILED.format(*err)))
     parsed = []
     for lname, p, raw in chosen:
         try:
             parsed.append((p, p.parse(raw.decode("latin-1"))))
         except ValueError as e:
-            raise CommandError("ERR CONFIG SET failed (possibly related to argument '%s') - %s" % (lname, e)) from None
+            raise CommandError(errors.CONFIG_SET_FAILED.format(lname, e)) from None
     old = [(p, cfg.values[p.name]) for p, _ in parsed]
     try:
         for p, v in parsed:
@@ -551,7 +551,7 @@ def config_set(c: Session, argv: list[bytes]) -> bytes:
     except ValueError as e:  # an apply hook refused: restore every value
         for p, v in old:
             cfg.values[p.name] = v
-        raise CommandError("ERR CONFIG SET failed (possibly related to argument '%s') - %s" % (p.name, e)) from None
+        raise CommandError(errors.CONFIG_SET_FAILED.format(p.name, e)) from None
     return resp.OK
 
 
@@ -1616,8 +1616,7 @@ def debug(c: Session, argv: list[bytes]) -> bytes:
     got = _debug_more(c, sub, argv)
     if got is not None:
         return got
-    raise CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP."
-                       % errors.fmt_arg(argv[1]))
+    raise CommandError(errors.UNKNOWN_SUBCOMMAND_OR_ARITY.format(errors.fmt_arg(argv[1]), "DEBUG"))
 
 
 def _debug_lookup(c: Session, key: bytes) -> Any:
@@ -1725,8 +1724,7 @@ def _debug_more(c: Session, sub: bytes, argv: list[bytes]) -> bytes | None:
             if argv[3].lower() not in (b"never", b"reset"):
                 parse_int(argv[3])
         elif opt != b"resizing":
-            raise CommandError("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP."
-                               % errors.fmt_arg(argv[1]))
+            raise CommandError(errors.UNKNOWN_SUBCOMMAND_OR_ARITY.format(errors.fmt_arg(argv[1]), "DEBUG"))
         return resp.OK
     if sub == b"stringmatch-test" and n == 2:  # Redis fuzzes its stringmatchlen() here
         return resp.simple("Apparently Redis did not crash: test passed")
@@ -1814,7 +1812,6 @@ def shutdown(c: Session, argv: list[bytes]) -> bytes:
 
 # durakv runs standalone: Redis 7.0 with cluster-enabled no answers every CLUSTER
 # subcommand (HELP included) and ASKING with this error, after the usual arity checks.
-_CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
 
 container("cluster", -2, "@slow")
 
@@ -1823,7 +1820,7 @@ def _cluster_disabled(c: Session, argv: list[bytes]) -> bytes:
     fn = c.srv.extras.get("cluster_command")
     if c.srv.cluster is not None and fn is not None:
         return fn(c, argv)
-    raise CommandError(_CLUSTER_DISABLED)
+    raise CommandError(errors.CLUSTER_DISABLED)
 
 
 for _name, _arity, _flags, _acl in (
@@ -1861,7 +1858,7 @@ for _name, _arity, _flags, _acl in (
 @command("asking", 1, "fast", "@fast @connection")
 def asking(c: Session, argv: list[bytes]) -> bytes:
     if c.srv.cluster is None:
-        raise CommandError(_CLUSTER_DISABLED)
+        raise CommandError(errors.CLUSTER_DISABLED)
     c.asking = True
     return resp.OK
 

@@ -73,9 +73,7 @@ def _help(lines: list[bytes]) -> bytes:
 
 
 def _subcmd_syntax(sub: bytes, cmd: str) -> CommandError:
-    return CommandError(errors.sanitize(
-        "ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP."
-        % (errors.fmt_arg(sub), cmd)))
+    return CommandError(errors.sanitize(errors.UNKNOWN_SUBCOMMAND_OR_ARITY.format(errors.fmt_arg(sub), cmd)))
 
 
 # -- ID parsing (streamParseID with Redis's string2ull) ------------------------------------

@@ -488,10 +488,10 @@ def parse_function_shebang(code: bytes) -> tuple[bytes, bytes]:
         raise CommandError("ERR Missing library metadata")
     nl = code.find(b"\n")
     if nl < 0:
-        raise CommandError("ERR Invalid library metadata")
+        raise CommandError(errors.INVALID_LIBRARY_METADATA)
     parts = split_args(code[:nl])
     if not parts:
-        raise CommandError("ERR Invalid library metadata")
+        raise CommandError(errors.INVALID_LIBRARY_METADATA)
     engine = parts[0][2:]
     name = None
     for p in parts[1:]:
