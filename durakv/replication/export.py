@@ -149,20 +149,24 @@ class Exporter:
             raise CommandError("ERR no snapshot manager: this node cannot serve a sync")
         if any(r.session is c for r in self.waiting + self.replicas):
             return b""  # Redis ignores SYNC from a client that is already a replica
-        opts = self.options.pop(c.id, {})
-        try:
-            port = int(opts.get(b"listening-port", b"0"))
-        except ValueError:
-            port = 0
         self._hook()
-        c.kind = "replica"  # CLIENT LIST flags=S, CLIENT KILL TYPE replica, its buffer limits
-        self.waiting.append(Replica(c, psync, opts.get(b"rdb-only") == b"1", port))
+        self.waiting.append(self._new_replica(c, psync)[0])
         self.sync_full += 1
         log.info("Replica %s asks for synchronization (%s)", c.addr, "PSYNC" if psync else "SYNC")
         if not mgr.busy():
             mgr.start_soon("sync")
         # otherwise the running snapshot serves it: the records after it come from the log
         return b""  # the reply is the RDB, sent when the snapshot is done
+
+    def _new_replica(self, c: Session, psync: bool) -> tuple[Replica, dict[bytes, bytes]]:
+        """The connection becomes a replica, with the REPLCONF options it gave before."""
+        opts = self.options.pop(c.id, {})
+        try:
+            port = int(opts.get(b"listening-port", b"0"))
+        except ValueError:
+            port = 0
+        c.kind = "replica"  # CLIENT LIST flags=S, CLIENT KILL TYPE replica, its buffer limits
+        return Replica(c, psync, opts.get(b"rdb-only") == b"1", port), opts
 
     def _partial(self, c: Session, replid: bytes, want: int) -> bytes | None:
         """PSYNC <our replid> <offset+1> from a replica that has all but the backlog's tail:
@@ -173,13 +177,7 @@ class Exporter:
         have = want - 1  # the replica asks for the byte after the last one it processed
         if not (self.backlog_start <= have <= self.offset) or (have == 0 and not self.backlog):
             return None
-        opts = self.options.pop(c.id, {})
-        try:
-            port = int(opts.get(b"listening-port", b"0"))
-        except ValueError:
-            port = 0
-        r = Replica(c, True, False, port)
-        c.kind = "replica"
+        r, opts = self._new_replica(c, True)
         psync2 = b"psync2" in opts.get(b"capa", b"").split()
         r.ack_offset = have
         self.replicas.append(r)
