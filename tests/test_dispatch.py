@@ -7,7 +7,8 @@ plain data commands and the gated path must count alike).
 from __future__ import annotations
 
 import pytest
-import redis
+
+from tests.support.stats import fresh_client, run_each
 
 SCENARIOS = {
     "rejected": [("FOO",), ("GET",), ("CONFIG", "GET"), ("CONFIG", "NOPE"), ("SET", "s", "x"), ("GET", "s")],
@@ -22,14 +23,9 @@ SCENARIOS = {
 
 
 def _stats(port: int, cmds: list[tuple[str, ...]]) -> dict:
-    r = redis.Redis(port=port, decode_responses=True)
-    r.flushall()
-    r.config_resetstat()
-    for cmd in cmds:
-        try:
-            r.execute_command(*cmd)
-        except redis.ResponseError:
-            pass
+    r = fresh_client(port, decode_responses=True)
+    for _ in run_each(r, cmds):
+        pass
     total = r.info("stats")
     cs = r.info("commandstats")
     return {

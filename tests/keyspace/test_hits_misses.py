@@ -3,7 +3,7 @@ lookups of commands about to write do not (lookupKeyWrite) — compared command 
 
 from __future__ import annotations
 
-import redis
+from tests.support.stats import fresh_client, run_each
 
 CMDS = [
     ("LMOVE", "nol", "dst", "LEFT", "RIGHT"), ("RPUSH", "l", "a", "b", "c"), ("LMOVE", "l", "dst", "LEFT", "RIGHT"),
@@ -23,16 +23,10 @@ CMDS = [
 
 
 def _deltas(port: int) -> list[tuple[str, int, int]]:
-    r = redis.Redis(port=port)
-    r.flushall()
-    r.config_resetstat()
+    r = fresh_client(port)
     out = []
     hits = misses = 0
-    for cmd in CMDS:
-        try:
-            r.execute_command(*cmd)
-        except redis.ResponseError:
-            pass
+    for cmd in run_each(r, CMDS):
         st = r.info("stats")
         out.append((" ".join(cmd), st["keyspace_hits"] - hits, st["keyspace_misses"] - misses))
         hits, misses = st["keyspace_hits"], st["keyspace_misses"]
