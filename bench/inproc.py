@@ -39,18 +39,28 @@ TESTS: dict[str, Any] = {
     "incr": lambda k: [b"INCR", b"counter:%012d" % k],
     "lpush": lambda k: [b"LPUSH", b"mylist", VALUE],
     "rpop": lambda k: [b"RPOP", b"mylist"],
+    "rpush": lambda k: [b"RPUSH", b"mylist", VALUE],
+    "lpop": lambda k: [b"LPOP", b"mylist"],
+    "sadd": lambda k: [b"SADD", b"myset", b"element:%012d" % k],
+    "spop": lambda k: [b"SPOP", b"myset"],
+    "lrange_100": lambda k: [b"LRANGE", b"mylist", b"0", b"99"],
     "hset": lambda k: [b"HSET", b"myhash", b"element:%012d" % k, VALUE],
     "xadd": lambda k: [b"XADD", b"bench:stream", b"MAXLEN", b"~", b"10000", b"*", b"f", b"%d" % k],
     "pfadd": lambda k: [b"PFADD", b"bench:hll", b"%d" % k],
     "geoadd": lambda k: [b"GEOADD", b"bench:geo", b"13.361389", b"38.115556", b"m:%d" % k],
+    "publish": lambda k: [b"PUBLISH", b"bench:chan", b"hello"],
     "zadd": lambda k: [b"ZADD", b"myzset", b"%d" % k, b"element:%012d" % ((k * 7919) % KEYSPACE)],
     # bench/custom_compare.py's script and function
     "evalsha": lambda k: [b"EVALSHA", _SHA, b"1", b"bench:ev"],
     "fcall": lambda k: [b"FCALL", b"bincr", b"1", b"bench:fc"],
 }
+# compare.sh's default set; ``types`` in argv: the TESTS of the data-types issue
+CORE = ("set", "get", "incr", "lpush", "rpop", "hset", "zadd")
+TYPES = ("lpush", "rpush", "lpop", "rpop", "sadd", "spop", "hset", "zadd", "lrange_100")
 _SCRIPT = b"return redis.call('INCR', KEYS[1])"
 _SHA = __import__("hashlib").sha1(_SCRIPT).hexdigest().encode()
 SETUP = {
+    "lrange_100": [[b"DEL", b"mylist"], [b"RPUSH", b"mylist", *[VALUE] * 600]],  # as redis-benchmark fills it
     "evalsha": [[b"SCRIPT", b"LOAD", _SCRIPT]],
     "fcall": [[b"FUNCTION", b"LOAD", b"REPLACE", b"#!lua name=benchlib\nredis.register_function('bincr', "
                b"function(keys, args) return redis.call('INCR', keys[1]) end)"]],
@@ -130,7 +140,7 @@ async def run(tests: list[str], rounds: int) -> None:
 
 
 def main() -> None:
-    tests = sys.argv[1:] or [t for t in TESTS if t not in ("xadd", "pfadd", "geoadd", "evalsha", "fcall")]
+    tests = list(TYPES) if sys.argv[1:] == ["types"] else sys.argv[1:] or [t for t in TESTS if t in CORE]
     uvloop.run(run(tests, int(__import__("os").environ.get("ROUNDS", "400"))))
 
 

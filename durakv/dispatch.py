@@ -200,11 +200,16 @@ _PLAIN_CATEGORIES = frozenset({
 # anything that changes the session, blocks, runs other commands, or is administration
 _NOT_PLAIN_FLAGS = frozenset({"admin", "noscript", "blocking", "pubsub", "no_multi", "no_auth", "loading", "stale"})
 _NOT_PLAIN = frozenset({"select", "swapdb", "move", "migrate", "watch", "unwatch"})
+# publishing changes neither the session nor the keyspace (its "pubsub" flag is for the
+# subscribe family)
+_PLAIN_EXTRA = frozenset({"publish", "spublish"})
 PLAIN: dict[bytes, CommandSpec] = {}  # name (as sent in lower or upper case) -> spec
 NO_PLAIN: dict[bytes, CommandSpec] = {}
 
 
 def _is_plain(spec: CommandSpec) -> bool:
+    if spec.name in _PLAIN_EXTRA:
+        return True
     return (
         spec.handler is not None and not spec.subcommands
         and bool(spec.acl & _PLAIN_CATEGORIES) and "dangerous" not in spec.acl
@@ -269,7 +274,7 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
         if bl is not None and bl.keys:  # blocked clients wait on keys: note the ready ones
             bl.note(ks.modified)
         if tracker is not None and not c.replaying:
-            effects: list[tuple[int, list[bytes]]] | None = c.effects
+            effects: list[tuple[int, list[bytes] | bytes]] | None = c.effects
             if effects is not None:
                 seq = tracker.write(effects, ks.modified)
             elif ks.dirty != dirty and spec.name not in _PROPAGATES_INNER:

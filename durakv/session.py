@@ -53,7 +53,7 @@ class Session:
         self.patterns: set[bytes] = set()
         self.shard_channels: set[bytes] = set()
         self.wait = 0  # log sequence the current reply must wait for
-        self.effects: list[tuple[int, list[bytes]]] | None = None
+        self.effects: list[tuple[int, list[bytes] | bytes]] | None = None
         self.push: Callable[[bytes], None] = lambda data: None
         self.close: Callable[[], None] = lambda: None
         self.addr = "?"
@@ -85,12 +85,12 @@ class Session:
         self.resp = version
         self.r = RESP3 if version == 3 else RESP2
 
-    def propagate(self, argv: list[bytes], dbid: int | None = None) -> None:
+    def propagate(self, argv: list[bytes] | bytes, dbid: int | None = None) -> None:
         """Record an explicit effect for the log instead of (or besides) the command itself.
 
         A write whose argv is not deterministic (relative TTLs, random picks, generated IDs)
         calls this with the deterministic form; the dispatcher then logs these effects
-        rather than the original argv.
+        rather than the original argv.  A hot path may pass the command RESP-encoded.
         """
         if self.effects is None:
             self.effects = []

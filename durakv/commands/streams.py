@@ -306,14 +306,37 @@ def _parse_trim_args(c: Session, argv: list[bytes], xadd: bool) -> _TrimArgs:
         if not a.approx:
             raise CommandError("ERR syntax error, LIMIT cannot be used without the special ~ option")
     elif a.approx:
-        lim = 100 * c.srv.config["stream-node-max-entries"]
-        if lim <= 0:
-            lim = 10000
-        if lim > 1000000:
-            lim = 1000000
-        a.limit = lim
+        a.limit = _default_limit(c)
     else:
         a.limit = 0
+    return a
+
+
+def _default_limit(c: Session) -> int:
+    """The LIMIT of an approximate trim without one: 100 nodes' worth, as Redis."""
+    lim = 100 * c.srv.config.values["stream-node-max-entries"]
+    if lim <= 0:
+        return 10000
+    return min(lim, 1000000)
+
+
+def _xadd_maxlen_args(c: Session, argv: list[bytes]) -> _TrimArgs | None:
+    """_parse_trim_args for the common ``XADD key MAXLEN ~|= n * ...``, or None."""
+    if len(argv) < 8 or argv[5] != b"*" or argv[2].lower() != b"maxlen":
+        return None
+    op = argv[3]
+    if op != b"~" and op != b"=":
+        return None
+    a = _TrimArgs()
+    a.maxlen = parse_int(argv[4])
+    if a.maxlen < 0:
+        raise CommandError("ERR The MAXLEN argument must be >= 0.")
+    a.strategy = 1
+    a.idpos = 5
+    if op == b"~":
+        a.approx = True
+        if not c.replaying:
+            a.limit = _default_limit(c)
     return a
 
 
@@ -329,7 +352,7 @@ def xadd(c: Session, argv: list[bytes]) -> bytes:
         idpos = 2
         a = None
     else:
-        a = _parse_trim_args(c, argv, True)
+        a = _xadd_maxlen_args(c, argv) or _parse_trim_args(c, argv, True)
         idpos = a.idpos
     n = len(argv) - idpos - 1
     if n < 2 or n & 1:
@@ -380,9 +403,10 @@ def xadd(c: Session, argv: list[bytes]) -> bytes:
         if _trim(s, a):
             ks.notify("t", "xtrim", key, db.id)
         if a.approx:
-            eff = [b"XADD", key, b"MAXLEN", b"=", b"%d" % len(s), idb]
-            eff.extend(fields)
-            c.propagate(eff)
+            # the exact trim it came to, with the ID; encoded here (the log takes the bytes)
+            nb = b"%d" % len(s)
+            c.propagate(b"*%d\r\n$4\r\nXADD\r\n$%d\r\n%s\r\n$6\r\nMAXLEN\r\n$1\r\n=\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n%s" % (
+                len(fields) + 6, len(key), key, len(nb), nb, len(idb), idb, resp.bulk_items(fields)))
         elif gen:
             eff = list(argv)
             eff[idpos] = idb

@@ -58,11 +58,12 @@ class CommitTracker:
         log.on_failure = self._on_failure
 
     # -- building the open batch ---------------------------------------------------------
-    def add_effect(self, dbid: int, argv: list[bytes]) -> None:
+    def add_effect(self, dbid: int, argv: list[bytes] | bytes) -> None:
+        """One effect into the open batch: an argv, or a command already RESP-encoded."""
         if dbid != self._db:
             self._parts.append(b"*2\r\n$6\r\nSELECT\r\n$%d\r\n%d\r\n" % (len(str(dbid)), dbid))
             self._db = dbid
-        self._parts.append(encode_command(argv))
+        self._parts.append(argv if type(argv) is bytes else encode_command(argv))
         self._schedule()
 
     def _mark(self, keys: list[tuple[int, bytes | None]], seq: int) -> None:
@@ -73,7 +74,7 @@ class CommitTracker:
                 self.barrier = seq
 
     def write(
-        self, effects: list[tuple[int, list[bytes]]] | None, keys: list[tuple[int, bytes | None]]
+        self, effects: list[tuple[int, list[bytes] | bytes]] | None, keys: list[tuple[int, bytes | None]]
     ) -> int:
         """Add a command's effects and modified keys to the open batch; return its seq."""
         if effects:

@@ -93,6 +93,14 @@ def encode_command(argv: list[bytes]) -> bytes:
     return b"*%d\r\n%s" % (n, _join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv]))
 
 
+def bulk_items(argv: list[bytes]) -> bytes:
+    """``argv`` as consecutive bulk strings, without the array header."""
+    if len(argv) == 2:  # one field-value pair (XADD, HSET ...)
+        a, b = argv
+        return b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(a), a, len(b), b)
+    return _join([b"$%d\r\n%s\r\n" % (len(a), a) for a in argv])
+
+
 def format_double(d: float) -> bytes:
     """Redis 7.0 renders doubles with %.17g (and 'inf'/'-inf'/'nan')."""
     if math.isinf(d):

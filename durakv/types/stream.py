@@ -117,13 +117,15 @@ class StreamNode:
         if same:
             for v in fields[1::2]:
                 n = len(v)
-                size += n + 2 if n < 64 and not (n <= 20 and n and (v[0] == 45 or 48 <= v[0] <= 57)) else ss(v)
+                # a short string unless it may be a listpack integer ("0", or a sign or
+                # digit 1-9 first: a leading zero is a string)
+                size += n + 2 if n < 64 and not (n <= 20 and n and (49 <= v[0] <= 57 or v[0] == 45 or v == b"0")) else ss(v)
             size += 2 if nf < 125 else _int_size(3 + nf)
         else:
             size += 2 if nf < 128 else _int_size(nf)
             for v in fields:
                 n = len(v)
-                size += n + 2 if n < 64 and not (n <= 20 and n and (v[0] == 45 or 48 <= v[0] <= 57)) else ss(v)
+                size += n + 2 if n < 64 and not (n <= 20 and n and (49 <= v[0] <= 57 or v[0] == 45 or v == b"0")) else ss(v)
             size += 2 if nf < 62 else _int_size(4 + 2 * nf)
         return size
 
