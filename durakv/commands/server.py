@@ -1557,8 +1557,11 @@ def debug(c: Session, argv: list[bytes]) -> bytes:
             policy = srv.config["maxmemory-policy"]
             if srv.config["maxmemory"] == 0 or not ("lru" in policy or "lfu" in policy):
                 refcount = 2147483647  # a shared integer object
+        # a string's bytes object is new after every change, where Redis changes an integer
+        # in place (INCR on an unshared value keeps its address): a per-key address then
+        addr = id(v) if type(v) is not bytes else 0x7F0000000000 | (hash((db.id, argv[2])) & 0xFFFFFFFFF0)
         text = "Value at:0x%x refcount:%d encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s" % (
-            id(v), refcount, "raw" if type(v) is bytes and argv[2] in db.raw else _encoding(c, v),
+            addr, refcount, "raw" if type(v) is bytes and argv[2] in db.raw else _encoding(c, v),
             _serialized_length(c, v), lru, idle, extra)
         return resp.simple(text)
     if sub == b"digest" and n == 2:
@@ -1583,6 +1586,14 @@ def debug(c: Session, argv: list[bytes]) -> bytes:
             c.push(b">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n")
             return b"$40\r\nSome real reply following the push reply\r\n"
         return got[1] if c.resp == 3 else got[0]
+    if sub == b"loadaof" and n == 2:
+        node = srv.extras.get("node")
+        if node is None or node.log is None or srv.tracker is None:
+            raise CommandError("ERR DEBUG LOADAOF needs the log (appendonly yes)")
+        from ..durability.recovery import reload_now
+
+        reload_now(node)
+        return resp.OK
     if sub == b"reload":
         for a in argv[2:]:
             if a.lower() not in (b"merge", b"noflush", b"nosave"):

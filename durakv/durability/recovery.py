@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .log import Log
@@ -199,6 +200,35 @@ async def _load_task(node: Node, fatal: bool) -> bool:
 
 async def load_into(node: Node, st: LoadState) -> None:
     """Load the snapshot, then replay the log after it, yielding to the loop regularly."""
+    for _ in _load_steps(node, st):
+        await asyncio.sleep(0)
+
+
+def reload_now(node: Node) -> None:
+    """DEBUG LOADAOF: empty the keyspace and load it back from the snapshot and the log,
+    in one go (the open batch is appended first, so every write so far is read back)."""
+    ctx = node.ctx
+    ks = ctx.ks
+    if ctx.tracker is not None:
+        ctx.tracker.flush()
+    dirty = ks.dirty
+    for db in ks.dbs:
+        db.clear()
+        for watchers in db.watched.values():
+            for w in watchers:
+                w.dirty_cas = True
+    flush = getattr(ctx.scripting, "flush_functions", None)
+    if flush is not None:
+        flush()
+    for _ in _load_steps(node, LoadState()):
+        pass
+    # the replayed commands are no change to log: the keyspace is what the log says
+    ks.dirty = dirty
+    ks.modified.clear()
+
+
+def _load_steps(node: Node, st: LoadState) -> Iterator[None]:
+    """load_into's work; yields between steps (every 1024 keys, YIELD_EVERY records)."""
     ctx = node.ctx
     lg = node.log
     assert lg is not None
@@ -221,7 +251,7 @@ async def load_into(node: Node, st: LoadState) -> None:
             n += 1
             st.loaded_bytes = loader.pos
             st.keys_loaded = loader.keys_loaded
-            await asyncio.sleep(0)
+            yield
         st.keys_loaded = loader.keys_loaded
         st.keys_expired = loader.keys_expired
         st.loaded_bytes = len(data)
@@ -264,7 +294,7 @@ async def load_into(node: Node, st: LoadState) -> None:
         st.records_replayed = n
         st.loaded_bytes += len(payload) + 24
         if n % YIELD_EVERY == 0:
-            await asyncio.sleep(0)
+            yield
     st.records_replayed = n
     st.replay_seconds = time.time() - st.replay_start
     st.replay_start = 0.0

@@ -43,6 +43,7 @@ class CommitTracker:
         self.batch_seq = self.committed + 1
         self._parts: list[bytes | list[bytes]] = []  # encoded effects, or write_one's argvs
         self._db = -1
+        self.record_db = -1
         self._orphans: list[tuple[int, bytes | None]] = []  # keys marked without effects
         self._scheduled = False
         self.dirty: dict[tuple[int, bytes | None], int] = {}
@@ -177,6 +178,7 @@ class CommitTracker:
         except TypeError:  # argv lists from write_one that no raw input replaced
             payload = b"".join([p if type(p) is bytes else encode_command(p) for p in parts])
         self._parts = []
+        self.record_db = self._db  # the database the record's last command ran in
         self._db = -1
         self.bytes_since_snapshot += len(payload)
         self.appended = seq

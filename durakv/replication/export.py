@@ -10,8 +10,11 @@ asks the snapshot manager for a background snapshot (or joins the one running) a
 it is done, sends ``+FULLRESYNC`` (for PSYNC), the RDB file, the log records appended
 after the sequence the snapshot covers, and from then on every record as it is appended.
 A record is already a run of RESP commands each run preceded by SELECT, which is what
-Redis's replication stream is, so records go out as they are.  The stream offset counts
-the bytes of every record appended since the first sync.
+Redis's replication stream is, so records go out as they are, but for the SELECT that
+opens every record: like Redis, the stream says SELECT only when the database changes,
+and once after each snapshot point (a replica that loaded the snapshot starts in db 0).
+The stream offset counts the bytes of the stream since the first sync; the bytes that
+follow a snapshot come from the backlog, which keeps them while replicas wait.
 
 While a replica waits for its snapshot it gets a newline every second (Redis's keepalive
 before the PSYNC reply); online replicas get a PING in the stream every
@@ -42,6 +45,11 @@ log = logging.getLogger("durakv.export")
 _PING = b"*1\r\n$4\r\nPING\r\n"
 _GETACK = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
 _ENDS_KEPT = 100_000  # records whose end offset WAIT can still look up
+
+
+def _select(db: int) -> bytes:
+    """SELECT as the commit tracker writes it at the head of a record."""
+    return b"*2\r\n$6\r\nSELECT\r\n$%d\r\n%d\r\n" % (len(str(db)), db)
 
 
 class Replica:
@@ -87,6 +95,7 @@ class Exporter:
         # per-connection REPLCONF options given before SYNC/PSYNC
         self.options: dict[int, dict[bytes, bytes]] = {}
         self.ends: deque[tuple[int, int]] = deque(maxlen=_ENDS_KEPT)  # (log seq, stream offset after it)
+        self.stream_db = -1  # the database the stream last selected (-1: the next record says)
         self.waiters: list[Any] = []  # WAIT clients (commands/replication.py's _Waiter)
         self.sync_full = self.sync_partial_ok = self.sync_partial_err = 0  # INFO stats
 
@@ -196,6 +205,14 @@ class Exporter:
         def on_record(seq: int, payload: bytes) -> None:
             if prev is not None:
                 prev(seq, payload)
+            db = self.stream_db
+            job = self.node.ctx.snapshots.job if self.node.ctx.snapshots is not None else None
+            if job is not None and job.get("seq") == seq - 1:
+                db = -1  # the first record after a snapshot point: a replica may start here
+            if db >= 0 and payload.startswith(_select(db)):
+                payload = payload[len(_select(db)):]
+            if tracker.record_db >= 0:
+                self.stream_db = tracker.record_db
             self.feed(payload)
             self.ends.append((seq, self.offset))
             if self.waiters and any(w.target == seq for w in self.waiters):
@@ -208,7 +225,7 @@ class Exporter:
         self.offset += len(payload)
         bl = self.backlog
         bl += payload
-        if len(bl) > 2 * self.node.config["repl-backlog-size"]:
+        if len(bl) > 2 * self.node.config["repl-backlog-size"] and not self.waiting:
             cut = len(bl) - self.node.config["repl-backlog-size"]
             del bl[:cut]
             self.backlog_start += cut
@@ -231,24 +248,14 @@ class Exporter:
         try:
             with open(node.ctx.snapshots._path(), "rb") as f:
                 rdb = f.read()
-            records: list[bytes] = []
-            lg = node.log
-            tracker = node.ctx.tracker
-            if lg is not None and tracker is not None and tracker.appended > seq:
-                records = [p for _, p in lg.read(seq + 1)]
+            tail, start = self._after(seq)
         except Exception as e:  # the file or the log could not be read: the replicas retry
             log.error("cannot serve replica sync: %s", e)
             for r in waiting:
                 r.drop()
             return
-        start = self.offset - sum(len(p) for p in records)
-        if start < 0 and not self.replicas:
-            # the first sync joined a snapshot started before the stream was observed: the
-            # offset counter starts over at this snapshot (nobody follows it yet)
-            self.offset -= start
-            start = 0
-            self.backlog.clear()
-            self.backlog_start = self.offset
+        if not tail:
+            self.stream_db = -1  # the next record tells the new replicas its database
         for r in waiting:
             if r.psync:
                 r.write(b"+FULLRESYNC %s %d\r\n" % (self.replid.encode(), start))
@@ -258,11 +265,32 @@ class Exporter:
                 log.info("RDB sent to %s (rdb-only): closing", r.session.addr)
                 r.drop()
                 continue
-            for p in records:
-                r.write(p)
+            if tail:
+                r.write(tail)
             r.ack_offset = start
             self.replicas.append(r)
             log.info("Synchronization with replica %s succeeded", r.session.addr)
+
+    def _after(self, seq: int) -> tuple[bytes, int]:
+        """The stream after log record ``seq`` (a snapshot point) and its offset."""
+        end = next((e for s, e in reversed(self.ends) if s == seq), None)
+        if end is not None and end >= self.backlog_start:
+            return bytes(self.backlog[end - self.backlog_start:]), end
+        tracker = self.node.ctx.tracker
+        if seq >= (tracker.appended if tracker is not None else 0):
+            return b"", self.offset  # nothing after the snapshot yet
+        if self.replicas:
+            raise RuntimeError(f"the stream after record {seq} is no longer in the backlog")
+        # the first sync joined a snapshot started before the stream was observed: nobody
+        # follows the stream yet, so it starts over with the log records after the snapshot
+        # (each opens with its SELECT)
+        tail = b"".join(p for _, p in self.node.log.read(seq + 1))
+        self.offset = len(tail)
+        self.backlog = bytearray(tail)
+        self.backlog_start = 0
+        self.ends.clear()
+        self.stream_db = -1
+        return tail, 0
 
     def cron(self, node: Node) -> None:
         now = time.monotonic()

@@ -290,3 +290,47 @@ def test_redis_replica_reconnects_with_a_partial_resync() -> None:
         if rep is not None:
             rep.stop()
         dk.stop()
+
+
+def _stream_commands(s: Any, n: int) -> list[list[bytes]]:
+    """The next ``n`` commands of a replication stream, PINGs and REPLCONFs left out."""
+    import hiredis
+
+    reader = hiredis.Reader()
+    out: list[list[bytes]] = []
+    while len(out) < n:
+        reader.feed(s.recv(65536))
+        while (cmd := reader.gets()) is not False:
+            if cmd[0].upper() not in (b"PING", b"REPLCONF"):
+                out.append([cmd[0].lower(), *cmd[1:]])
+    return out
+
+
+@pytest.mark.parametrize("server", ["durakv", "redis"])
+def test_stream_selects_a_database_only_when_it_changes(server: str) -> None:
+    # Redis's replication stream says SELECT once, then again only when the db changes
+    # (what Redis's own tests assert with attach_to_replication_stream)
+    p = start_durakv() if server == "durakv" else start_redis("--repl-diskless-sync", "no")
+    try:
+        r = redis.Redis(port=p.port, db=9)
+        s, _, _ = _full_sync(p.port)
+        r.set("foo", "bar")
+        r.getdel("foo")
+        r3 = redis.Redis(port=p.port, db=3)
+        r3.set("x", "1")
+        r.set("y", "1")
+        r.set("z", "1")
+        got = _stream_commands(s, 8)
+        assert got == [
+            [b"select", b"9"], [b"set", b"foo", b"bar"], [b"del", b"foo"],
+            [b"select", b"3"], [b"set", b"x", b"1"],
+            [b"select", b"9"], [b"set", b"y", b"1"], [b"set", b"z", b"1"],
+        ]
+        s.close()
+        # a replica that syncs now starts in db 0 after the RDB: its stream selects again
+        s2, _, _ = _full_sync(p.port)
+        r.set("w", "1")
+        assert _stream_commands(s2, 2) == [[b"select", b"9"], [b"set", b"w", b"1"]]
+        s2.close()
+    finally:
+        p.stop()
