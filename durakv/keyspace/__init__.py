@@ -287,11 +287,17 @@ class Keyspace:
         other = replaced_with.data if replaced_with is not None else None
         data = emptied.data
         for key, watchers in emptied.watched.items():
-            if key in data or (other is not None and key in other):
+            in_emptied = key in data
+            if in_emptied or (other is not None and key in other):
                 for c, expired in watchers.items():
                     if expired:
                         if other is None or key not in other:
-                            watchers[c] = False
+                            watchers[c] = False  # the expired key is gone: no logical change
+                            continue
+                        if replaced_with.is_logically_expired(key):  # type: ignore[union-attr]
+                            continue  # an expired key stays expired
+                    elif not in_emptied and replaced_with.is_logically_expired(key):  # type: ignore[union-attr]
+                        watchers[c] = True  # a missing key replaced with an expired one
                         continue
                     c.dirty_cas = True
 

@@ -336,6 +336,16 @@ def test_watch_expired_keys_without_active_expiry(pair):
         # a key that expires after WATCH aborts even if nobody reclaimed it
         scenario(pair, [(0, "FLUSHALL"), (0, "SET", "k", "v", "PX", "20"), (0, "WATCH", "k"), ("sleep", 0.04),
                         (0, "MULTI"), (0, "PING"), (0, "EXEC"), (0, "DBSIZE")])
+        # SWAPDB bringing in a stale key (touchAllWatchedKeysInDb): a missing key replaced
+        # with an expired one, an expired key with another expired one or with a live one
+        for db0 in (None, ("v0", "PX", "1"), ("v0",)):
+            steps = [(0, "FLUSHALL"), (0, "SELECT", "1")]
+            if db0 is not None:
+                steps.append((0, "SET", "k", *db0))
+            steps += [(0, "SELECT", "0"), (0, "SET", "k", "v", "PX", "1"), ("sleep", 0.01), (0, "SELECT", "1"),
+                      (0, "WATCH", "k"), (1, "SWAPDB", "0", "1"), (0, "MULTI"), (0, "PING"), (0, "EXEC"),
+                      (0, "SELECT", "0")]
+            scenario(pair, steps)
     finally:
         for conn in (pair.redis, pair.durakv):
             conn.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")
