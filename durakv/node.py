@@ -123,6 +123,8 @@ class Node:
                 if name == b"select":
                     s.db = ks.dbs[int(argv[1])]
                     continue
+                if name == b"multi" or name == b"exec":
+                    continue  # transaction markers for Redis replicas: the record is applied whole
                 sp = dispatch.resolve(argv)
                 if type(sp) is str:
                     log.error("cannot apply effect %r: %s", argv[:3], sp)

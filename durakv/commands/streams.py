@@ -868,6 +868,24 @@ def _serve_group(c: Session, s: Stream, key: bytes, rq: ReadRequest, gt: int, hi
     return _entries(items)
 
 
+def _propagate_creation(c: Session, key: bytes, rq: ReadRequest, g: Group) -> int:
+    """XGROUP CREATECONSUMER for a consumer this read creates: its index in the effects
+    (-1 when the consumer exists)."""
+    if rq.consumer in g.consumers:
+        return -1
+    c.propagate([b"XGROUP", b"CREATECONSUMER", key, rq.group, rq.consumer])
+    return len(c.effects) - 1  # type: ignore[arg-type]
+
+
+def _drop_creation_if_claimed(c: Session, at: int) -> None:
+    # Redis propagates the creation only for NOACK reads: otherwise the XCLAIMs that follow
+    # create the consumer.  Kept here when nothing was claimed (a read of an empty
+    # history), so that the consumer survives a restart.
+    effects = c.effects
+    if at >= 0 and effects is not None and len(effects) > at + 1 and effects[at + 1][1][0] == b"XCLAIM":
+        del effects[at]
+
+
 def _xread_serve(c: Session, rq: ReadRequest, count: int) -> bytes | None:
     """Serve what can be served now; None when nothing is available (block or null)."""
     db = c.db
@@ -890,10 +908,9 @@ def _xread_serve(c: Session, rq: ReadRequest, count: int) -> bytes | None:
                 gt = g.last_id
             if not serve:
                 continue  # the consumer is created only when served (Redis 7.0)
-            created = rq.consumer not in g.consumers
-            if created:
-                c.propagate([b"XGROUP", b"CREATECONSUMER", key, rq.group, rq.consumer])
+            at = _propagate_creation(c, key, rq, g)
             body = _serve_group(c, s, key, rq, gt, history, count)
+            _drop_creation_if_claimed(c, at)
             if c.effects:
                 _changed(db, key)
             pairs.append((resp.bulk(key), body))
@@ -957,9 +974,9 @@ def _serve_blocked(c: Session, rq: ReadRequest, key: bytes, k: int, count: int,
             raise CommandError("NOGROUP the consumer group this client was blocked on no longer exists")
         if not s.last_id > g.last_id:
             return None
-        if rq.consumer not in g.consumers:
-            c.propagate([b"XGROUP", b"CREATECONSUMER", key, rq.group, rq.consumer])
+        at = _propagate_creation(c, key, rq, g)
         body = _serve_group(c, s, key, rq, g.last_id, False, count)
+        _drop_creation_if_claimed(c, at)
         if c.effects:
             _changed(db, key)
     else:

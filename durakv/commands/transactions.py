@@ -134,6 +134,8 @@ def exec_(c: Session, argv: list[bytes]) -> bytes:
     call = dispatch.call
     out = []
     c.in_exec = True
+    tracker = c.srv.tracker
+    group = tracker.begin_group() if tracker is not None and not c.replaying else None
     try:
         for spec, qargv in queue:
             if acl is not None and c.user is not None:
@@ -143,6 +145,8 @@ def exec_(c: Session, argv: list[bytes]) -> bytes:
                     continue
             out.append(call(c, spec, qargv))
     finally:
+        if group is not None:
+            tracker.end_group(group)  # type: ignore[union-attr]
         c.in_exec = False
         discard_transaction(c)
     return resp.array(out)

@@ -8,7 +8,10 @@ modified must not be answered before ``committed >= batch_seq``.
 
 Payload of a record: the effects as RESP arrays, each run of effects on one database
 preceded by ``SELECT <db>`` (the first effect of every record is a SELECT, so a record
-can be applied on its own).
+can be applied on its own).  As in Redis's replication stream, the effects of one
+command that come to more than one (an EXEC, a script, an XREADGROUP) are wrapped in
+MULTI ... EXEC: a Redis replica of this node applies them atomically.  (A record is
+applied whole anyway; replay skips the two markers.)
 
 Connections that hold replies register with :meth:`add_waiter`; on every commit the
 tracker calls their ``release()``.
@@ -22,6 +25,10 @@ from typing import Any
 from ..protocol.resp import encode_command
 from ..spec import CommandSpec
 from .log import Log
+
+_MULTI = b"*1\r\n$5\r\nMULTI\r\n"
+_EXEC = b"*1\r\n$4\r\nEXEC\r\n"
+_SELECT_HEAD = b"*2\r\n$6\r\nSELECT\r\n"
 
 
 class CommitTracker:
@@ -55,6 +62,7 @@ class CommitTracker:
         self.on_failed: Callable[[Exception], None] = lambda exc: None
         self.on_record: Callable[[int, bytes], None] | None = None  # observers (MONITOR, tests)
         self.bytes_since_snapshot = 0
+        self._group_depth = 0  # inside begin_group/end_group (EXEC, a script)
         log.on_durable = self._on_durable
         log.on_failure = self._on_failure
 
@@ -79,8 +87,14 @@ class CommitTracker:
     ) -> int:
         """Add a command's effects and modified keys to the open batch; return its seq."""
         if effects:
-            for dbid, argv in effects:
-                self.add_effect(dbid, argv)
+            if len(effects) > 1 and not self._group_depth:
+                group = self.begin_group()
+                for dbid, argv in effects:
+                    self.add_effect(dbid, argv)
+                self.end_group(group)
+            else:
+                for dbid, argv in effects:
+                    self.add_effect(dbid, argv)
         elif keys:
             # keys without effects (e.g. marked after the batch carrying their effects was
             # flushed) still need a flush to be resolved, or replies waiting on them hang
@@ -93,6 +107,30 @@ class CommitTracker:
             self._mark(keys, seq)
             self.has_pending = True
         return seq
+
+    def begin_group(self) -> tuple[list[Any], int]:
+        """The effects from here to :meth:`end_group` belong to one command (EXEC, a
+        script): more than one of them are wrapped in MULTI ... EXEC."""
+        self._group_depth += 1
+        return self._parts, len(self._parts)
+
+    def end_group(self, group: tuple[list[Any], int]) -> None:
+        self._group_depth -= 1
+        parts, start = group
+        if self._group_depth or parts is not self._parts:  # nested, or flushed meanwhile
+            return
+        n = 0
+        for p in parts[start:]:
+            if type(p) is not bytes or not p.startswith(_SELECT_HEAD):
+                n += 1
+                if n > 1:
+                    # Redis 7.0 selects the first command's database before the MULTI
+                    first = parts[start]
+                    if type(first) is bytes and first.startswith(_SELECT_HEAD):
+                        start += 1
+                    parts.insert(start, _MULTI)
+                    parts.append(_EXEC)
+                    return
 
     def write_one(self, dbid: int, argv: list[bytes], keys: list[tuple[int, bytes | None]]) -> int:
         """:meth:`write` for the common case of one command logged as itself.

@@ -256,6 +256,8 @@ class Scripting:
         hook = self.busy
         hook.run = run  # hook.begin(run, eng), inline
         hook.engine = eng
+        tracker = self.ctx.tracker
+        group = tracker.begin_group() if tracker is not None and not c.replaying else None
         try:
             # eng.run_function / eng.run_script, inline
             if is_function:
@@ -273,6 +275,8 @@ class Scripting:
             else:
                 reply = b"-" + eng.error_text(res, funcname) + b"\r\n"
         finally:
+            if group is not None:
+                tracker.end_group(group)  # type: ignore[union-attr]
             if hook.busy or hook.fast_hook:
                 hook.end()
             else:  # hook.end() when the script never got slow, inline

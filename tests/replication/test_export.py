@@ -334,3 +334,31 @@ def test_stream_selects_a_database_only_when_it_changes(server: str) -> None:
         s2.close()
     finally:
         p.stop()
+
+
+@pytest.mark.parametrize("server", ["durakv", "redis"])
+def test_stream_wraps_a_command_with_several_effects_in_multi_exec(server: str) -> None:
+    # Redis 7.0: what one command propagates as more than one command (EXEC, a script)
+    # reaches replicas inside MULTI ... EXEC, after the SELECT of its first database
+    p = start_durakv() if server == "durakv" else start_redis("--repl-diskless-sync", "no")
+    try:
+        r = redis.Redis(port=p.port, db=9)
+        s, _, _ = _full_sync(p.port)
+        tx = r.pipeline(transaction=True)
+        tx.set("a", "1").get("a").set("b", "2")
+        tx.execute()
+        tx = r.pipeline(transaction=True)
+        tx.set("c", "3").get("c")  # one write: no MULTI
+        tx.execute()
+        r.eval("redis.call('set', KEYS[1], 'x'); redis.call('del', KEYS[2])", 2, "d", "a")
+        r.eval("return redis.call('get', KEYS[1])", 1, "d")  # no write: nothing
+        r.set("e", "5")
+        assert _stream_commands(s, 11) == [
+            [b"select", b"9"], [b"multi"], [b"set", b"a", b"1"], [b"set", b"b", b"2"], [b"exec"],
+            [b"set", b"c", b"3"],
+            [b"multi"], [b"set", b"d", b"x"], [b"del", b"a"], [b"exec"],
+            [b"set", b"e", b"5"],
+        ]
+        s.close()
+    finally:
+        p.stop()
