@@ -42,3 +42,25 @@ class ManualClock(Clock):
 
 def make_rng(seed: int | None = None) -> random.Random:
     return random.Random(seed)
+
+
+class FixedClock(Clock):
+    """A clock whose ``now_ms`` stays at one reading; the rest passes through.
+
+    Redis checks expiry against a time taken when a transaction or a script starts
+    (``fixed_time_expire``, the script's time snapshot): a key set with ``PX 1`` inside
+    MULTI is still there for the GET that follows it in the same EXEC.
+    """
+
+    def __init__(self, base: Clock, ms: int) -> None:
+        self.base = base
+        self.ms = ms
+
+    def now_ms(self) -> int:
+        return self.ms
+
+    def now_us(self) -> int:
+        return self.base.now_us()
+
+    def monotonic(self) -> float:
+        return self.base.monotonic()

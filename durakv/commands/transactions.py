@@ -19,6 +19,7 @@ not); the bookkeeping lives in :class:`durakv.keyspace.Keyspace` (``watch``,
 from __future__ import annotations
 
 from .. import dispatch, errors
+from ..clock import FixedClock
 from ..errors import CommandError
 from ..protocol import resp
 from ..session import Session
@@ -136,6 +137,8 @@ def exec_(c: Session, argv: list[bytes]) -> bytes:
     c.in_exec = True
     tracker = c.srv.tracker
     group = tracker.begin_group() if tracker is not None and not c.replaying else None
+    clock = ks.clock
+    ks.clock = FixedClock(clock, clock.now_ms())  # keys expire as of the EXEC
     try:
         for spec, qargv in queue:
             if acl is not None and c.user is not None:
@@ -145,6 +148,7 @@ def exec_(c: Session, argv: list[bytes]) -> bytes:
                     continue
             out.append(call(c, spec, qargv))
     finally:
+        ks.clock = clock
         if group is not None:
             tracker.end_group(group)  # type: ignore[union-attr]
         c.in_exec = False

@@ -23,6 +23,7 @@ from time import monotonic as _monotonic
 from typing import TYPE_CHECKING, Any
 
 from .. import dispatch, errors
+from ..clock import FixedClock
 from ..errors import CommandError
 from ..protocol import resp
 from ..protocol.parser import split_args
@@ -150,6 +151,7 @@ class Scripting:
         self.node = node
         self.ctx = node.ctx
         self.rand = [0x1234ABCD330E]  # math.random's rand48 state (see LuaEngine)
+        self._fixed_clock = FixedClock(self.ctx.clock, 0)  # the keyspace's clock while a script runs
         self.engine = LuaEngine(self)
         self.engine.api[b"expose_err_handler"]()
         self.scripts: dict[bytes, Script] = {}
@@ -258,6 +260,12 @@ class Scripting:
         hook.engine = eng
         tracker = self.ctx.tracker
         group = tracker.begin_group() if tracker is not None and not c.replaying else None
+        ks = self.ctx.ks
+        clock = ks.clock
+        fixed = self._fixed_clock
+        fixed.base = clock
+        fixed.ms = clock.now_ms()
+        ks.clock = fixed  # keys expire as of the script's start
         try:
             # eng.run_function / eng.run_script, inline
             if is_function:
@@ -275,6 +283,7 @@ class Scripting:
             else:
                 reply = b"-" + eng.error_text(res, funcname) + b"\r\n"
         finally:
+            ks.clock = clock
             if group is not None:
                 tracker.end_group(group)  # type: ignore[union-attr]
             if hook.busy or hook.fast_hook:

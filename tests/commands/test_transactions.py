@@ -375,3 +375,17 @@ def test_watch_fuzz_across_command_groups(pair):
         steps += [(1, *_other_command(rnd, keys)) for _ in range(rnd.randint(0, 2))]
         steps += [(0, "MULTI"), (0, "SET", "done", "1"), (0, "EXEC")]
         scenario(pair, steps)
+
+
+def test_keys_expire_as_of_the_start_of_exec_or_a_script(pair):
+    # Redis's fixed_time_expire / script time snapshot: no key expires in the middle
+    scenario(pair, [
+        (0, "MULTI"), (0, "SET", "k", "v", "PX", "1"), (0, "DEBUG", "SLEEP", "0.02"), (0, "GET", "k"),
+        (0, "EXEC"), ("sleep", 0.01), (0, "GET", "k"),
+    ])
+    wait = ("redis.call('set', KEYS[1], 'v', 'px', 1) "
+            "local t = redis.call('time') "
+            "local t0 = t[1] * 1000000 + t[2] "
+            "repeat t = redis.call('time') until t[1] * 1000000 + t[2] - t0 > 20000 "
+            "return redis.call('get', KEYS[1])")
+    scenario(pair, [(0, "EVAL", wait, "1", "s"), ("sleep", 0.01), (0, "GET", "s")])
