@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import hiredis
 
+from .. import dispatch
 from ..errors import CommandError
 from ..protocol import resp
 
@@ -31,6 +32,7 @@ log = logging.getLogger("durakv")
 
 HOOK_COUNT = 100000
 LOAD_TIMEOUT = 0.5  # seconds a FUNCTION LOAD may run its library code
+_TX_ALLOW_BUSY = frozenset({"multi", "discard", "watch", "unwatch"})
 BUSY_EVAL = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
 BUSY_FUNCTION = b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
 UNKILLABLE = (
@@ -215,7 +217,22 @@ class BusyGuard:
         if name == b"shutdown" and b"nosave" in [a.lower() for a in argv[1:]]:
             log.warning("SHUTDOWN NOSAVE while a script is busy: exiting")
             os._exit(0)
-        return BUSY_FUNCTION if run.is_function else BUSY_EVAL
+        busy = BUSY_FUNCTION if run.is_function else BUSY_EVAL
+        sess = getattr(conn, "session", None)
+        if sess is None:
+            return busy
+        # Redis lets the transaction commands through (allow_busy) and refuses the rest as
+        # rejected commands: one refused inside MULTI aborts the EXEC that follows, and a
+        # refused EXEC discards the transaction (no half of it ever runs)
+        spec = dispatch.resolve(argv)
+        if type(spec) is not str and spec.name in _TX_ALLOW_BUSY:  # type: ignore[union-attr]
+            srv = self.scripting.ctx
+            current = srv.current_client
+            try:
+                return dispatch.execute(sess, argv)
+            finally:
+                srv.current_client = current
+        return dispatch.reject(sess, busy[1:-2].decode(), spec if type(spec) is not str else None)  # type: ignore[arg-type]
 
     def _kill_reply(self, run: ScriptRun, is_function: bool) -> bytes:
         if run.dirty:

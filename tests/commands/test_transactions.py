@@ -389,3 +389,38 @@ def test_keys_expire_as_of_the_start_of_exec_or_a_script(pair):
             "repeat t = redis.call('time') until t[1] * 1000000 + t[2] - t0 > 20000 "
             "return redis.call('get', KEYS[1])")
     scenario(pair, [(0, "EVAL", wait, "1", "s"), ("sleep", 0.01), (0, "GET", "s")])
+
+
+def test_transaction_commands_while_a_script_is_busy(pair):
+    """Redis lets MULTI/DISCARD/WATCH/UNWATCH through a busy script and rejects the rest:
+    a command refused inside MULTI aborts the EXEC, a refused EXEC discards the transaction."""
+    from tests.support.raw import encode
+
+    def run(port: int) -> list[bytes]:
+        admin, looper, c2 = Raw(port, pair.proto), Raw(port, pair.proto), Raw(port, pair.proto)
+        out = []
+        try:
+            admin.call("CONFIG", "SET", "busy-reply-threshold", "10")
+            admin.call("SET", "xx", "1")
+            for exec_while_busy in (False, True):
+                looper.send(encode("EVAL", "while true do end", "0"))
+                time.sleep(0.2)
+                out.append(c2.call("MULTI"))
+                out.append(c2.call("INCR", "xx"))
+                if exec_while_busy:
+                    out.append(c2.call("EXEC"))
+                out.append(admin.call("SCRIPT", "KILL"))
+                out.append(looper.read_raw()[:10])
+                out.append(c2.call("INCR", "xx"))
+                if not exec_while_busy:
+                    out.append(c2.call("EXEC"))
+                out.append(c2.call("GET", "xx"))
+            return out
+        finally:
+            admin.call("CONFIG", "SET", "busy-reply-threshold", "5000")
+            for c in (admin, looper, c2):
+                c.close()
+
+    got = run(pair.durakv.port)
+    assert got == run(pair.redis.port)
+    assert got[5].startswith(b"-EXECABORT") and got[9].startswith(b"-EXECABORT") and b"BUSY" in got[9]
