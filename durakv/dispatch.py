@@ -92,6 +92,10 @@ def execute(c: Session, argv: list[bytes]) -> bytes:
                 c.multi_error = True
             return reject(c, errors.WRONG_ARITY.format(spec.name), spec)
     c.last_cmd = spec.name
+    if srv.evictor is not None and "denyoom" not in spec.flags and not c.replaying:
+        # Redis evicts before every command when over maxmemory; only the commands that
+        # may grow memory are refused when it cannot (write_gate, for those)
+        srv.evictor.make_room()
     # the common case: no per-client state and no node-wide condition to check
     if (
         c.multi is None

@@ -132,6 +132,9 @@ class _DbSample:
 
 
 _SAMPLE = 64
+# strings this long are measured one by one, like containers, not through the sample of
+# the rest: one big value must count at once (maxmemory), not at the next re-sample
+BIG_STRING = 4096
 _SMALL_DB = 2000  # databases up to this size have their strings measured exactly
 _CRON_BUDGET_S = 0.003  # time per cron tick for the background exact pass
 
@@ -151,7 +154,7 @@ def _sync(st: _DbSample, db: Any) -> None:
         st.data = data
         st.csizes = {}
         st.ctotal = 0
-        st.dirty = {k for k, v in data.items() if type(v) is not bytes} if data else set()
+        st.dirty = {k for k, v in data.items() if type(v) is not bytes or len(v) >= BIG_STRING} if data else set()
         st.scount = -1
         st.pos = st.ptotal = st.pcount = 0
     if st.dirty:
@@ -161,7 +164,7 @@ def _sync(st: _DbSample, db: Any) -> None:
             v = data.get(key)
             old = csizes.pop(key, 0)
             tot -= old
-            if v is not None and type(v) is not bytes:
+            if v is not None and (type(v) is not bytes or len(v) >= BIG_STRING):
                 n = _entry_size(key, v)
                 csizes[key] = n
                 tot += n
@@ -178,7 +181,7 @@ def _strings_bytes(srv: Any, db: Any, st: _DbSample, now: float) -> int:
         if st.scount > 0 and now - st.t <= 0.01:
             # measured less than 10 ms ago: extrapolate (eviction loops call this per key)
             return st.stotal + (nstr - st.scount) * st.stotal // st.scount
-        st.stotal = sum(_str_entry(k, v) for k, v in data.items() if type(v) is bytes)
+        st.stotal = sum(_str_entry(k, v) for k, v in data.items() if type(v) is bytes and len(v) < BIG_STRING)
         st.scount = nstr
         st.t = now
         return st.stotal
@@ -189,7 +192,7 @@ def _strings_bytes(srv: Any, db: Any, st: _DbSample, now: float) -> int:
         tot = cnt = 0
         for k in itertools.islice(data, start, None, step):
             v = data[k]
-            if type(v) is bytes:
+            if type(v) is bytes and len(v) < BIG_STRING:
                 tot += _str_entry(k, v)
                 cnt += 1
         if not cnt:
@@ -208,7 +211,8 @@ def _states(srv: Any) -> list[_DbSample]:
 
         def on_size(db: Any, key: bytes) -> None:
             st = states[db.id]
-            if type(db.data.get(key)) is not bytes or (st.csizes and key in st.csizes):
+            v = db.data.get(key)
+            if type(v) is not bytes or len(v) >= BIG_STRING or (st.csizes and key in st.csizes):
                 st.dirty.add(key)
 
         srv.ks.on_size = on_size
@@ -234,7 +238,7 @@ def cron_exact_pass(node: Any) -> None:
             tot = cnt = 0
             for key in itertools.islice(data, st.pos, st.pos + take):
                 v = data[key]
-                if type(v) is bytes:
+                if type(v) is bytes and len(v) < BIG_STRING:
                     tot += _str_entry(key, v)
                     cnt += 1
             st.ptotal += tot

@@ -53,6 +53,31 @@ def test_oom_error_text_matches_redis(pair):
             side.call("CONFIG", "SET", "maxmemory", "0")
 
 
+def test_one_big_value_over_the_limit_evicts_at_the_next_command(pair):
+    """A single big write counts at once: the next command evicts (a read too) or is refused."""
+    try:
+        for reader in (False, True):
+            got = []
+            for side in (pair.redis, pair.durakv):
+                side.call("FLUSHALL")
+                side.call("CONFIG", "SET", "maxmemory", "0")
+                info = side.call("INFO", "memory").decode()
+                base = int(info.split("used_memory:")[1].split()[0])
+                side.call("CONFIG", "SET", "maxmemory", str(base + 100_000))
+                side.call("CONFIG", "SET", "maxmemory-policy", "volatile-random")
+                out = [side.call("SETEX", "volatile-key", "10000", "x"), side.call("SETRANGE", "big", "300000", "x")]
+                out.append(side.call("EXISTS", "nokey") if reader else side.call("SET", "small", "v"))
+                out += [side.call("EXISTS", "volatile-key"), side.call("EXISTS", "small")]
+                got.append(out)
+            assert got[1] == got[0]
+            assert got[0][3] == b":0\r\n"  # evicted
+    finally:
+        for side in (pair.redis, pair.durakv):
+            side.call("CONFIG", "SET", "maxmemory", "0")
+            side.call("CONFIG", "SET", "maxmemory-policy", "noeviction")
+            side.call("FLUSHALL")
+
+
 def test_noeviction_refuses_writes(c):
     limit = _limit(c, 100_000)
     with pytest.raises(redis.exceptions.OutOfMemoryError, match="command not allowed when used memory"):
