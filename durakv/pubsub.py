@@ -377,7 +377,9 @@ class PubSub:
 
     # -- tracking ------------------------------------------------------------------------------
     def _update_touch_hook(self) -> None:
-        self.ctx.ks.on_touch = self.on_touch if self.tracking_clients > 0 else None
+        # also while the table still has keys of clients that turned tracking off: Redis
+        # drops a key from it whenever the key changes (or on FLUSHALL), tracking or not
+        self.ctx.ks.on_touch = self.on_touch if self.tracking_clients > 0 or self.table else None
 
     def enable_tracking(self, c: Session, redirect: int, bcast: bool, optin: bool, optout: bool,
                         noloop: bool, prefixes: list[bytes]) -> None:
@@ -467,6 +469,10 @@ class PubSub:
         ids = self.table.pop(key, None)
         if not ids:
             return
+        if not self.tracking_clients:
+            if not self.table:
+                self._update_touch_hook()
+            return
         clients = self.ctx.clients
         for cid in ids:
             target = clients.get(cid)
@@ -536,6 +542,7 @@ class PubSub:
             else:
                 self._send_tracking(s, None)
         self.table.clear()
+        self._update_touch_hook()
 
     def _schedule_bcast(self) -> None:
         if self._bcast_scheduled:

@@ -176,6 +176,10 @@ class Blocking:
                         saved = ks.modified
                         ks.modified = []
                         c.effects = None
+                        # the woken client runs its command: invalidations it causes for its
+                        # own tracking follow its reply (Redis's tracking_pending_keys)
+                        writer = ctx.current_client
+                        ctx.current_client = c
                         try:
                             reply = w.serve(c, k[1])
                         except Exception as e:  # CommandError from the pop: reply with it
@@ -184,6 +188,12 @@ class Blocking:
                                 log.exception("serving a blocked client failed")
                                 msg = "ERR internal error while serving a blocked client"
                             reply = b"-%s\r\n" % msg.encode("latin-1", "replace")
+                        finally:
+                            ctx.current_client = writer
+                        t = c.tracking
+                        if t is not None and t.pending and reply is not None:
+                            reply = b"".join([reply, *(t.ps.tracking_message(t.owner, key) for key in t.pending)])
+                            t.pending = []
                         modified = ks.modified
                         ks.modified = saved
                         if reply is None:

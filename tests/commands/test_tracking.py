@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from tests.support.raw import Raw, encode
@@ -321,3 +322,37 @@ def test_tracking_table_max_keys_evicts(pair):
         finally:
             conn.call("CONFIG", "SET", "tracking-table-max-keys", "1000000")
             s.close()
+
+
+def test_table_forgets_keys_on_flushall_after_tracking_off(pair):
+    """Redis empties the tracking table on FLUSHALL, with or without tracking clients."""
+    def run(port: int) -> list[bytes]:
+        r, other = Raw(port, 3), Raw(port, 3)
+        try:
+            out = [r.call("CLIENT", "TRACKING", "on"), r.call("GET", "key1"), r.call("CLIENT", "TRACKING", "off"),
+                   other.call("FLUSHALL"), r.call("CLIENT", "TRACKING", "on"), other.call("SET", "key1", "1"),
+                   r.call("PING"), r.call("GET", "key2")]
+            info = other.call("INFO", "stats").decode()
+            out += [line.encode() for line in info.split("\r\n") if line.startswith("tracking_total")]
+            return out
+        finally:
+            r.close()
+            other.close()
+    _both(pair, run)
+
+
+def test_unblocked_blmove_gets_its_invalidation_after_the_reply(pair):
+    def run(port: int) -> list[bytes]:
+        r, other = Raw(port, 3), Raw(port, 3)
+        try:
+            out = [other.call("DEL", "list1{t}", "list2{t}"), r.call("CLIENT", "TRACKING", "on"),
+                   r.call("LRANGE", "list2{t}", "0", "-1")]
+            r.send(encode("BLMOVE", "list1{t}", "list2{t}", "LEFT", "LEFT", "0"))
+            time.sleep(0.1)
+            out.append(other.call("RPUSH", "list1{t}", "foo"))
+            out.append(r.read_raw(2))
+            return out
+        finally:
+            r.close()
+            other.close()
+    _both(pair, run)
