@@ -79,6 +79,13 @@ SANDBOX_CASES = [
     E("setmetatable(KEYS, {}); rawset(KEYS, 1, 'x'); table.insert(KEYS, 'y'); return KEYS"),
     E("return {pcall(setmetatable, _G, nil)}"),
     E("return {pcall(rawset, _G, 'x', 1)}"),
+    # precompiled bytecode is refused: Redis's Lua parses every chunk as text
+    E("local f, e = loadstring(string.dump(function() return 1 end)); return {tostring(f), e}"),
+    E("local s = string.dump(function() return 1 end); local f, e = load(function() local p = s; s = nil; return p end); "
+      "return {tostring(f), e}"),
+    E("local f, e = loadstring(string.char(27) .. 'Lua', 'name'); return {tostring(f), e}"),
+    E("return loadstring('return 5')()"),
+    E("\x1bLuaQ\x00\x01\x04\x08\x04\x08\x00"),
 ]
 
 # each attempt must fail, and leave the sandbox intact for the next script
