@@ -255,6 +255,8 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
     srv.current_client = c
     if not c.replaying:  # Redis counts what call() runs: not rejected or queued commands
         srv.stats.total_commands_processed += 1
+    if srv.monitors and spec.name in _SCRIPT_CALLS and not c.replaying:
+        srv.extras["monitor_feed"](c, argv, True)
     t0 = perf_counter_ns()
     try:
         reply = spec.handler(c, argv)  # type: ignore[misc]

@@ -1117,11 +1117,13 @@ def repr_arg(a: bytes) -> bytes:
 _NOT_MONITORED = ("admin", "skip_monitor")
 
 
-def monitor_feed(c: Session, argv: list[bytes]) -> None:
-    """Called by dispatch.call after every executed command while monitors exist."""
+def monitor_feed(c: Session, argv: list[bytes], script: bool = False) -> None:
+    """Called by dispatch.call after every executed command while monitors exist, and
+    before a script runs (``script``: Redis shows EVAL/FCALL, then the commands they run,
+    despite their skip_monitor flag)."""
     srv = c.srv
     sp = spec.all_commands().get(c.last_cmd)
-    if sp is not None and ("admin" in sp.flags or "skip_monitor" in sp.flags):
+    if not script and sp is not None and ("admin" in sp.flags or "skip_monitor" in sp.flags):
         return
     us = srv.clock.now_us()
     if c.in_script:

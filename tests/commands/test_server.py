@@ -406,6 +406,25 @@ def test_monitor_format(durakv_proc, redis_proc):
         c.close()
 
 
+def test_monitor_shows_scripts_before_what_they_run(durakv_proc, redis_proc):
+    import re
+
+    seen = []
+    for port in (redis_proc.port, durakv_proc.port):
+        m, c = Raw(port), Raw(port)
+        assert m.call("MONITOR") == b"+OK\r\n"
+        c.call("EVAL", "redis.call('set', KEYS[1], ARGV[1])", "1", "mk", "mv")
+        c.call("FUNCTION", "LOAD", "REPLACE", "#!lua name=monlib\nredis.register_function('monf', "
+               "function(keys, args) return redis.call('get', keys[1]) end)")
+        c.call("FCALL", "monf", "1", "mk")
+        got = m.read_raw(5).decode("latin-1").split("\r\n")[:5]
+        seen.append([re.sub(r"^\+\d+\.\d{6} \[0 (lua|127\.0\.0\.1):?\d*\]", r"\1", line)[:40] for line in got])
+        m.close()
+        c.close()
+    assert seen[1] == seen[0]
+    assert [line.split()[1] for line in seen[0]] == ['"EVAL"', '"set"', '"FUNCTION"', '"FCALL"', '"get"']
+
+
 def test_memory_usage_strings(pair):
     for v in ["bar", "12345", "x" * 44, "x" * 45, "y" * 300, "z" * 5000]:
         pair.check("SET", "foo", v)
