@@ -61,13 +61,21 @@ def _flags(s: Session) -> str:
     return f or "N"
 
 
-def client_info_string(s: Session, now: float | None = None) -> str:
-    """One CLIENT LIST line (Redis 7.0's field list)."""
+def client_info_string(s: Session, now: float | None = None, argv: list[bytes] | None = None) -> str:
+    """One CLIENT LIST line (Redis 7.0's field list).  ``argv``: the command ``s`` is
+    running (the CLIENT LIST/INFO itself): Redis 7.0 still holds it in the query buffer."""
     if now is None:
         now = time.time()
     conn = s.conn
     qbuf = 0
     omem = 0
+    argv_mem = s.argv_mem
+    rbs, rbp = 1024, 0
+    if argv is not None:
+        qbuf = len(resp.encode_command(argv))
+        argv_mem = sum(map(len, argv))
+        rbs = rbp = 16384  # the reply buffer a client gets when its first reply is built
+        conn = None
     if conn is not None:
         try:
             qbuf = conn.parser.pending()
@@ -91,9 +99,9 @@ def client_info_string(s: Session, now: float | None = None) -> str:
         f"id={s.id} addr={s.addr} laddr={s.laddr} fd={s.fd} name={name} "
         f"age={int(now - s.created)} idle={int(now - s.last_interaction)} flags={_flags(s)} db={s.db.id} "
         f"sub={len(s.channels)} psub={len(s.patterns)} ssub={len(s.shard_channels)} multi={multi} "
-        f"qbuf={qbuf} qbuf-free={max(0, 20474 - qbuf) if qbuf else 0} argv-mem={s.argv_mem} "
-        f"multi-mem=0 rbs=1024 rbp=0 obl=0 oll={1 if omem else 0} omem={omem} "
-        f"tot-mem={1024 + qbuf + omem} events={'rw' if omem else 'r'} cmd={s.last_cmd} user={uname} "
+        f"qbuf={qbuf} qbuf-free={max(0, 20474 - qbuf) if qbuf else 0} argv-mem={argv_mem} "
+        f"multi-mem=0 rbs={rbs} rbp={rbp} obl=0 oll={1 if omem else 0} omem={omem} "
+        f"tot-mem={rbs + qbuf + omem} events={'rw' if omem else 'r'} cmd={s.last_cmd} user={uname} "
         f"redir={redir} resp={s.resp}"
     )
 
@@ -124,7 +132,7 @@ def client_id(c: Session, argv: list[bytes]) -> bytes:
 
 @command("client|info", 2, "noscript loading stale", "@slow @connection")
 def client_info(c: Session, argv: list[bytes]) -> bytes:
-    return c.r.verbatim((client_info_string(c) + "\n").encode("latin-1"))
+    return c.r.verbatim((client_info_string(c, argv=argv) + "\n").encode("latin-1"))
 
 
 @command("client|list", -2, "admin noscript loading stale", "@admin @slow @dangerous @connection")
@@ -146,7 +154,7 @@ def client_list(c: Session, argv: list[bytes]) -> bytes:
     elif n != 2:
         raise CommandError(errors.SYNTAX)
     now = time.time()
-    text = "".join(client_info_string(s, now) + "\n" for s in clients)
+    text = "".join(client_info_string(s, now, argv if s is c else None) + "\n" for s in clients)
     return c.r.verbatim(text.encode("latin-1"))
 
 

@@ -26,6 +26,20 @@ def test_client_list_and_info_fields_equal(pair):
     assert b"cmd=client|info" in b and b"flags=N" in b and b"user=default" in b
 
 
+def test_client_info_shows_its_own_command_in_the_query_buffer(pair):
+    # Redis 7.0 keeps the running command in the query buffer: qbuf, argv-mem, rbs as Redis's
+    # own CLIENT LIST test matches them
+    import re
+
+    def own(side, *cmd: str) -> list[bytes]:
+        text = side.parsed(*cmd)
+        line = [x for x in text.splitlines() if b"cmd=client|" in x][0]
+        return [m.group(0) for m in re.finditer(rb"(qbuf|qbuf-free|argv-mem|rbs|rbp|multi-mem)=\d+", line)]
+
+    for cmd in (("CLIENT", "LIST"), ("CLIENT", "INFO"), ("client", "list", "type", "normal")):
+        assert own(pair.durakv, *cmd) == own(pair.redis, *cmd)
+
+
 def test_client_info_reply_type(pair):
     a, b = pair.both("CLIENT", "INFO")
     assert a[:1] == b[:1]  # bulk in RESP2, verbatim in RESP3
