@@ -188,6 +188,7 @@ class Blocking:
                                 log.exception("serving a blocked client failed")
                                 msg = "ERR internal error while serving a blocked client"
                             reply = b"-%s\r\n" % msg.encode("latin-1", "replace")
+                            ctx.stats.count_error(msg)  # INFO errorstats, as any error reply
                         finally:
                             ctx.current_client = writer
                         t = c.tracking

@@ -469,13 +469,15 @@ def test_blocking_xreadgroup(redis_proc, durakv_proc, proto: int) -> None:
     for proc in (redis_proc, durakv_proc):
         a = Raw(proc.port)
         a.call("FLUSHALL")
+        a.call("CONFIG", "RESETSTAT")
         a.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
         got = _blocked_read(proc, ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"),
                             [("XADD", "s", "5-1", "b", "2")], proto)
         results.append((got, a.call("XPENDING", "s", "g"), a.call("XINFO", "GROUPS", "s")))
         got = _blocked_read(proc, ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"),
                             [("XGROUP", "DESTROY", "s", "g")], proto)
-        results.append((got,))
+        errorstats = a.call("INFO", "errorstats").split(b"\r\n", 1)[1]  # the error sent to the woken reader counts
+        results.append((got, errorstats))
         got = _blocked_read(proc, ("XREAD", "BLOCK", "30", "STREAMS", "s", "$"), [], proto)
         results.append((got,))
         a.close()
