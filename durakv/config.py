@@ -403,7 +403,7 @@ PARAMS: list[Param] = [
     _P('auto-aof-rewrite-min-size', 'memory', 67108864, minimum=0, maximum=9223372036854775807),
     _P('auto-aof-rewrite-percentage', 'int', 100, minimum=0, maximum=2147483647),
     _P('bgsave_cpulist', 'string', '', mutable=False),
-    _P('bind', 'string', '127.0.0.1', mutable=False),
+    _P('bind', 'string', '127.0.0.1'),
     _P('bind-source-addr', 'string', ''),
     _P('bio_cpulist', 'string', '', mutable=False),
     _P('busy-reply-threshold', 'int', 5000, minimum=0, maximum=9223372036854775807, aliases=('lua-time-limit',)),
@@ -477,7 +477,7 @@ PARAMS: list[Param] = [
     _P('oom-score-adj', 'enum', 'no', enum=('no', 'yes', 'relative', 'absolute')),
     _P('oom-score-adj-values', 'special', '0 200 800'),
     _P('pidfile', 'string', '', mutable=False),
-    _P('port', 'int', 6379, mutable=False, minimum=0, maximum=65535),
+    _P('port', 'int', 6379, minimum=0, maximum=65535),
     _P('proc-title-template', 'string', '{title} {listen-addr} {server-mode}'),
     _P('propagation-error-behavior', 'enum', 'ignore', enum=('ignore', 'panic', 'panic-on-replicas')),
     _P('protected-mode', 'bool', True),
@@ -554,12 +554,14 @@ PARAMS: list[Param] = [
     _P('zset-max-listpack-entries', 'int', 128, minimum=0, maximum=9223372036854775807, aliases=('zset-max-ziplist-entries',)),
     _P('zset-max-listpack-value', 'memory', 64, minimum=0, maximum=9223372036854775807, aliases=('zset-max-ziplist-value',)),
 
-    # durakv-only parameters
+    # durakv-only parameters; the start-up-only ones are hidden from CONFIG GET patterns (as
+    # Redis hides its internal ones), so that tools which CONFIG SET every value CONFIG GET *
+    # returned keep working
     _P("auto-snapshot-log-bytes", "memory", 64 * 1024 * 1024, minimum=0),
-    _P("log", "string", "", mutable=False),
-    _P("shard", "int", 0, mutable=False),
-    _P("lease-ms", "int", 2000, mutable=False, minimum=100),
-    _P("node-id", "string", "", mutable=False),  # replication: this node's id in the shard log
+    _P("log", "string", "", mutable=False, hidden=True),
+    _P("shard", "int", 0, mutable=False, hidden=True),
+    _P("lease-ms", "int", 2000, mutable=False, minimum=100, hidden=True),
+    _P("node-id", "string", "", mutable=False, hidden=True),  # replication: this node's id in the shard log
 ]
 
 

@@ -55,6 +55,8 @@ class Node:
         self.ctx.extras["node"] = self
         self.loop: asyncio.AbstractEventLoop | None = None
         self.server: asyncio.AbstractServer | None = None
+        self.extra_servers: list[asyncio.AbstractServer] = []  # one per further address after CONFIG SET bind
+        self._bound: tuple[str, int] = ("", -1)  # what self.server listens on
         self.log_factory = log_factory
         self.log: Log | None = None
         self.replay_session = Session(self.ctx, 0, self.ctx.ks.dbs[0])
@@ -135,6 +137,33 @@ class Node:
         ks.modified.clear()
 
     # -- serving ---------------------------------------------------------------------------
+    def _rebind(self, host: str, port: int, failure: str) -> None:
+        """CONFIG SET port/bind: listen on the new address, then close the old listener
+        (Redis's changeListener); the old one stays when the new one cannot be bound."""
+        if (host, port) == self._bound or self.loop is None:
+            return
+        try:
+            socks = net.listen_sockets(host, port, self.config["tcp-backlog"])
+        except OSError as e:
+            log.warning("CONFIG SET: cannot listen on %s port %d: %s", host, port, e)
+            raise ValueError(failure) from None
+        old = self.server
+        self._bound = (host, port)
+        self.ctx.tcp_port = socks[0].getsockname()[1]
+        ctx = self.ctx
+
+        async def adopt() -> None:
+            servers = [await self.loop.create_server(lambda: net.Connection(ctx), sock=s)  # type: ignore[union-attr]
+                       for s in socks]
+            self.server = servers[0]
+            self.extra_servers = servers[1:]
+
+        self.loop.create_task(adopt())
+        if old is not None:
+            old.close()
+        for extra in self.extra_servers:
+            extra.close()
+
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
         ctx = self.ctx
@@ -147,6 +176,9 @@ class Node:
         port = self.config["port"]
         self.server = await net.serve(ctx, host, port, self.config["tcp-backlog"])
         ctx.tcp_port = self.server.sockets[0].getsockname()[1] if self.server.sockets else port
+        self._bound = (host, port)
+        self.config.watch("port", lambda v: self._rebind(self.config["bind"], v, "Unable to listen on this port"))
+        self.config.watch("bind", lambda v: self._rebind(v, self.config["port"], "Failed to bind to specified addresses."))
         self._schedule_cron()
         starter = ctx.extras.get("after_start")
         if starter is not None:
@@ -179,6 +211,8 @@ class Node:
     async def stop(self) -> None:
         if self.server is not None:
             self.server.close()
+        for extra in self.extra_servers:
+            extra.close()
         tracker = self.ctx.tracker
         if tracker is not None:
             tracker.flush()

@@ -11,6 +11,7 @@ blocking layer calls :meth:`Connection.unblock`.
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from collections import deque
 from time import perf_counter_ns
@@ -370,6 +371,25 @@ def _fmt_addr(a: Any) -> str:
     if isinstance(a, tuple):
         return f"{a[0]}:{a[1]}"
     return str(a)
+
+
+def listen_sockets(host: str, port: int, backlog: int) -> list[socket.socket]:
+    """Bound, listening sockets for ``host`` (space-separated addresses) and ``port``;
+    raises OSError (nothing left open) when an address cannot be bound."""
+    socks: list[socket.socket] = []
+    try:
+        for h in host.split():
+            s = socket.socket(socket.AF_INET6 if ":" in h else socket.AF_INET, socket.SOCK_STREAM)
+            socks.append(s)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((h, port))
+            s.listen(backlog)
+            s.setblocking(False)
+    except OSError:
+        for s in socks:
+            s.close()
+        raise
+    return socks
 
 
 async def serve(ctx: Context, host: str, port: int, backlog: int = 511) -> asyncio.AbstractServer:

@@ -602,3 +602,56 @@ def test_debug_is_refused_by_default_as_in_redis(tmp_path):
     finally:
         for p in procs:
             p.stop()
+
+
+# Redis's own "CONFIG sanity" test: every value CONFIG GET * returns can be set back with
+# CONFIG SET, but for these (start-up only in Redis)
+_START_UP_ONLY = {
+    "rdbchecksum", "daemonize", "io-threads-do-reads", "tcp-backlog", "always-show-logo", "syslog-enabled",
+    "cluster-enabled", "disable-thp", "aclfile", "unixsocket", "pidfile", "syslog-ident", "appendfilename",
+    "appenddirname", "supervised", "syslog-facility", "databases", "io-threads", "logfile", "unixsocketperm",
+    "replicaof", "slaveof", "requirepass", "server_cpulist", "bio_cpulist", "aof_rewrite_cpulist",
+    "bgsave_cpulist", "set-proc-title", "cluster-config-file", "cluster-port", "oom-score-adj",
+    "oom-score-adj-values", "enable-protected-configs", "enable-debug-command", "enable-module-command",
+    "dbfilename", "dir", "socket-mark-id",
+}
+
+
+def test_config_get_all_values_set_back(durakv_proc, redis_proc):
+    for port in (redis_proc.port, durakv_proc.port):
+        r = redis.Redis(port=port, decode_responses=True)
+        failed = []
+        for name, value in r.config_get("*").items():
+            if name in _START_UP_ONLY:
+                continue
+            try:
+                r.config_set(name, value)
+            except redis.ResponseError as e:
+                failed.append((name, str(e)))
+        r.close()
+        assert failed == [], (port, failed)
+
+
+def test_config_set_port_and_bind_move_the_listener(redis_proc):
+    from tests.support.procs import free_port, start_durakv
+
+    p = start_durakv()
+    try:
+        r = redis.Redis(port=p.port)
+        new = free_port()
+        assert r.config_set("port", new)
+        assert redis.Redis(port=new).ping()
+        with pytest.raises(redis.ConnectionError):
+            redis.Redis(port=p.port, socket_connect_timeout=1).ping()
+        r2 = redis.Redis(port=new)
+        # addresses that cannot be bound: Redis's errors, and the listener stays where it is
+        with pytest.raises(redis.ResponseError) as got:
+            r2.config_set("bind", "10.9.9.9")
+        with pytest.raises(redis.ResponseError) as want:
+            redis.Redis(port=redis_proc.port).config_set("bind", "10.9.9.9")
+        assert str(got.value) == str(want.value)
+        with pytest.raises(redis.ResponseError, match=r"argument 'port'\) - Unable to listen on this port"):
+            r2.config_set("port", str(redis_proc.port))  # taken
+        assert r2.ping() and r2.config_get("port") == {"port": str(new)}
+    finally:
+        p.stop()
