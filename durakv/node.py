@@ -194,9 +194,15 @@ class Node:
         try:
             ks = self.ctx.ks
             # repeat while a pass found many expired keys, within a small time budget
-            t_end = self.ctx.clock.monotonic() + 0.025 * self.config["active-expire-effort"]
+            t0 = self.ctx.clock.monotonic()
+            t_end = t0 + 0.025 * self.config["active-expire-effort"]
             while ks.active_expire(200) >= 200 and self.ctx.clock.monotonic() < t_end:
                 pass
+            lat = self.config["latency-monitor-threshold"]
+            if lat and self.ctx.slowlog is not None:  # the latency monitor's expire-cycle event
+                ms = int((self.ctx.clock.monotonic() - t0) * 1000)
+                if ms >= lat:
+                    self.ctx.slowlog.latency_event("expire-cycle", ms)
             if ks.modified:
                 tracker = self.ctx.tracker
                 if tracker is not None:

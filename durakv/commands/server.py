@@ -1058,8 +1058,12 @@ def latency_histogram(c: Session, argv: list[bytes]) -> bytes:
         specs = []
         for a in argv[2:]:
             s = _lookup_name(a.lower())
-            if s is not None and s.calls and s not in specs:
-                specs.append(s)
+            if s is None:
+                continue
+            # a container command stands for its subcommands
+            for one in s.subcommands.values() if s.subcommands else (s,):
+                if one.calls and one not in specs:
+                    specs.append(one)
     pairs = []
     for s in specs:
         avg = max(1, s.usec // max(1, s.calls))

@@ -655,3 +655,22 @@ def test_config_set_port_and_bind_move_the_listener(redis_proc):
         assert r2.ping() and r2.config_get("port") == {"port": str(new)}
     finally:
         p.stop()
+
+
+def test_latency_histogram_of_a_container_command(pair):
+    # the container's name stands for its subcommands (Redis's LATENCY HISTOGRAM client)
+    def calls(side, *names: str) -> dict:
+        got = side.parsed("LATENCY", "HISTOGRAM", *names)
+        items = got.items() if isinstance(got, dict) else zip(got[::2], got[1::2])
+        out = {}
+        for name, h in items:
+            h = h if isinstance(h, dict) else dict(zip(h[::2], h[1::2]))
+            out[name] = h[b"calls"]
+        return out
+
+    for side in (pair.redis, pair.durakv):
+        side.call("CONFIG", "RESETSTAT")
+        side.call("CLIENT", "ID")
+        side.call("CLIENT", "GETNAME")
+    for names in (("client",), ("client|id",), ("blabla", "client", "config")):
+        assert calls(pair.durakv, *names) == calls(pair.redis, *names)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import redis
 
 from durakv import dispatch
 from durakv.clock import ManualClock
@@ -261,3 +262,23 @@ def test_watch_key_expiring_after_watch_aborts(h: Harness) -> None:
     h.run("MULTI", c=c2)
     h.run("PING", c=c2)
     assert h.run("EXEC", c=c2) == b"*-1\r\n"
+
+
+def test_slow_expire_cycle_is_a_latency_event() -> None:
+    from tests.support.procs import start_durakv
+
+    p = start_durakv()
+    try:
+        r = redis.Redis(port=p.port)
+        r.config_set("latency-monitor-threshold", 1)
+        pipe = r.pipeline(transaction=False)
+        for i in range(30_000):
+            pipe.set(f"k{i}", "v", px=50)
+        pipe.execute()
+        deadline = time.time() + 10
+        while r.dbsize() and time.time() < deadline:
+            time.sleep(0.05)
+        assert r.dbsize() == 0
+        assert b"expire-cycle" in b" ".join(e[0] for e in r.execute_command("LATENCY", "LATEST"))
+    finally:
+        p.stop()
