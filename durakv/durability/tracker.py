@@ -117,8 +117,8 @@ class CommitTracker:
     def end_group(self, group: tuple[list[Any], int]) -> None:
         self._group_depth -= 1
         parts, start = group
-        if self._group_depth or parts is not self._parts:  # nested, or flushed meanwhile
-            return
+        if len(parts) - start < 2 or self._group_depth or parts is not self._parts:
+            return  # at most one effect, nested, or flushed meanwhile
         n = 0
         for p in parts[start:]:
             if type(p) is not bytes or not p.startswith(_SELECT_HEAD):
