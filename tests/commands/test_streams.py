@@ -1061,3 +1061,21 @@ def test_xtrim_parses_arguments_before_the_key(pair) -> None:
     pair.check("XTRIM", "str", "MAXLEN", "1")
     pair.check("XTRIM", "nokey", "MAXLEN", "abc")
     pair.check("XTRIM", "nokey", "FOO", "1")
+
+
+def test_xreadgroup_logs_the_consumer_creation_only_when_no_xclaim_creates_it() -> None:
+    # Redis propagates XGROUP CREATECONSUMER for NOACK reads only: the XCLAIMs of a normal
+    # read create the consumer on replay.  A read that claims nothing still logs it here,
+    # so that the consumer survives a restart.
+    h = Harness()
+    h("XADD", "s", "1-1", "f", "v")
+    h("XGROUP", "CREATE", "s", "g", "0")
+    h.effects()
+    h("XREADGROUP", "GROUP", "g", "reader", "STREAMS", "s", ">")
+    assert [e[0].upper() for e in h.effects()] == [b"MULTI", b"XCLAIM", b"XGROUP", b"EXEC"]  # XCLAIM, SETID
+    h("XADD", "s", "2-1", "f", "v")
+    h.effects()
+    h("XREADGROUP", "GROUP", "g", "quiet", "NOACK", "STREAMS", "s", ">")
+    assert [e[:2] for e in h.effects()] == [[b"MULTI"], [b"XGROUP", b"CREATECONSUMER"], [b"XGROUP", b"SETID"], [b"EXEC"]]
+    h("XREADGROUP", "GROUP", "g", "late", "STREAMS", "s", "0")
+    assert [e[:2] for e in h.effects()] == [[b"XGROUP", b"CREATECONSUMER"]]
