@@ -362,12 +362,31 @@ end
 -- the busy-script count hook (Redis: every 100000 instructions)
 local tick = py.tick
 local getinfo = dbg.getinfo
+local hook_count = 100000
+local deferred = false
 local function hook()
   local i = getinfo(2, 'S')
-  if i and i.source == '=durakv' then return end  -- never inside durakv's own frames
+  if i and i.source == '=durakv' then
+    -- never inside durakv's own frames: come back at the next instruction instead (a loop
+    -- around redis.call could otherwise land here at every count, phase-locked, and the
+    -- script would never be seen as busy)
+    if not deferred then
+      deferred = true
+      dbg.sethook(hook, '', 1)
+    end
+    return
+  end
+  if deferred then
+    deferred = false
+    dbg.sethook(hook, '', hook_count)
+  end
   tick()
 end
-local function set_hook_count(n) dbg.sethook(hook, '', n) end
+local function set_hook_count(n)
+  hook_count = n
+  deferred = false
+  dbg.sethook(hook, '', n)
+end
 set_hook_count(100000)
 
 -- reply tables built in one Lua call (cheaper than filling them from Python)

@@ -43,6 +43,17 @@ def test_script_kill(servers):
     assert got[0][-2].startswith(b"-ERR Script killed by user with SCRIPT KILL...")
 
 
+@pytest.mark.parametrize("body", ["while true do redis.call('ping') end",
+                                  "while true do pcall(redis.call, 'ping') end",
+                                  "local i = 0 while true do i = i + 1 redis.pcall('get', 'k') end"])
+def test_script_kill_while_it_keeps_calling_redis(servers, body):
+    # the busy check must not miss a loop that spends most of its time inside redis.call
+    script = ["EVAL", body, 0]
+    got = [_scenario(p.port, script, [["PING"]], ["SCRIPT", "KILL"]) for p in servers]
+    assert got[1] == got[0]
+    assert got[0][0].startswith(b"-BUSY")
+
+
 def test_function_kill(servers):
     code = "#!lua name=busy\nredis.register_function('spin', function() while true do end end)"
     for p in servers:
