@@ -27,6 +27,10 @@ from ..session import BLOCKED, Session
 _HIGH_WATER = 16 * 1024 * 1024
 
 
+_PUSHED_REPLIES = frozenset({b"subscribe", b"psubscribe", b"ssubscribe", b"unsubscribe", b"punsubscribe",
+                             b"sunsubscribe"})
+
+
 class Connection(asyncio.Protocol):
     __slots__ = (
         "ctx", "transport", "session", "parser", "held", "closing", "blocked_cmds",
@@ -233,7 +237,9 @@ class Connection(asyncio.Protocol):
                     continue
                 if rm == 3:
                     s.reply_mode = 0
-                continue
+                if argv[0].lower() not in _PUSHED_REPLIES:
+                    continue
+                # (subscribe confirmations are pushed in Redis, whatever CLIENT REPLY says)
             if tail is not None:
                 # replies keep their order: everything after a held reply is held with it
                 tail.append((w, reply))

@@ -117,6 +117,22 @@ def test_client_reply_off_skip_on(pair):
         assert side.read_raw() == b"$1\r\n2\r\n"
 
 
+@pytest.mark.parametrize("proto", [2, 3])
+def test_client_reply_off_keeps_subscribe_confirmations(durakv_proc, redis_proc, proto):
+    # Redis pushes (un)subscribe confirmations whatever CLIENT REPLY says
+    got = []
+    for port in (redis_proc.port, durakv_proc.port):
+        c = Raw(port, proto)
+        c.send(encode("CLIENT", "REPLY", "OFF") + encode("SUBSCRIBE", "ch") + encode("PSUBSCRIBE", "p*")
+               + encode("UNSUBSCRIBE", "ch"))
+        out = [c.read_raw(3)]
+        c.send(encode("PUNSUBSCRIBE") + encode("CLIENT", "REPLY", "SKIP") + encode("SUBSCRIBE", "x") + encode("PING"))
+        out.append(c.read_raw(2))
+        c.close()
+        got.append(out)
+    assert got[1] == got[0]
+
+
 def test_client_pause_write_holds_writes_only(durakv_proc, redis_proc):
     for port in (redis_proc.port, durakv_proc.port):
         a, b = Raw(port), Raw(port)
