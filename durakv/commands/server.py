@@ -549,9 +549,10 @@ def config_set(c: Session, argv: list[bytes]) -> bytes:
         for p, v in parsed:
             cfg.set_value(p.name, v)
     except ValueError as e:  # an apply hook refused: restore every value
-        for p, v in old:
-            cfg.values[p.name] = v
-        raise CommandError(errors.CONFIG_SET_FAILED.format(p.name, e)) from None
+        failed = p.name
+        for q, v in old:
+            cfg.values[q.name] = v
+        raise CommandError(errors.CONFIG_SET_FAILED.format(failed, e)) from None
     return resp.OK
 
 

@@ -652,6 +652,11 @@ def test_config_set_port_and_bind_move_the_listener(redis_proc):
         assert str(got.value) == str(want.value)
         with pytest.raises(redis.ResponseError, match=r"argument 'port'\) - Unable to listen on this port"):
             r2.config_set("port", str(redis_proc.port))  # taken
+        # several at once: the error names the one that failed, and none of them is kept
+        with pytest.raises(redis.ResponseError, match=r"argument 'port'\) - Unable to listen on this port"):
+            r2.execute_command("CONFIG", "SET", "maxmemory", "10000001", "port", str(redis_proc.port),
+                               "client-query-buffer-limit", "10m")
+        assert r2.config_get("maxmemory") == {"maxmemory": "0"}
         assert r2.ping() and r2.config_get("port") == {"port": str(new)}
     finally:
         p.stop()
