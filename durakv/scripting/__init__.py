@@ -112,20 +112,29 @@ class ScriptRun:
         if srv.gated and srv.acl is not None and self.caller.user is not None:  # gated: acl may be set
             err = srv.acl.check(self.session, spec, argv)
             if err is not None:
-                return _acl_script_error(srv.acl.last_reason)
+                return self._rejected(spec, _acl_script_error(srv.acl.last_reason))
         write = spec.is_write
         if self.readonly and (write or "may_replicate" in flags or spec.name in _MAY_REPLICATE):
-            return b"Write commands are not allowed from read-only scripts."
+            return self._rejected(spec, b"Write commands are not allowed from read-only scripts.")
         if write and not self.dirty:
             if srv.role != "master" and not self.caller.replaying:
-                return b"-" + errors.READONLY.encode()
+                return self._rejected(spec, b"-" + errors.READONLY.encode())
             if srv.write_refused is not None:
-                return b"-" + errors.MISCONF_LOG.format(srv.write_refused).encode()
+                return self._rejected(spec, b"-" + errors.MISCONF_LOG.format(srv.write_refused).encode())
         if self.oom and not self.allow_oom and not self.dirty and "denyoom" in flags:
-            return b"-" + errors.OOM.encode()
+            return self._rejected(spec, b"-" + errors.OOM.encode())
         if write:
             self.dirty = True
         return spec
+
+    def _rejected(self, spec: CommandSpec, msg: bytes) -> bytes:
+        """A command the script may not run now: counted as Redis's scriptCall does (the
+        command's rejected_calls, the error's errorstat, once even if it ends the script)."""
+        spec.rejected_calls += 1
+        text = msg[1:] if msg[:1] == b"-" else b"ERR " + msg
+        self.scripting.ctx.stats.count_error(text.decode("latin-1"))
+        self.counted_errors.append(text)
+        return msg
 
     def execute(self, spec: CommandSpec, argv: list[bytes]) -> bytes:
         s = self.session

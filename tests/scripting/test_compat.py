@@ -413,3 +413,29 @@ def test_function_vm_survives_function_flush(pair):
     finally:
         pair.check("FCALL", "cj", 0, "1000")
         pair.check("FUNCTION", "FLUSH")
+
+
+def test_commands_a_script_may_not_run_are_counted_as_rejected(pair):
+    # Redis's scriptCall: the command's rejected_calls and the error's errorstat, counted once
+    # whether the error ends the script (redis.call) or is returned (redis.pcall)
+    import re
+
+    def stats(side) -> list[bytes]:
+        info = side.call("INFO", "ALL")
+        keep = rb"^(errorstat_\w+|cmdstat_(set|eval|eval_ro)|total_error_replies):"
+        lines = [re.sub(rb"usec(_per_call)?=[\d.]+,?", b"", line) for line in info.split(b"\r\n") if re.match(keep, line)]
+        return sorted(lines)
+
+    try:
+        for script in (("EVAL", "return redis.call('set','x','y')", "1", "x"),
+                       ("EVAL", "return redis.pcall('set','x','y')", "1", "x"),
+                       ("EVAL", "local t = redis.pcall('set','x','y') return 1", "1", "x"),
+                       ("EVAL_RO", "return redis.call('set','x','y')", "1", "x")):
+            for side in (pair.redis, pair.durakv):
+                side.call("CONFIG", "SET", "maxmemory", "1" if script[0] == "EVAL" else "0")
+                side.call("CONFIG", "RESETSTAT")
+            pair.check(*script)
+            assert stats(pair.durakv) == stats(pair.redis), script
+    finally:
+        for side in (pair.redis, pair.durakv):
+            side.call("CONFIG", "SET", "maxmemory", "0")
