@@ -1538,9 +1538,15 @@ def debug(c: Session, argv: list[bytes]) -> bytes:
         else:
             ks.active_expire = lambda budget=200: 0
         return resp.OK
+    if sub == b"set-disable-deny-scripts" and n == 3:
+        try:
+            srv.extras["disable_deny_scripts"] = int(argv[2]) != 0
+        except ValueError:
+            srv.extras["disable_deny_scripts"] = False
+        return resp.OK
     if sub == b"object" and n == 3:
         db = c.db
-        v = db.lookup_nottl(argv[2])
+        v = db.data.get(argv[2])  # as Redis: the entry as it is, expired or not
         if v is None:
             raise CommandError(errors.NO_SUCH_KEY)
         from ..keyspace.eviction import idle_ms

@@ -361,3 +361,22 @@ def test_debug_loadaof_reads_the_log_back(server):
         assert r.get("n") == b"1" and r.dbsize() == 3
     finally:
         p.stop()
+
+
+def test_debug_set_disable_deny_scripts_and_object_of_an_expired_key(pair):
+    try:
+        for flag in ("1", "0"):
+            pair.check("DEBUG", "SET-DISABLE-DENY-SCRIPTS", flag)
+            for kind in ("bignum", "true", "double", "null"):
+                pair.check("EVAL", f"return redis.call('debug', 'protocol', '{kind}')", "0")
+        # DEBUG OBJECT looks at the entry as it is: an expired key not yet removed is there
+        for side in (pair.redis, pair.durakv):
+            side.call("DEBUG", "SET-ACTIVE-EXPIRE", "0")
+            side.call("SET", "gone", "v", "PX", "1")
+        time.sleep(0.01)
+        a, b = pair.both("DEBUG", "OBJECT", "gone")
+        assert a.startswith(b"+Value at:") and b.startswith(b"+Value at:")
+    finally:
+        for side in (pair.redis, pair.durakv):
+            side.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0")
+            side.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")
