@@ -817,6 +817,10 @@ class LuaEngine:
                 if k is not None:
                     t[k] = v
             return self.table_from({b"map": t}), pos
+        if c == 124:  # '|' attribute (RESP3): Redis skips it and converts the reply after it
+            for _ in range(2 * int(line)):
+                _, pos = self._parse(data, pos, proto)
+            return self._parse(data, pos, proto)
         if c == 95:  # '_' null
             return None, pos
         if c == 35:  # '#' boolean
