@@ -463,8 +463,7 @@ class PubSub:
                     pend = self.bcast_pending.get(p)
                     if pend is None:
                         pend = self.bcast_pending[p] = {}
-                    if key not in pend:  # raxTryInsert: the first writer of the pass is kept
-                        pend[key] = who
+                    pend[key] = who  # raxInsert: the last writer of the pass is kept (NOLOOP)
                     self._schedule_bcast()
         ids = self.table.pop(key, None)
         if not ids:

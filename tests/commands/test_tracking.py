@@ -356,3 +356,25 @@ def test_unblocked_blmove_gets_its_invalidation_after_the_reply(pair):
             r.close()
             other.close()
     _both(pair, run)
+
+
+def test_bcast_noloop_keeps_the_last_writer_of_a_pass(pair):
+    """A key the client set (filtered by NOLOOP) and the server then expired in the same
+    pass is announced: the last change counts (Redis's "lazy expired keys" tracking test)."""
+    def run(port: int) -> list[bytes]:
+        red, r = Raw(port, 2), Raw(port, 2)
+        try:
+            rid = _client_id(red)
+            out = [red.call("SUBSCRIBE", "__redis__:invalidate"),
+                   r.call("CLIENT", "TRACKING", "on", "BCAST", "REDIRECT", str(rid), "NOLOOP")]
+            r.send(encode("MULTI") + encode("SET", "mykey{t}", "myval", "PX", "1")
+                   + encode("SET", "mykeyotherkey{t}", "myval") + encode("DEBUG", "SLEEP", "0.1")
+                   + encode("GET", "mykey{t}") + encode("EXEC"))
+            out.append(r.read_raw(6))
+            out.append(red.read_raw(1))
+            return out
+        finally:
+            red.close()
+            r.close()
+    got = _both(pair, lambda port: [_ids_out(x, 0) for x in run(port)])
+    assert b"mykey{t}" in got[-1] and b"otherkey" not in got[-1]
