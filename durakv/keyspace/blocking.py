@@ -32,6 +32,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from .. import spec
 from ..session import BLOCKED, Session
 
 log = logging.getLogger("durakv.blocking")
@@ -44,10 +45,11 @@ Serve = Callable[[Session, bytes], "bytes | None"]
 class Waiter:
     """One blocked client."""
 
-    __slots__ = ("session", "dbid", "keys", "serve", "timer", "timeout_reply", "done")
+    __slots__ = ("session", "dbid", "keys", "serve", "timer", "timeout_reply", "done", "cmd")
 
     def __init__(self, session: Session, keys: list[bytes], serve: Serve, timeout_reply: bytes) -> None:
         self.session = session
+        self.cmd = session.last_cmd  # the blocked command (its failed_calls if it ends in an error)
         self.dbid = session.db.id
         self.keys = keys
         self.serve = serve
@@ -189,6 +191,9 @@ class Blocking:
                                 msg = "ERR internal error while serving a blocked client"
                             reply = b"-%s\r\n" % msg.encode("latin-1", "replace")
                             ctx.stats.count_error(msg)  # INFO errorstats, as any error reply
+                            sp = spec.all_commands().get(w.cmd)
+                            if sp is not None:
+                                sp.failed_calls += 1
                         finally:
                             ctx.current_client = writer
                         t = c.tracking

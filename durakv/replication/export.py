@@ -268,6 +268,8 @@ class Exporter:
             if tail:
                 r.write(tail)
             r.ack_offset = start
+            if not self.replicas:  # the keepalive PINGs count from the first replica online
+                self.last_ping = time.monotonic()
             self.replicas.append(r)
             log.info("Synchronization with replica %s succeeded", r.session.addr)
 

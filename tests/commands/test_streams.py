@@ -477,7 +477,9 @@ def test_blocking_xreadgroup(redis_proc, durakv_proc, proto: int) -> None:
         got = _blocked_read(proc, ("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">"),
                             [("XGROUP", "DESTROY", "s", "g")], proto)
         errorstats = a.call("INFO", "errorstats").split(b"\r\n", 1)[1]  # the error sent to the woken reader counts
-        results.append((got, errorstats))
+        cmdstat = [x.split(b"usec=")[0] + x.split(b"rejected_calls")[1] for x in a.call("INFO", "commandstats").split(b"\r\n")
+                   if x.startswith(b"cmdstat_xreadgroup")]
+        results.append((got, errorstats, cmdstat))
         got = _blocked_read(proc, ("XREAD", "BLOCK", "30", "STREAMS", "s", "$"), [], proto)
         results.append((got,))
         a.close()
