@@ -306,59 +306,59 @@ def _stream_commands(s: Any, n: int) -> list[list[bytes]]:
     return out
 
 
-@pytest.mark.parametrize("server", ["durakv", "redis"])
-def test_stream_selects_a_database_only_when_it_changes(server: str) -> None:
+@pytest.fixture(params=["durakv", "redis"])
+def primary(request: Any) -> Any:
+    """durakv, or redis-server sending its RDB the way the raw replica reads it."""
+    p = start_durakv() if request.param == "durakv" else start_redis("--repl-diskless-sync", "no")
+    yield p
+    p.stop()
+
+
+def test_stream_selects_a_database_only_when_it_changes(primary: Any) -> None:
     # Redis's replication stream says SELECT once, then again only when the db changes
     # (what Redis's own tests assert with attach_to_replication_stream)
-    p = start_durakv() if server == "durakv" else start_redis("--repl-diskless-sync", "no")
-    try:
-        r = redis.Redis(port=p.port, db=9)
-        s, _, _ = _full_sync(p.port)
-        r.set("foo", "bar")
-        r.getdel("foo")
-        r3 = redis.Redis(port=p.port, db=3)
-        r3.set("x", "1")
-        r.set("y", "1")
-        r.set("z", "1")
-        got = _stream_commands(s, 8)
-        assert got == [
-            [b"select", b"9"], [b"set", b"foo", b"bar"], [b"del", b"foo"],
-            [b"select", b"3"], [b"set", b"x", b"1"],
-            [b"select", b"9"], [b"set", b"y", b"1"], [b"set", b"z", b"1"],
-        ]
-        s.close()
-        # a replica that syncs now starts in db 0 after the RDB: its stream selects again
-        s2, _, _ = _full_sync(p.port)
-        r.set("w", "1")
-        assert _stream_commands(s2, 2) == [[b"select", b"9"], [b"set", b"w", b"1"]]
-        s2.close()
-    finally:
-        p.stop()
+    p = primary
+    r = redis.Redis(port=p.port, db=9)
+    s, _, _ = _full_sync(p.port)
+    r.set("foo", "bar")
+    r.getdel("foo")
+    r3 = redis.Redis(port=p.port, db=3)
+    r3.set("x", "1")
+    r.set("y", "1")
+    r.set("z", "1")
+    got = _stream_commands(s, 8)
+    assert got == [
+        [b"select", b"9"], [b"set", b"foo", b"bar"], [b"del", b"foo"],
+        [b"select", b"3"], [b"set", b"x", b"1"],
+        [b"select", b"9"], [b"set", b"y", b"1"], [b"set", b"z", b"1"],
+    ]
+    s.close()
+    # a replica that syncs now starts in db 0 after the RDB: its stream selects again
+    s2, _, _ = _full_sync(p.port)
+    r.set("w", "1")
+    assert _stream_commands(s2, 2) == [[b"select", b"9"], [b"set", b"w", b"1"]]
+    s2.close()
 
 
-@pytest.mark.parametrize("server", ["durakv", "redis"])
-def test_stream_wraps_a_command_with_several_effects_in_multi_exec(server: str) -> None:
+def test_stream_wraps_a_command_with_several_effects_in_multi_exec(primary: Any) -> None:
     # Redis 7.0: what one command propagates as more than one command (EXEC, a script)
     # reaches replicas inside MULTI ... EXEC, after the SELECT of its first database
-    p = start_durakv() if server == "durakv" else start_redis("--repl-diskless-sync", "no")
-    try:
-        r = redis.Redis(port=p.port, db=9)
-        s, _, _ = _full_sync(p.port)
-        tx = r.pipeline(transaction=True)
-        tx.set("a", "1").get("a").set("b", "2")
-        tx.execute()
-        tx = r.pipeline(transaction=True)
-        tx.set("c", "3").get("c")  # one write: no MULTI
-        tx.execute()
-        r.eval("redis.call('set', KEYS[1], 'x'); redis.call('del', KEYS[2])", 2, "d", "a")
-        r.eval("return redis.call('get', KEYS[1])", 1, "d")  # no write: nothing
-        r.set("e", "5")
-        assert _stream_commands(s, 11) == [
-            [b"select", b"9"], [b"multi"], [b"set", b"a", b"1"], [b"set", b"b", b"2"], [b"exec"],
-            [b"set", b"c", b"3"],
-            [b"multi"], [b"set", b"d", b"x"], [b"del", b"a"], [b"exec"],
-            [b"set", b"e", b"5"],
-        ]
-        s.close()
-    finally:
-        p.stop()
+    p = primary
+    r = redis.Redis(port=p.port, db=9)
+    s, _, _ = _full_sync(p.port)
+    tx = r.pipeline(transaction=True)
+    tx.set("a", "1").get("a").set("b", "2")
+    tx.execute()
+    tx = r.pipeline(transaction=True)
+    tx.set("c", "3").get("c")  # one write: no MULTI
+    tx.execute()
+    r.eval("redis.call('set', KEYS[1], 'x'); redis.call('del', KEYS[2])", 2, "d", "a")
+    r.eval("return redis.call('get', KEYS[1])", 1, "d")  # no write: nothing
+    r.set("e", "5")
+    assert _stream_commands(s, 11) == [
+        [b"select", b"9"], [b"multi"], [b"set", b"a", b"1"], [b"set", b"b", b"2"], [b"exec"],
+        [b"set", b"c", b"3"],
+        [b"multi"], [b"set", b"d", b"x"], [b"del", b"a"], [b"exec"],
+        [b"set", b"e", b"5"],
+    ]
+    s.close()
