@@ -74,6 +74,8 @@ class Context:
         self.tracker: Any = None  # durability.tracker.CommitTracker
         self.loading = False
         self.write_refused: str | None = None  # MISCONF reason after a failed log append
+        # min-replicas-to-write is set and fewer replicas are good (replication/export.py)
+        self.noreplicas = False
         self.role = "master"  # or "slave"
         self.primary_addr: tuple[str, int] | None = None
         self.pubsub: Any = None

@@ -102,7 +102,8 @@ def execute(c: Session, argv: list[bytes]) -> bytes:
         and c.authenticated
         and srv.gated is False
         and (c.resp == 3 or not (c.channels or c.patterns or c.shard_channels))
-        and not (spec.write_gate and (srv.evictor is not None or srv.write_refused is not None or srv.role != "master"))
+        and not (spec.write_gate and (srv.evictor is not None or srv.write_refused is not None or srv.noreplicas
+                                      or srv.role != "master"))
     ):
         return call(c, spec, argv)
     return _gated(c, spec, argv)
@@ -157,6 +158,8 @@ def write_gate(c: Session, spec: CommandSpec) -> str | None:
     if spec.is_write:
         if srv.write_refused is not None:
             return errors.MISCONF_LOG.format(srv.write_refused)
+        if srv.noreplicas and not c.replaying:
+            return errors.NOREPLICAS
         if srv.role != "master" and not c.replaying:
             return errors.READONLY
     return None
@@ -229,7 +232,7 @@ def plain_table(c: Session) -> dict[bytes, CommandSpec]:
         c.multi is None and c.authenticated and srv.gated is False and not c.replaying
         and not (c.in_exec or c.in_script) and c.tracking is None and not srv.monitors
         and (c.resp == 3 or not (c.channels or c.patterns or c.shard_channels))
-        and srv.evictor is None and srv.write_refused is None and srv.role == "master"
+        and srv.evictor is None and srv.write_refused is None and not srv.noreplicas and srv.role == "master"
     ):
         if not PLAIN:
             PLAIN.update((name, spec) for name, spec in COMMANDS.items() if _is_plain(spec))

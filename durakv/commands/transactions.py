@@ -96,6 +96,8 @@ def _exec_gate(c: Session, queue: list) -> str | None:
     if is_write:
         if srv.write_refused is not None:
             return errors.MISCONF_LOG.format(srv.write_refused)
+        if srv.noreplicas and not c.replaying:
+            return errors.NOREPLICAS
         if srv.role != "master" and not c.replaying:
             return errors.READONLY
     return None

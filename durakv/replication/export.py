@@ -190,6 +190,7 @@ class Exporter:
         psync2 = b"psync2" in opts.get(b"capa", b"").split()
         r.ack_offset = have
         self.replicas.append(r)
+        self.refresh_good()
         log.info("Partial resynchronization request from %s accepted: sending %d bytes of backlog",
                  c.addr, self.offset - have)
         head = b"+CONTINUE %s\r\n" % self.replid.encode() if psync2 else b"+CONTINUE\r\n"
@@ -272,6 +273,7 @@ class Exporter:
                 self.last_ping = time.monotonic()
             self.replicas.append(r)
             log.info("Synchronization with replica %s succeeded", r.session.addr)
+        self.refresh_good()
 
     def _after(self, seq: int) -> tuple[bytes, int]:
         """The stream after log record ``seq`` (a snapshot point) and its offset."""
@@ -305,6 +307,21 @@ class Exporter:
         if self.replicas and now - self.last_ping >= node.config["repl-ping-replica-period"]:
             self.last_ping = now
             self.feed(_PING)
+        self.refresh_good()
+
+    def refresh_good(self, *_: Any) -> None:
+        """min-replicas-to-write: are enough replicas online with a recent ACK?  (Redis's
+        repl_good_slaves_count, kept in ``ctx.noreplicas`` for the write gates.)"""
+        cfg = self.node.config
+        need = cfg["min-replicas-to-write"]
+        lag = cfg["min-replicas-max-lag"]
+        ctx = self.node.ctx
+        if not need or not lag or ctx.role != "master":
+            ctx.noreplicas = False
+            return
+        now = time.monotonic()
+        good = sum(1 for r in self.replicas if not r.gone() and now - r.ack_time <= lag)
+        ctx.noreplicas = good < need
 
     def reset_stats(self) -> None:
         self.sync_full = self.sync_partial_ok = self.sync_partial_err = 0
@@ -314,6 +331,7 @@ class Exporter:
         self.waiting = [r for r in self.waiting if r.session is not c]
         self.replicas = [r for r in self.replicas if r.session is not c]
         self.waiters = [w for w in self.waiters if w.c is not c]
+        self.refresh_good()
 
     # -- INFO replication --------------------------------------------------------------------
     def info(self) -> list[tuple[str, Any]]:
@@ -335,6 +353,8 @@ def install(node: Node) -> None:
     ctx.extras.setdefault("cron", []).append(ex.cron)
     ctx.extras.setdefault("on_disconnect", []).append(ex.disconnect)
     ctx.extras.setdefault("resetstat", []).append(ex.reset_stats)
+    node.config.watch("min-replicas-to-write", ex.refresh_good)
+    node.config.watch("min-replicas-max-lag", ex.refresh_good)
     mgr = ctx.snapshots
     if mgr is not None:
         mgr.on_done.append(ex.snapshot_done)

@@ -121,6 +121,8 @@ class ScriptRun:
                 return self._rejected(spec, b"-" + errors.READONLY.encode())
             if srv.write_refused is not None:
                 return self._rejected(spec, b"-" + errors.MISCONF_LOG.format(srv.write_refused).encode())
+            if srv.noreplicas and not self.caller.replaying:
+                return self._rejected(spec, b"-" + errors.NOREPLICAS.encode())
         if self.oom and not self.allow_oom and not self.dirty and "denyoom" in flags:
             return self._rejected(spec, b"-" + errors.OOM.encode())
         if write:
@@ -225,6 +227,8 @@ class Scripting:
                 raise CommandError(errors.OOM)
             if srv.write_refused is not None:
                 raise CommandError(errors.MISCONF_LOG.format(srv.write_refused))
+            if srv.noreplicas and not c.replaying:
+                raise CommandError(errors.NOREPLICAS)
             if srv.role != "master" and not c.replaying:
                 raise CommandError(errors.READONLY)
             if is_ro:

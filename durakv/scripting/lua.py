@@ -702,7 +702,8 @@ class LuaEngine:
             or "noscript" in spec.flags
             or (spec.arity > 0 and len(argv) != spec.arity)
             or len(argv) < -spec.arity
-            or (spec.is_write and not run.dirty and (srv.role != "master" or srv.write_refused is not None))
+            or (spec.is_write and not run.dirty and (srv.role != "master" or srv.write_refused is not None
+                                                     or srv.noreplicas))
         ):
             spec = run.check_command(argv)
             if type(spec) is bytes:

@@ -424,3 +424,24 @@ def test_transaction_commands_while_a_script_is_busy(pair):
     got = run(pair.durakv.port)
     assert got == run(pair.redis.port)
     assert got[5].startswith(b"-EXECABORT") and got[9].startswith(b"-EXECABORT") and b"BUSY" in got[9]
+
+
+def test_min_replicas_to_write_refuses_writes(pair):
+    """NOREPLICAS with too few good replicas: plain writes, EXEC of queued writes (also when
+    the setting changed after they were queued), and writes inside scripts."""
+    try:
+        scenario(pair, [
+            (0, "SET", "xx", "1"), (0, "MULTI"), (0, "INCR", "xx"),
+            (1, "CONFIG", "SET", "min-replicas-to-write", "2"),
+            (0, "EXEC"), (0, "GET", "xx"), (0, "PING", "out of multi"),
+            (0, "SET", "a", "b"), (0, "GET", "a"), (0, "MULTI"), (0, "GET", "a"), (0, "EXEC"),
+            (0, "EVAL", "return redis.call('set', KEYS[1], 1)", "1", "a"),
+            (0, "EVAL", "return redis.pcall('set', KEYS[1], 1)", "1", "a"),
+            (0, "EVAL", "#!lua\nreturn redis.call('get', KEYS[1])", "1", "a"),
+            (0, "EVAL", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", "1", "a"),
+            (1, "CONFIG", "SET", "min-replicas-max-lag", "0"), (0, "SET", "a", "c"),
+            (1, "CONFIG", "SET", "min-replicas-max-lag", "10"), (0, "SET", "a", "d"),
+        ])
+    finally:
+        for side in (pair.redis, pair.durakv):
+            side.call("CONFIG", "SET", "min-replicas-to-write", "0")
