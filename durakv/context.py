@@ -21,6 +21,7 @@ class Stats:
     def __init__(self) -> None:
         self.total_connections_received = 0
         self.total_commands_processed = 0
+        self.lazyfreed_objects = 0  # values Redis would free in the background (UNLINK, ASYNC flush)
         self.rejected_connections = 0
         self.total_net_input_bytes = 0
         self.total_net_output_bytes = 0

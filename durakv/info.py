@@ -170,7 +170,7 @@ def _memory(srv: Any) -> list[tuple[str, Any]]:
         ("mem_allocator", "libc"),
         ("active_defrag_running", 0),
         ("lazyfree_pending_objects", 0),
-        ("lazyfreed_objects", 0),
+        ("lazyfreed_objects", srv.stats.lazyfreed_objects),
     ]
 
 

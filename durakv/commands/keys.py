@@ -91,23 +91,52 @@ def _lookup_write(db: Database, key: bytes) -> Any:
 # -- DEL UNLINK EXISTS TYPE TOUCH ----------------------------------------------------------
 
 
-def _delete_keys(c: Session, argv: list[bytes]) -> bytes:
+def _delete_keys(c: Session, argv: list[bytes], lazy: bool = False) -> bytes:
     db = c.db
     n = 0
     for key in argv[1:]:
+        if lazy:
+            v = db.data.get(key)
+            if v is not None and free_effort(v, c.srv.config) > LAZYFREE_THRESHOLD:
+                c.srv.stats.lazyfreed_objects += 1
         if db.remove(key):
             n += 1
     return resp.integer(n)
 
 
+LAZYFREE_THRESHOLD = 64  # Redis frees values costlier than this in a background thread
+
+
+def free_effort(v: Any, config: Any) -> int:
+    """Redis's lazyfreeGetFreeEffort: about how many allocations freeing ``v`` takes."""
+    if type(v) is bytes:
+        return 1
+    kind = v.type_name
+    if kind == "list":
+        if len(v) <= LAZYFREE_THRESHOLD:
+            return len(v)  # a quicklist node holds one element at least
+        from ..durability.rdb import _list_nodes
+
+        return len(_list_nodes(list(v), config["list-max-listpack-size"]))
+    if kind == "stream":
+        effort = len(v.nodes)
+        if v.groups:
+            first = next(iter(v.groups.values()))
+            effort += len(v.groups) * (1 + len(first.pel))
+        return effort
+    if v.encoding(config) in ("hashtable", "skiplist"):
+        return len(v)
+    return 1
+
+
 @command("del", -2, "write", "@keyspace @write @slow", keys=(1, -1, 1))
 def del_(c: Session, argv: list[bytes]) -> bytes:
-    return _delete_keys(c, argv)
+    return _delete_keys(c, argv, c.srv.config["lazyfree-lazy-user-del"])
 
 
 @command("unlink", -2, "write fast", "@keyspace @write @fast", keys=(1, -1, 1))
 def unlink(c: Session, argv: list[bytes]) -> bytes:
-    return _delete_keys(c, argv)
+    return _delete_keys(c, argv, True)
 
 
 @command("exists", -2, "readonly fast", "@keyspace @read @fast", keys=(1, -1, 1))
@@ -262,14 +291,17 @@ def randomkey(c: Session, argv: list[bytes]) -> bytes:
 # -- FLUSHDB FLUSHALL SWAPDB -----------------------------------------------------------------
 
 
-def _flush_args(argv: list[bytes]) -> None:
+def _flush_args(c: Session, argv: list[bytes], dbs: list[Database]) -> None:
     if len(argv) > 2 or (len(argv) == 2 and argv[1].lower() not in (b"sync", b"async")):
         raise CommandError(errors.SYNTAX)
+    lazy = argv[1].lower() == b"async" if len(argv) == 2 else c.srv.config["lazyfree-lazy-user-flush"]
+    if lazy:  # Redis frees the emptied databases in the background: every key counts
+        c.srv.stats.lazyfreed_objects += sum(len(db.data) for db in dbs)
 
 
 @command("flushdb", -1, "write", "@keyspace @write @slow @dangerous")
 def flushdb(c: Session, argv: list[bytes]) -> bytes:
-    _flush_args(argv)
+    _flush_args(c, argv, [c.db])
     c.srv.ks.signal_flush(c.db.id)
     c.db.clear()
     _random_cache.pop(id(c.db), None)
@@ -278,8 +310,8 @@ def flushdb(c: Session, argv: list[bytes]) -> bytes:
 
 @command("flushall", -1, "write", "@keyspace @write @slow @dangerous")
 def flushall(c: Session, argv: list[bytes]) -> bytes:
-    _flush_args(argv)
     ks = c.srv.ks
+    _flush_args(c, argv, ks.dbs)
     ks.signal_flush(-1)
     for db in ks.dbs:
         db.clear()

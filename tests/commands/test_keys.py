@@ -610,3 +610,44 @@ def test_object_encoding_of_strings_built_in_place(pair):
         ("SET", "i", "short"), ("OBJECT", "ENCODING", "i"),
     ]:
         pair.check(*cmd)
+
+
+def test_lazyfreed_objects_counts_what_redis_frees_in_the_background(pair):
+    """INFO lazyfreed_objects: UNLINK of a costly value (Redis's free effort > 64), and every
+    key of an ASYNC flush."""
+    import time as _time
+
+    def lazyfreed(side) -> int:
+        for _ in range(100):  # Redis frees on a background thread: wait for it
+            info = side.call("INFO", "memory").decode()
+            if "lazyfree_pending_objects:0" in info:
+                break
+            _time.sleep(0.01)
+        return int(info.split("lazyfreed_objects:")[1].split()[0])
+
+    try:
+        for side in (pair.redis, pair.durakv):
+            side.call("FLUSHALL")
+            side.call("CONFIG", "SET", "stream-node-max-entries", "5")
+            side.call("CONFIG", "RESETSTAT")
+            for _ in range(1000):
+                side.call("XADD", "big", "*", "k", "v")
+            side.call("XGROUP", "CREATE", "big", "g", "0")
+            side.call("XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "big", ">")
+            side.call("XADD", "small", "*", "a", "b")
+            side.call("XGROUP", "CREATE", "small", "g", "$")
+            side.call("SADD", "bigset", *[f"m{i}" for i in range(100)])
+            side.call("SADD", "smallset", "1", "2")
+            side.call("RPUSH", "list", *["x"] * 100)
+        for keys in (("big",), ("small",), ("bigset", "smallset"), ("list",)):
+            pair.check("UNLINK", *keys)
+            assert lazyfreed(pair.durakv) == lazyfreed(pair.redis), keys
+        assert lazyfreed(pair.durakv) == 2
+        for side in (pair.redis, pair.durakv):
+            for i in range(10):
+                side.call("SET", f"k{i}", "v")
+        pair.check("FLUSHDB", "ASYNC")
+        assert lazyfreed(pair.durakv) == lazyfreed(pair.redis) == 12
+    finally:
+        for side in (pair.redis, pair.durakv):
+            side.call("CONFIG", "SET", "stream-node-max-entries", "100")
