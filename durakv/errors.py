@@ -59,6 +59,7 @@ DISCARD_WITHOUT_MULTI = "ERR DISCARD without MULTI"
 WATCH_IN_MULTI = "ERR WATCH inside MULTI is not allowed"
 READONLY = "READONLY You can't write against a read only replica."
 NOREPLICAS = "NOREPLICAS Not enough good replicas to write."
+RDB_LOAD_FAILED = "ERR Error trying to load the RDB dump"  # DEBUG RELOAD
 LOADING = "LOADING Redis is loading the dataset in memory"
 MISCONF = (
     "MISCONF Errors writing to the AOF file: {}"

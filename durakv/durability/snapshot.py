@@ -25,6 +25,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from .. import errors
 from ..errors import CommandError
 from . import rdb
 
@@ -357,16 +358,20 @@ class SnapshotManager:
             with open(path, "rb") as f:
                 data = f.read()
         except OSError:
-            raise CommandError("ERR Error trying to load the RDB dump, check server logs.") from None
+            raise CommandError(errors.RDB_LOAD_FAILED) from None
         if b"noflush" not in opts and b"merge" not in opts:
             for db in ks.dbs:
                 db.clear()
+        elif b"merge" not in opts and (any(db.data for db in ks.dbs) or functions_of(node.ctx)):
+            # NOFLUSH without MERGE: what the snapshot holds is already there, and Redis's
+            # loader refuses a key (or library) that exists
+            raise CommandError(errors.RDB_LOAD_FAILED)
         loader = rdb.Loader(ks, now_ms=node.ctx.clock.now_ms(), config=node.config)
         try:
             loader.load(data, path)
         except rdb.RdbError as e:
             log.error("DEBUG RELOAD: %s", e)
-            raise CommandError("ERR Error trying to load the RDB dump, check server logs.") from None
+            raise CommandError(errors.RDB_LOAD_FAILED) from None
         load_functions(node.ctx, loader.functions)
 
     # -- INFO ------------------------------------------------------------------------------

@@ -382,3 +382,21 @@ def test_debug_set_disable_deny_scripts_and_object_of_an_expired_key(pair):
         for side in (pair.redis, pair.durakv):
             side.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0")
             side.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")
+
+
+def test_debug_reload_noflush_refuses_what_exists(pair):
+    # Redis's "FUNCTION - test debug reload different options": NOFLUSH loads the snapshot
+    # over what is there and fails on the library that exists; MERGE and a plain RELOAD work
+    lib = "#!lua name=reloadlib\nredis.register_function('rf', function() return 1 end)"
+    try:
+        for side in (pair.redis, pair.durakv):
+            side.call("FLUSHALL")
+            side.call("FUNCTION", "FLUSH")
+            side.call("FUNCTION", "LOAD", lib)
+        pair.check("DEBUG", "RELOAD", "NOFLUSH")
+        pair.check("DEBUG", "RELOAD", "MERGE")
+        pair.check("DEBUG", "RELOAD")
+        pair.check("FCALL", "rf", "0")
+    finally:
+        for side in (pair.redis, pair.durakv):
+            side.call("FUNCTION", "FLUSH")
