@@ -211,12 +211,16 @@ class Tracking:
             if c.multi is None and not spec.name.startswith("client"):
                 self.caching = False
             if self.pending and reply is not BLOCKED:
-                parts = [reply]
-                for key in self.pending:
-                    parts.append(self.ps.tracking_message(owner, key))
-                self.pending = []
-                return b"".join(parts)
+                return self.after_reply(reply)
         return reply
+
+    def after_reply(self, reply: bytes) -> bytes:
+        """``reply`` followed by the invalidations deferred while its command ran."""
+        parts = [reply]
+        for key in self.pending:
+            parts.append(self.ps.tracking_message(self.owner, key))
+        self.pending = []
+        return b"".join(parts)
 
 
 _RO_SCRIPT_CMDS = frozenset({"eval_ro", "evalsha_ro", "fcall_ro"})

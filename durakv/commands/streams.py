@@ -32,6 +32,7 @@ from ._util import parse_int
 INVALID_ID = "ERR Invalid stream ID specified as stream command argument"
 XADD_SMALLER = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
 XADD_ZERO = "ERR The ID specified in XADD must be greater than 0-0"
+MAXLEN_NEGATIVE = "ERR The MAXLEN argument must be >= 0."
 EXHAUSTED = "ERR The stream has exhausted the last possible ID, unable to add more items"
 INVALID_START = "ERR invalid start ID for the interval"
 INVALID_END = "ERR invalid end ID for the interval"
@@ -256,7 +257,7 @@ def _parse_trim_args(c: Session, argv: list[bytes], xadd: bool) -> _TrimArgs:
                 i += 1
             a.maxlen = parse_int(argv[i + 1])
             if a.maxlen < 0:
-                raise CommandError("ERR The MAXLEN argument must be >= 0.")
+                raise CommandError(MAXLEN_NEGATIVE)
             i += 1
             a.strategy = 1
         elif lo == b"minid" and more:
@@ -330,7 +331,7 @@ def _xadd_maxlen_args(c: Session, argv: list[bytes]) -> _TrimArgs | None:
     a = _TrimArgs()
     a.maxlen = parse_int(argv[4])
     if a.maxlen < 0:
-        raise CommandError("ERR The MAXLEN argument must be >= 0.")
+        raise CommandError(MAXLEN_NEGATIVE)
     a.strategy = 1
     a.idpos = 5
     if op == b"~":

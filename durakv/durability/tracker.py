@@ -31,6 +31,11 @@ _EXEC = b"*1\r\n$4\r\nEXEC\r\n"
 _SELECT_HEAD = b"*2\r\n$6\r\nSELECT\r\n"
 
 
+def select_command(db: int) -> bytes:
+    """SELECT as a record says it (the head of every record, and at each database change)."""
+    return b"%s$%d\r\n%d\r\n" % (_SELECT_HEAD, len(str(db)), db)
+
+
 class CommitTracker:
     """Group commit and the per-key marks that make reads wait for pending records.
 
@@ -70,7 +75,7 @@ class CommitTracker:
     def add_effect(self, dbid: int, argv: list[bytes] | bytes) -> None:
         """One effect into the open batch: an argv, or a command already RESP-encoded."""
         if dbid != self._db:
-            self._parts.append(b"*2\r\n$6\r\nSELECT\r\n$%d\r\n%d\r\n" % (len(str(dbid)), dbid))
+            self._parts.append(select_command(dbid))
             self._db = dbid
         self._parts.append(argv if type(argv) is bytes else encode_command(argv))
         self._schedule()
@@ -140,7 +145,7 @@ class CommitTracker:
         """
         parts = self._parts
         if dbid != self._db:
-            parts.append(b"*2\r\n$6\r\nSELECT\r\n$%d\r\n%d\r\n" % (len(str(dbid)), dbid))
+            parts.append(select_command(dbid))
             self._db = dbid
         parts.append(argv)  # encoded at flush, unless the connection swaps in its raw input
         if not self._scheduled:

@@ -198,8 +198,7 @@ class Blocking:
                             ctx.current_client = writer
                         t = c.tracking
                         if t is not None and t.pending and reply is not None:
-                            reply = b"".join([reply, *(t.ps.tracking_message(t.owner, key) for key in t.pending)])
-                            t.pending = []
+                            reply = t.after_reply(reply)
                         modified = ks.modified
                         ks.modified = saved
                         if reply is None:

@@ -34,6 +34,7 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
+from ..durability.tracker import select_command
 from ..errors import CommandError
 from ..session import Session
 
@@ -47,9 +48,6 @@ _GETACK = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
 _ENDS_KEPT = 100_000  # records whose end offset WAIT can still look up
 
 
-def _select(db: int) -> bytes:
-    """SELECT as the commit tracker writes it at the head of a record."""
-    return b"*2\r\n$6\r\nSELECT\r\n$%d\r\n%d\r\n" % (len(str(db)), db)
 
 
 class Replica:
@@ -210,8 +208,10 @@ class Exporter:
             job = self.node.ctx.snapshots.job if self.node.ctx.snapshots is not None else None
             if job is not None and job.get("seq") == seq - 1:
                 db = -1  # the first record after a snapshot point: a replica may start here
-            if db >= 0 and payload.startswith(_select(db)):
-                payload = payload[len(_select(db)):]
+            if db >= 0:
+                sel = select_command(db)
+                if payload.startswith(sel):
+                    payload = payload[len(sel):]
             if tracker.record_db >= 0:
                 self.stream_db = tracker.record_db
             self.feed(payload)
