@@ -276,6 +276,10 @@ class Connection(asyncio.Protocol):
             if not held:
                 tracker.add_waiter(self)
             held.append((tail_seq, tail))
+            if tail_seq <= tracker.committed:
+                # made durable during this read (a snapshot appends the open batch): no
+                # later commit may come to release it
+                self.release(tracker.committed)
         if s.close_after_reply and not held:
             self.close()
 

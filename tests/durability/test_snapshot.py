@@ -8,7 +8,7 @@ import time
 import redis
 
 from tests.support.procs import start_durakv
-from tests.support.raw import Raw
+from tests.support.raw import Raw, encode
 
 
 def _wait_idle(r: redis.Redis, timeout: float = 30.0) -> dict:
@@ -123,6 +123,21 @@ def test_save_then_restart(tmp_path):
         assert 570000 < r.pttl("a") <= 600000
     finally:
         p.stop()
+
+
+def test_a_write_pipelined_before_save_gets_its_reply(tmp_path):
+    # SAVE appends the open batch, which becomes durable inside the SAVE: the SET's reply,
+    # held for that batch, must leave with the read, not wait for a later commit
+    for policy in ("always", "no"):
+        os.mkdir(tmp_path / policy)
+        p = start_durakv("--appendfsync", policy, workdir=str(tmp_path / policy))
+        try:
+            raw = Raw(p.port)
+            raw.send(encode("SET", "k", "v") + encode("SAVE") + encode("GET", "k"))
+            assert raw.read_raw(3) == b"+OK\r\n+OK\r\n$1\r\nv\r\n"
+            raw.close()
+        finally:
+            p.stop()
 
 
 def test_automatic_snapshot_when_the_log_grows(tmp_path):
