@@ -29,7 +29,7 @@ from durakv.protocol.resp import encode_command
 
 KEYSPACE = 100_000
 CLIENTS = 50
-PIPELINE = 16
+PIPELINE = int(__import__("os").environ.get("PIPE", "16"))
 NCHUNKS = 6250  # 100k commands: keys spread over the whole keyspace, as in the real run
 VALUE = b"x" * 3
 _RND = random.Random(2)

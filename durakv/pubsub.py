@@ -367,7 +367,9 @@ class PubSub:
     def set_notify(self, value: Any) -> None:
         flags = value.flags if isinstance(value, NotifyFlags) else parse_notify_flags(str(value)).flags
         self.notify_flags = flags
-        self.ctx.ks.notify = self.notify if flags & (K | E) and flags & ~(K | E) else _no_notify
+        on = bool(flags & (K | E) and flags & ~(K | E))
+        self.ctx.ks.notify = self.notify if on else _no_notify
+        self.ctx.ks.notifying = on
 
     def notify(self, class_char: str, event: str, key: bytes, dbid: int) -> None:
         flags = self.notify_flags

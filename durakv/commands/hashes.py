@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import errors
 from ..errors import CommandError
-from ..keyspace import scan
+from ..keyspace import SIZE_COLLECTION, scan
 from ..protocol import resp
 from ..session import Session
 from ..spec import command
@@ -89,7 +89,7 @@ def hset(c: Session, argv: list[bytes]) -> bytes:
             added = 1 if h.set(argv[2], argv[3], me, mv) else 0
         else:
             added = h.set_many(argv[2:], me, mv)
-    db.ks.signal_modified(db, key)
+    db.ks.signal_modified(db, key, True, SIZE_COLLECTION)
     db.ks.notify("h", "hset", key, db.id)
     return resp.integer(added)
 
@@ -103,7 +103,7 @@ def hmset(c: Session, argv: list[bytes]) -> bytes:
     h = _write(c, key)
     me, mv = _limits(c)
     h.set_many(argv[2:], me, mv)
-    db.ks.signal_modified(db, key)
+    db.ks.signal_modified(db, key, True, SIZE_COLLECTION)
     db.ks.notify("h", "hset", key, db.id)
     return resp.OK
 
@@ -120,7 +120,7 @@ def hsetnx(c: Session, argv: list[bytes]) -> bytes:
         db.add(key, h)
     me, mv = _limits(c)
     h.set_many([argv[2], argv[3]], me, mv)
-    db.ks.signal_modified(db, key)
+    db.ks.signal_modified(db, key, True, SIZE_COLLECTION)
     db.ks.notify("h", "hset", key, db.id)
     return resp.ONE
 
@@ -158,7 +158,7 @@ def hdel(c: Session, argv: list[bytes]) -> bytes:
     if n:
         db = c.db
         ks = db.ks
-        ks.signal_modified(db, key)
+        ks.signal_modified(db, key, True, SIZE_COLLECTION)
         ks.notify("h", "hdel", key, db.id)
         if not len(h):
             db.delete_notify(key)

@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import errors
 from ..errors import CommandError
+from ..keyspace import SIZE_COLLECTION
 from ..protocol import resp
 from ..session import BLOCKED, Session
 from ..spec import command
@@ -179,7 +180,7 @@ def _push(c: Session, argv: list[bytes], left: bool, create: bool) -> bytes:
         else:
             lst.extend(argv[2:])
     ks = db.ks
-    ks.signal_modified(db, key)
+    ks.signal_modified(db, key, True, SIZE_COLLECTION)
     ks.notify("l", "lpush" if left else "rpush", key, db.id)
     return resp.integer(len(lst))
 
@@ -240,7 +241,7 @@ def _pop(c: Session, argv: list[bytes], left: bool) -> bytes:
             raise CommandError(_WRONGTYPE)
         v = lst.popleft() if left else lst.pop()
         ks = db.ks
-        ks.signal_modified(db, key)
+        ks.signal_modified(db, key, True, SIZE_COLLECTION)
         ks.notify("l", "lpop" if left else "rpop", key, db.id)
         if not lst:
             db.delete_notify(key)

@@ -13,7 +13,7 @@ from itertools import islice
 
 from .. import errors
 from ..errors import CommandError
-from ..keyspace import scan
+from ..keyspace import SIZE_COLLECTION, scan
 from ..protocol import resp
 from ..session import Session
 from ..spec import command
@@ -77,7 +77,7 @@ def sadd(c: Session, argv: list[bytes]) -> bytes:
         added = s.add_members(argv[2:], _max_intset(c))
     if added:
         ks = db.ks
-        ks.signal_modified(db, key)
+        ks.signal_modified(db, key, True, SIZE_COLLECTION)
         ks.notify("s", "sadd", key, db.id)
     return resp.integer(added)
 
@@ -96,7 +96,7 @@ def srem(c: Session, argv: list[bytes]) -> bytes:
     if n:
         db = c.db
         ks = db.ks
-        ks.signal_modified(db, key)
+        ks.signal_modified(db, key, True, SIZE_COLLECTION)
         ks.notify("s", "srem", key, db.id)
         if not s:
             db.delete_notify(key)
@@ -174,7 +174,7 @@ def spop(c: Session, argv: list[bytes]) -> bytes:
             s.discard(m)
         else:
             m = s.pop()  # big set: an arbitrary member in O(1) (hash order)
-        ks.signal_modified(db, key)
+        ks.signal_modified(db, key, True, SIZE_COLLECTION)
         ks.notify("s", "spop", key, db.id)
         if not s:
             db.delete_notify(key)

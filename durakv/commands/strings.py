@@ -18,6 +18,8 @@ import numpy as np
 
 from .. import errors
 from ..errors import CommandError
+from ..keyspace import SIZE_SMALL_STRING, SIZE_UNKNOWN
+from ..keyspace.memory import BIG_STRING
 from ..protocol import resp
 from ..session import Session
 from ..spec import command
@@ -126,15 +128,17 @@ def set_(c: Session, argv: list[bytes]) -> bytes:
         ks = db.ks
         if db.raw:
             db.raw.discard(key)
-        if key in data:
-            data[key] = argv[2]
-        else:
-            data[key] = argv[2]
+        val = argv[2]
+        old = data.get(key)
+        data[key] = val
+        if old is None and ks.notifying:
             ks.notify("n", "new", key, db.id)
         if ks.track_access:
             ks.touch_access(db, key)
-        ks.signal_modified(db, key)
-        ks.notify("$", "set", key, db.id)
+        small = type(old) is bytes and len(old) < BIG_STRING and len(val) < BIG_STRING
+        ks.signal_modified(db, key, True, SIZE_SMALL_STRING if small else SIZE_UNKNOWN)
+        if ks.notifying:
+            ks.notify("$", "set", key, db.id)
         return _OK
     flags, expire = _parse_ext(argv, 3, True)
     return _set_generic(c, argv[1], argv[2], flags, expire, "set", None, None)
@@ -449,8 +453,10 @@ def _incr(c: Session, key: bytes, incr: int) -> bytes:
         ks.notify("n", "new", key, db.id)
         if ks.track_access:
             ks.touch_access(db, key)
-    ks.signal_modified(db, key)
-    ks.notify("$", "incrby", key, db.id)
+    # (an integer's string is small)
+    ks.signal_modified(db, key, True, SIZE_UNKNOWN if v is None else SIZE_SMALL_STRING)
+    if ks.notifying:
+        ks.notify("$", "incrby", key, db.id)
     return b":%d\r\n" % new
 
 

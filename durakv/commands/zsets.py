@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 from .. import errors
 from ..errors import CommandError
-from ..keyspace import scan
+from ..keyspace import SIZE_COLLECTION, scan
 from ..protocol import resp
 from ..protocol.resp import format_double
 from ..session import Session
@@ -262,7 +262,7 @@ def _zadd(c: Session, argv: list[bytes], incr: bool) -> bytes:
         z.replace_all(batch, me, mv, True)
     if added or updated:
         ks = db.ks
-        ks.signal_modified(db, key)
+        ks.signal_modified(db, key, True, SIZE_COLLECTION)
         ks.notify("z", "zincr" if incr else "zadd", key, db.id)
     if incr:
         return c.r.double(score) if processed else c.r.null
@@ -294,7 +294,7 @@ def zadd(c: Session, argv: list[bytes]) -> bytes:
                 cfg = c.srv.config
                 ret = resp.ONE if z.set(m, score, cfg["zset-max-listpack-entries"],
                                         cfg["zset-max-listpack-value"]) else resp.ZERO
-            ks.signal_modified(db, key)
+            ks.signal_modified(db, key, True, SIZE_COLLECTION)
             ks.notify("z", "zadd", key, db.id)
             return ret
     return _zadd(c, argv, False)

@@ -25,6 +25,11 @@ from ..clock import Clock
 
 EVERYTHING = (-1, None)
 
+# signal_modified's ``sized``: what memory accounting (keyspace/memory.py) must do
+SIZE_UNKNOWN = 1  # look the value up: collections and big strings are measured one by one
+SIZE_SMALL_STRING = 0  # a string under memory.BIG_STRING before and after: strings are sampled
+SIZE_COLLECTION = 2  # a collection now (or gone): measure it again, no lookup needed
+
 
 def type_name(v: Any) -> str:
     if type(v) is bytes:
@@ -48,7 +53,7 @@ class Watchers(dict):  # type: ignore[type-arg]
 
 
 class Database:
-    __slots__ = ("id", "ks", "data", "expires", "watched", "access", "_heap", "raw")
+    __slots__ = ("id", "ks", "data", "expires", "watched", "access", "_heap", "raw", "resized")
 
     def __init__(self, dbid: int, ks: Keyspace) -> None:
         self.id = dbid
@@ -62,6 +67,8 @@ class Database:
         # string keys whose value Redis would hold as a raw sds built in place (APPEND to an
         # existing key, SETRANGE, SETBIT, BITFIELD, BITOP): OBJECT ENCODING says "raw"
         self.raw: set[bytes] = set()
+        # keys whose entry memory accounting must measure again (its set, once installed)
+        self.resized: set[bytes] | None = None
 
     # -- reads ---------------------------------------------------------------------------
     def lookup(self, key: bytes) -> Any:
@@ -242,13 +249,18 @@ class Keyspace:
         self.stat_misses = 0
         self.on_expired: Callable[[int, bytes], None] = lambda dbid, key: None
         self.notify: Callable[[str, str, bytes, int], None] = lambda t, e, k, d: None
+        self.notifying = False  # notify does something (hot paths skip the call otherwise)
         self.on_touch: Callable[[int, bytes | None], None] | None = None
         # memory accounting (keyspace/memory.py): a key's value may have changed size
         self.on_size: Callable[[Database, bytes], None] | None = None
         self.touch_access: Callable[[Database, bytes], None] = lambda db, key: None
 
-    def signal_modified(self, db: Database, key: bytes, count: bool = True) -> None:
-        """A key changed (Redis's signalModifiedKey + server.dirty++)."""
+    def signal_modified(self, db: Database, key: bytes, count: bool = True, sized: int = SIZE_UNKNOWN) -> None:
+        """A key changed (Redis's signalModifiedKey + server.dirty++).
+
+        ``sized`` (SIZE_*) spares memory accounting a lookup of the value where the caller
+        knows what it is: write paths that run often pass it.
+        """
         if count:
             self.dirty += 1
         self.modified.append((db.id, key))
@@ -265,8 +277,12 @@ class Keyspace:
                     c.dirty_cas = True
         if self.on_touch is not None:
             self.on_touch(db.id, key)
-        if self.on_size is not None:
-            self.on_size(db, key)
+        if sized:
+            if sized == SIZE_COLLECTION:
+                if db.resized is not None:
+                    db.resized.add(key)
+            elif self.on_size is not None:
+                self.on_size(db, key)
 
     def signal_flush(self, dbid: int) -> None:
         """A whole database (or all, dbid == -1) is about to be emptied: FLUSHDB/FLUSHALL.

@@ -154,7 +154,8 @@ def _sync(st: _DbSample, db: Any) -> None:
         st.data = data
         st.csizes = {}
         st.ctotal = 0
-        st.dirty = {k for k, v in data.items() if type(v) is not bytes or len(v) >= BIG_STRING} if data else set()
+        st.dirty.clear()  # (the set is also the database's ``resized``)
+        st.dirty.update(k for k, v in data.items() if type(v) is not bytes or len(v) >= BIG_STRING)
         st.scount = -1
         st.pos = st.ptotal = st.pcount = 0
     if st.dirty:
@@ -169,7 +170,7 @@ def _sync(st: _DbSample, db: Any) -> None:
                 csizes[key] = n
                 tot += n
         st.ctotal = tot
-        st.dirty = set()
+        st.dirty.clear()
 
 
 def _strings_bytes(srv: Any, db: Any, st: _DbSample, now: float) -> int:
@@ -216,6 +217,8 @@ def _states(srv: Any) -> list[_DbSample]:
                 st.dirty.add(key)
 
         srv.ks.on_size = on_size
+        for db, st in zip(srv.ks.dbs, states):
+            db.resized = st.dirty
     return states
 
 
