@@ -68,6 +68,8 @@ class CommitTracker:
         self.on_record: Callable[[int, bytes], None] | None = None  # observers (MONITOR, tests)
         self.bytes_since_snapshot = 0
         self._group_depth = 0  # inside begin_group/end_group (EXEC, a script)
+        self._appending = False  # inside log.append (see flush)
+        self._release_after_append = False
         log.on_durable = self._on_durable
         log.on_failure = self._on_failure
 
@@ -225,18 +227,25 @@ class CommitTracker:
         self._db = -1
         self.bytes_since_snapshot += len(payload)
         self.appended = seq
+        self._appending = True  # a log that reports durable at once: release after on_record
         try:
             got = self.log.append(payload)
         except Exception as exc:  # the log refused: nobody may be told OK
+            self._appending = False
             self._on_failure(exc)
             return
+        self._appending = False
         if got != seq:
             self._on_failure(RuntimeError(f"log assigned seq {got}, expected {seq}"))
             return
         # observers (PSYNC replicas, MONITOR-like tools, tests) see a record once the log
-        # took it: with inline fsyncs that is once it is on disk
+        # took it, before any reply that waited for it: with inline fsyncs that is once it
+        # is on disk
         if self.on_record is not None:
             self.on_record(seq, payload)
+        if self._release_after_append:
+            self._release_after_append = False
+            self._release(self.committed)
 
     def _on_durable(self, seq: int) -> None:
         if seq <= self.committed:
@@ -252,6 +261,12 @@ class CommitTracker:
         elif len(dirty) > self._prune_at:
             self.dirty = {k: s for k, s in dirty.items() if s > seq}
             self._prune_at = max(self._PRUNE_AT, 2 * len(self.dirty))
+        if self._appending:
+            self._release_after_append = True
+        else:
+            self._release(seq)
+
+    def _release(self, seq: int) -> None:
         if self.waiters:
             for w in list(self.waiters):
                 w.release(seq)

@@ -41,6 +41,8 @@ class Connection(asyncio.Protocol):
         self.ctx = ctx
         self.transport: Any = None
         self.session: Session | None = None
+        # (seq, reply) or, for one read's replies from the first that waits on,
+        # (highest seq, (replies, the seq each waits for))
         self.held: deque[tuple[int, Any]] = deque()
         self.closing = False
         self.blocked_cmds: list[list[bytes]] | None = None
@@ -145,7 +147,8 @@ class Connection(asyncio.Protocol):
         if cmds:
             s.last_interaction = time.time()  # CLIENT LIST idle, the `timeout` parameter
         out: list[bytes] = []  # replies that may leave now
-        tail: list[tuple[int, bytes]] | None = None  # from the first reply that must wait on
+        tail: list[bytes] | None = None  # from the first reply that must wait on ...
+        tail_w: list[int] = []  # ... and the sequence each of those waits for
         tail_seq = 0
         held = self.held
         ctx = self.ctx
@@ -242,11 +245,13 @@ class Connection(asyncio.Protocol):
                 # (subscribe confirmations are pushed in Redis, whatever CLIENT REPLY says)
             if tail is not None:
                 # replies keep their order: everything after a held reply is held with it
-                tail.append((w, reply))
+                tail.append(reply)
+                tail_w.append(w)
                 if w > tail_seq:
                     tail_seq = w
             elif w > committed or held:
-                tail = [(w, reply)]
+                tail = [reply]
+                tail_w = [w]
                 tail_seq = w
             else:
                 out.append(reply)
@@ -262,7 +267,8 @@ class Connection(asyncio.Protocol):
         if err is not None and not s.close_after_reply:  # after QUIT Redis reads no further
             perr = error(sanitize("ERR Protocol error: " + err))  # "got '\r'" reads "got ' '"
             if tail is not None:
-                tail.append((0, perr))
+                tail.append(perr)
+                tail_w.append(0)
             else:
                 out.append(perr)
             self.ctx.stats.count_error("ERR")
@@ -275,7 +281,7 @@ class Connection(asyncio.Protocol):
         if tail is not None:
             if not held:
                 tracker.add_waiter(self)
-            held.append((tail_seq, tail))
+            held.append((tail_seq, (tail, tail_w)))
             if tail_seq <= tracker.committed:
                 # made durable during this read (a snapshot appends the open batch): no
                 # later commit may come to release it
@@ -289,8 +295,8 @@ class Connection(asyncio.Protocol):
         out = []
         while held and held[0][0] <= committed:
             data = held.popleft()[1]
-            if type(data) is list:  # one read's replies, held together to keep their order
-                out.extend([r for _, r in data])
+            if type(data) is tuple:  # one read's replies, held together to keep their order
+                out.extend(data[0])
             else:
                 out.append(data)
         if out:
@@ -306,8 +312,8 @@ class Connection(asyncio.Protocol):
         out = []
         err = error(msg)
         for seq, data in self.held:
-            if type(data) is list:
-                out.extend([r if s <= committed else err for s, r in data])
+            if type(data) is tuple:
+                out.extend([r if s <= committed else err for r, s in zip(*data)])
             else:
                 out.append(data if seq <= committed else err)
         self.held.clear()
