@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from .. import errors
 from ..errors import CommandError
-from ..keyspace import Database
+from ..keyspace import SIZE_COLLECTION, Database
 from ..protocol import resp
 from ..session import Session
 from ..spec import command, container
@@ -397,8 +397,9 @@ def xadd(c: Session, argv: list[bytes]) -> bytes:
     if new:
         db.add(key, s)
     ks = db.ks
-    ks.signal_modified(db, key)
-    ks.notify("t", "xadd", key, db.id)
+    ks.signal_modified(db, key, True, SIZE_COLLECTION)
+    if ks.notifying:
+        ks.notify("t", "xadd", key, db.id)
     idb = fmt_id(sid)
     if a is not None and a.strategy:
         if _trim(s, a):
