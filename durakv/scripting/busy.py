@@ -203,6 +203,9 @@ class BusyGuard:
             self.pending[conn] = raw if not out else _tail_after(raw, len(out))
         if out:
             conn.push(b"".join(out))
+            flush = getattr(conn, "flush_output", None)
+            if flush is not None:  # the loop is not running: no end of pass to wait for
+                flush()
 
     def _busy_reply(self, conn: Any, argv: list[bytes], run: ScriptRun) -> bytes:
         name = argv[0].lower()
