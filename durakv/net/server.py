@@ -52,8 +52,9 @@ class Connection(asyncio.Protocol):
         self.soft_since = 0.0
         self.wbuf: list[bytes] | None = None  # output of this pass, not yet written
         output = ctx.extras.get("_output")
-        if output is None:
-            output = ctx.extras["_output"] = _Output(asyncio.get_event_loop())
+        loop = asyncio.get_event_loop()
+        if output is None or output.loop is not loop:  # (a node started again in a new loop)
+            output = ctx.extras["_output"] = _Output(loop)
         self.output: _Output = output
 
     # -- asyncio callbacks -----------------------------------------------------------------
