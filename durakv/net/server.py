@@ -2,9 +2,10 @@
 
 All complete commands of one read are executed before their replies are queued, and
 everything queued for a connection during a loop pass leaves in one ``transport.write``
-at the end of the pass (:class:`_Output`), as Redis writes its replies in beforeSleep.  A reply whose command touched not-yet-durable data (``session.wait``
-above the tracker's committed sequence) is held, and so is every reply after it on the
-same connection, until the tracker reports the sequence durable (``release``).
+at the end of the pass (:class:`_Output`), as Redis writes its replies in beforeSleep.
+A reply whose command touched not-yet-durable data (``session.wait`` above the tracker's
+committed sequence) is held, and so is every reply after it on the same connection,
+until the tracker reports the sequence durable (``release``).
 A blocked command (BLPOP ...) pauses the connection's command processing until the
 blocking layer calls :meth:`Connection.unblock`.
 """
