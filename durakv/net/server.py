@@ -167,8 +167,9 @@ class Connection(asyncio.Protocol):
         plain = dispatch.plain_table(s) if tracker is not None else dispatch.NO_PLAIN
         # The plain-command path (see dispatch.plain_table): what dispatch.call does, minus
         # the checks plain_table made for the whole read, inline, with what cannot change
-        # during the read looked up once.  One clock reading per command: each command's
-        # time runs from the end of the one before (or of the slow-path command before it).
+        # during the read looked up once.  The clock is read once per *segment*, a run of
+        # consecutive plain commands of one spec (a pipeline of SETs is one): see
+        # _close_segment for how its time is shared out.
         ks = ctx.ks
         modified = ks.modified
         stats = ctx.stats
@@ -176,15 +177,24 @@ class Connection(asyncio.Protocol):
         sl = ctx.slowlog
         slow_us = sl.threshold if sl is not None else 1 << 62
         db = s.db
-        n_plain = 0
-        last = None
+        seg: Any = None  # the segment's spec ...
+        seg_i = seg_n = 0  # ... where it starts in cmds, how many commands it has so far
         if plain:
             ctx.current_client = s
             s.effects = None
-        t_prev = perf_counter_ns()
+        t_seg = perf_counter_ns()
         for i, argv in enumerate(cmds):
             spec = plain.get(argv[0])
             if spec is not None and (spec.arity == len(argv) or 0 > spec.arity >= -len(argv)):
+                if spec is not seg:
+                    if seg_n:
+                        t = perf_counter_ns()
+                        _close_segment(s, seg, cmds, seg_i, seg_n, t - t_seg, slow_us)
+                        t_seg = t
+                    seg = spec
+                    seg_i = i
+                    seg_n = 0
+                seg_n += 1
                 dirty = ks.dirty
                 try:
                     reply = spec.handler(s, argv)  # type: ignore[misc]
@@ -194,15 +204,6 @@ class Connection(asyncio.Protocol):
                     reply = error(e.msg)
                 except Exception as e:  # a bug must cost one reply, never the connection
                     reply = dispatch.internal_error(ctx, spec, e)
-                t = perf_counter_ns()
-                us = (t - t_prev) // 1000
-                t_prev = t
-                spec.calls += 1
-                spec.usec += us
-                n_plain += 1
-                last = spec
-                if us >= slow_us:
-                    sl.record(s, spec, argv, us)
                 w = 0
                 if modified:
                     if bl is not None and bl.keys:
@@ -217,16 +218,20 @@ class Connection(asyncio.Protocol):
                         w = tracker.write(None, modified)
                     modified.clear()
                     if bl is not None and bl.ready:  # serve clients blocked on keys made ready
+                        # (their commands are timed on their own: the segment ends here)
+                        _close_segment(s, seg, cmds, seg_i, seg_n, perf_counter_ns() - t_seg, slow_us)
+                        seg = None
+                        seg_n = 0
                         bl.serve_ready()
                         ctx.current_client = s
-                        t_prev = perf_counter_ns()
+                        t_seg = perf_counter_ns()
                 elif tracker.has_pending:
                     w = tracker.read_wait(db.id, spec, argv)
             else:
-                if n_plain:
-                    stats.total_commands_processed += n_plain
-                    n_plain = 0
-                    s.last_cmd = last.name  # type: ignore[union-attr]
+                if seg_n:
+                    _close_segment(s, seg, cmds, seg_i, seg_n, perf_counter_ns() - t_seg, slow_us)
+                    seg = None
+                    seg_n = 0
                 s.wait = 0
                 reply = execute(s, argv)
                 w = s.wait
@@ -237,7 +242,7 @@ class Connection(asyncio.Protocol):
                     db = s.db
                     sl = ctx.slowlog
                     slow_us = sl.threshold if sl is not None else 1 << 62
-                t_prev = perf_counter_ns()
+                t_seg = perf_counter_ns()
             if reply is BLOCKED:
                 self.blocked_cmds = cmds[i + 1 :]
                 break
@@ -266,9 +271,8 @@ class Connection(asyncio.Protocol):
                 out.append(reply)
             if s.close_after_reply:
                 break
-        if n_plain:
-            stats.total_commands_processed += n_plain
-            s.last_cmd = last.name  # type: ignore[union-attr]
+        if seg_n:
+            _close_segment(s, seg, cmds, seg_i, seg_n, perf_counter_ns() - t_seg, slow_us)
         if plain:
             ctx.current_client = None
         if raw is not None and tracker is not None:
@@ -406,6 +410,28 @@ class Connection(asyncio.Protocol):
             self.closing = True
             self.wbuf = None
             self.transport.abort()
+
+
+def _close_segment(s: Session, spec: Any, cmds: list[list[bytes]], i: int, n: int, ns: int,
+                   slow_us: int) -> None:
+    """Account ``n`` plain commands of ``spec`` (``cmds[i:i + n]``) that took ``ns`` together.
+
+    Their time is their sum, as Redis's would be (to the microsecond).  When the sum stays
+    under the slow-log/latency threshold no command of them can have reached it; when it
+    does not, each is recorded with the segment's mean (exact for a segment of one, and
+    for a threshold of 0 every command is logged, as in Redis).
+    """
+    us = ns // 1000
+    spec.calls += n
+    spec.usec += us
+    srv = s.srv
+    srv.stats.total_commands_processed += n
+    s.last_cmd = spec.name
+    if us >= slow_us:
+        sl = srv.slowlog
+        mean = us // n
+        for argv in cmds[i:i + n]:
+            sl.record(s, spec, argv, mean)
 
 
 class _Output:

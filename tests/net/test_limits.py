@@ -63,7 +63,9 @@ def test_output_buffer_soft_limit_with_seconds():
         ctl.set("big", "x" * 100_000)
         s = socket.create_connection(("127.0.0.1", p.port))
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        s.sendall(encode("GET", "big") * 40)
+        # 8 MB of replies: under the 10 MB hard limit, and more than the kernel's socket
+        # buffers take (tcp_wmem's 4 MB at most), so over the 64 KB soft one for good
+        s.sendall(encode("GET", "big") * 80)
         deadline = time.monotonic() + 6
         while time.monotonic() < deadline:
             if ctl.info("stats")["client_output_buffer_limit_disconnections"]:
