@@ -182,8 +182,8 @@ class Exporter:
         if replid.decode("latin-1") != self.replid or self.hooked is None:
             return None
         have = want - 1  # the replica asks for the byte after the last one it processed
-        if not (self.backlog_start <= have <= self.offset) or (have == 0 and not self.backlog):
-            return None
+        if not (self.backlog_start <= have <= self.offset):
+            return None  # (a replica with all of the stream, even an empty one, continues)
         r, opts = self._new_replica(c, True)
         psync2 = b"psync2" in opts.get(b"capa", b"").split()
         r.ack_offset = have

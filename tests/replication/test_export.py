@@ -292,6 +292,32 @@ def test_redis_replica_reconnects_with_a_partial_resync() -> None:
         dk.stop()
 
 
+def test_a_replica_cut_off_before_any_stream_continues_with_a_partial_resync() -> None:
+    # killed right after its full sync, before the stream sent a byte: it has all of it
+    # (offset 0) and continues, as Redis's backlog lets it (the seeded variant above hit
+    # this under load, when the kill came before the first keepalive)
+    dk = start_durakv()
+    rep = None
+    try:
+        m = redis.Redis(port=dk.port)
+        m.set("k", "v")
+        rep = start_redis("--replicaof", "127.0.0.1", str(dk.port))
+        rr = redis.Redis(port=rep.port)
+        _wait(lambda: _offsets_equal(m, rr))
+        assert m.info("replication")["master_repl_offset"] == 0
+        assert m.client_kill_filter(_type="replica") == 1
+        _wait(lambda: m.info("stats")["sync_partial_ok"] == 1 and _offsets_equal(m, rr))
+        m.set("after", "1")
+        _wait(lambda: _offsets_equal(m, rr))
+        st = m.info("stats")
+        assert (st["sync_full"], st["sync_partial_ok"], st["sync_partial_err"]) == (1, 1, 0)
+        assert rr.get("after") == b"1" and rr.get("k") == b"v"
+    finally:
+        if rep is not None:
+            rep.stop()
+        dk.stop()
+
+
 def _stream_commands(s: Any, n: int) -> list[list[bytes]]:
     """The next ``n`` commands of a replication stream, PINGs and REPLCONFs left out."""
     import hiredis
