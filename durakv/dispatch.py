@@ -151,11 +151,17 @@ def _gated(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
 
 def write_gate(c: Session, spec: CommandSpec) -> str | None:
     """OOM, MISCONF and read-only replica checks for commands that write or grow memory."""
+    return refusal(c, spec.is_write, "denyoom" in spec.flags)
+
+
+def refusal(c: Session, write: bool, denyoom: bool) -> str | None:
+    """What processCommand refuses a command that writes and/or may grow memory with, in
+    its order: OOM, MISCONF, NOREPLICAS, READONLY (also for EXEC and flagged scripts)."""
     srv = c.srv
-    if "denyoom" in spec.flags and srv.evictor is not None and not c.replaying:
+    if denyoom and srv.evictor is not None and not c.replaying:
         if not srv.evictor.make_room():
             return errors.OOM
-    if spec.is_write:
+    if write:
         if srv.write_refused is not None:
             return errors.MISCONF_LOG.format(srv.write_refused)
         if srv.noreplicas and not c.replaying:

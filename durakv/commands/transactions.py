@@ -82,7 +82,6 @@ def unwatch(c: Session, argv: list[bytes]) -> bytes:
 
 def _exec_gate(c: Session, queue: list) -> str | None:
     """EXEC inherits the write/denyoom flags of what it queued (Redis 7.0 processCommand)."""
-    srv = c.srv
     is_write = False
     denyoom = False
     for spec, _ in queue:
@@ -90,17 +89,7 @@ def _exec_gate(c: Session, queue: list) -> str | None:
             is_write = True
         if "denyoom" in spec.flags:
             denyoom = True
-    if denyoom and srv.evictor is not None and not c.replaying:
-        if not srv.evictor.make_room():
-            return errors.OOM
-    if is_write:
-        if srv.write_refused is not None:
-            return errors.MISCONF_LOG.format(srv.write_refused)
-        if srv.noreplicas and not c.replaying:
-            return errors.NOREPLICAS
-        if srv.role != "master" and not c.replaying:
-            return errors.READONLY
-    return None
+    return dispatch.refusal(c, is_write, denyoom)
 
 
 def _acl_reason(reason: str) -> str:

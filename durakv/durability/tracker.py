@@ -94,14 +94,11 @@ class CommitTracker:
     ) -> int:
         """Add a command's effects and modified keys to the open batch; return its seq."""
         if effects:
-            if len(effects) > 1 and not self._group_depth:
-                group = self.begin_group()
-                for dbid, argv in effects:
-                    self.add_effect(dbid, argv)
+            group = self.begin_group() if len(effects) > 1 else None  # (a no-op when nested)
+            for dbid, argv in effects:
+                self.add_effect(dbid, argv)
+            if group is not None:
                 self.end_group(group)
-            else:
-                for dbid, argv in effects:
-                    self.add_effect(dbid, argv)
         elif keys:
             # keys without effects (e.g. marked after the batch carrying their effects was
             # flushed) still need a flush to be resolved, or replies waiting on them hang

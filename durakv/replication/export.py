@@ -48,8 +48,6 @@ _GETACK = b"*3\r\n$8\r\nREPLCONF\r\n$6\r\nGETACK\r\n$1\r\n*\r\n"
 _ENDS_KEPT = 100_000  # records whose end offset WAIT can still look up
 
 
-
-
 class Replica:
     __slots__ = ("session", "psync", "rdb_only", "ack_offset", "ack_time", "port")
 

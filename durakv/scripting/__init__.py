@@ -223,14 +223,9 @@ class Scripting:
         no_writes = "no-writes" in flags
         if not no_writes:
             # processCommand treats the script as a write (and denyoom unless allow-oom) first
-            if "allow-oom" not in flags and srv.evictor is not None and not srv.evictor.make_room():
-                raise CommandError(errors.OOM)
-            if srv.write_refused is not None:
-                raise CommandError(errors.MISCONF_LOG.format(srv.write_refused))
-            if srv.noreplicas and not c.replaying:
-                raise CommandError(errors.NOREPLICAS)
-            if srv.role != "master" and not c.replaying:
-                raise CommandError(errors.READONLY)
+            err = dispatch.refusal(c, True, "allow-oom" not in flags)
+            if err is not None:
+                raise CommandError(err)
             if is_ro:
                 raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
         return no_writes or is_ro, "allow-oom" in flags
