@@ -283,12 +283,13 @@ def test_hidden_configs(pair, name):
 
 def _same_second(pair, *args):
     # labels and periods count whole seconds since events that happened on the two servers
-    # a few ms apart: near a second boundary they differ until both have crossed it
-    for _ in range(10):
+    # a few ms apart (more under CI load): near a second boundary they differ until both
+    # have crossed it, so look again for up to two seconds
+    for _ in range(40):
         a, b = pair.both(*args)
         if a == b:
             return
-        time.sleep(0.02)
+        time.sleep(0.05)
     assert b == a, args
 
 
