@@ -19,6 +19,9 @@ from ..types import hyperloglog as hll
 
 INVALID_HLL = "WRONGTYPE Key is not a valid HyperLogLog string value."
 CORRUPTED = "INVALIDOBJ Corrupted HLL object detected"
+_DENSE_SIZE = hll.HLL_DENSE_SIZE
+_Q_BIT = 1 << hll.HLL_Q
+_murmur = hll.murmur64a
 
 
 def _changed(db: Database, key: bytes) -> None:
@@ -44,19 +47,27 @@ def _get_hll(c: Session, key: bytes, write: bool = False) -> bytes | None:
 def pfadd(c: Session, argv: list[bytes]) -> bytes:
     db = c.db
     key = argv[1]
-    v = _get_hll(c, key, True)
-    updated = 0
-    if v is not None and len(argv) == 3 and v[4] == hll.HLL_DENSE:
-        # fast path: one element, dense: copy the 12 KB value only when a register grows
-        index, count = hll.pat_len(argv[2])
-        nv = hll.dense_update(v, index, count)
+    v = db.lookup_write(key)
+    if len(argv) == 3 and type(v) is bytes and len(v) == _DENSE_SIZE and v[4] == 0 and v.startswith(b"HYLL"):
+        # fast path: one element, a valid dense value (is_hll, inline): copy the 12 KB
+        # value only when a register grows
+        h = _murmur(argv[2])
+        h2 = (h >> 14) | _Q_BIT
+        nv = hll.dense_update(v, h & 16383, (h2 & -h2).bit_length())  # (hll.pat_len, inline)
         if nv is None:
             return resp.ZERO
         db.set(key, nv, keep_ttl=True)
         ks = db.ks
         ks.signal_modified(db, key)
-        ks.notify("$", "pfadd", key, db.id)
+        if ks.notifying:
+            ks.notify("$", "pfadd", key, db.id)
         return resp.ONE
+    if v is not None:
+        if type(v) is not bytes:
+            raise CommandError(errors.WRONGTYPE)
+        if not hll.is_hll(v):
+            raise CommandError(INVALID_HLL)
+    updated = 0
     if v is None:
         b = hll.new_sparse()
         updated = 1
