@@ -528,8 +528,8 @@ def xsetid(c: Session, argv: list[bytes]) -> bytes:
     s = _get_stream(c, key, True)
     if s is None:
         raise CommandError(errors.NO_SUCH_KEY)
-    if sid < s.max_deleted:
-        raise CommandError("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id")
+    # Redis 7.0 does not compare the ID with the stream's current max_deleted_entry_id (7.2
+    # added that check): setting the last ID below a deleted tail is accepted.
     if len(s):
         if sid < s.ids[-1]:
             raise CommandError("ERR The ID specified in XSETID is smaller than the target stream top item")

@@ -177,6 +177,19 @@ def test_xsetid(pair) -> None:
     pair.check("XDEL", "s", "1-1", "2-1", "3-1")
 
 
+def test_xsetid_below_max_deleted_id(pair) -> None:
+    # Redis 7.0 accepts a last ID smaller than max-deleted-entry-id as long as it is not
+    # smaller than the top entry (the max_deleted_entry_id check came in 7.2).
+    fill(pair, n=3)
+    pair.check("XDEL", "s", "2-1", "3-1")
+    pair.check("XSETID", "s", "2-1")
+    pair.check("XSETID", "s", "1-1")
+    pair.check("XSETID", "s", "1-0")
+    pair.check("XINFO", "STREAM", "s")
+    pair.check("XADD", "s", "1-5", "f", "v")
+    pair.check("XINFO", "STREAM", "s")
+
+
 def test_groups_basic(pair) -> None:
     fill(pair, n=3)
     pair.check("XGROUP", "CREATE", "s", "g", "0")
