@@ -818,12 +818,13 @@ def _setop(c: Session, argv: list[bytes], numidx: int, op: int, dst: bytes | Non
     while j < n:
         remaining = n - j
         o = argv[j].lower()
-        if op != DIFF and remaining >= setnum + 1 and o == b"weights":
+        # ZINTERCARD takes neither WEIGHTS nor AGGREGATE (Redis: syntax error)
+        if op != DIFF and not card and remaining >= setnum + 1 and o == b"weights":
             j += 1
             for i in range(setnum):
                 weights[i] = parse_score(argv[j], WEIGHT_NOT_FLOAT)
                 j += 1
-        elif op != DIFF and remaining >= 2 and o == b"aggregate":
+        elif op != DIFF and not card and remaining >= 2 and o == b"aggregate":
             a = argv[j + 1].lower()
             if a == b"sum":
                 agg = 0

@@ -355,6 +355,20 @@ def test_setops(pair):
     """)
 
 
+def test_zintercard_rejects_weights_and_aggregate(pair):
+    # ZINTERCARD shares ZINTER's parser but takes only LIMIT: WEIGHTS/AGGREGATE are syntax errors
+    run(pair, """
+        ZADD a 1 x 2 y
+        ZADD b 3 y 4 z
+        ZINTERCARD 1 a WEIGHTS 1
+        ZINTERCARD 2 a b WEIGHTS 1 2
+        ZINTERCARD 2 a b AGGREGATE MAX
+        ZINTERCARD 2 a b LIMIT 1 AGGREGATE MIN
+        ZINTERCARD 2 a b WEIGHTS 1
+        ZINTERCARD 2 a nosuch WEIGHTS 1 2
+    """)
+
+
 def test_randmember_and_hrandfield_shapes(pair):
     run(pair, """
         ZRANDMEMBER nosuch
