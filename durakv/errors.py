@@ -50,6 +50,10 @@ BITFIELD_TYPE = (
 )
 BITFIELD_OVERFLOW_TYPE = "ERR Invalid OVERFLOW type specified"
 BITFIELD_RO_GET_ONLY = "ERR BITFIELD_RO only supports the GET subcommand"
+# streams: Redis 7.0 names XREAD and '$' in this text for XREADGROUP too (7.2 formats it)
+XREAD_UNBALANCED = (
+    "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
+)
 OOM = "OOM command not allowed when used memory > 'maxmemory'."
 NOAUTH = "NOAUTH Authentication required."
 EXECABORT = "EXECABORT Transaction discarded because of previous errors."

@@ -738,7 +738,6 @@ def _parse_xread(c: Session, argv: list[bytes], group_mode: bool) -> ReadRequest
     n = len(argv)
     streams_arg = 0
     i = 1
-    name = "xreadgroup" if group_mode else "xread"
     while i < n:
         more = n - i - 1
         o = argv[i].lower()
@@ -757,9 +756,7 @@ def _parse_xread(c: Session, argv: list[bytes], group_mode: bool) -> ReadRequest
             streams_arg = i + 1
             cnt = n - streams_arg
             if cnt % 2:
-                raise CommandError(
-                    "ERR Unbalanced '%s' list of streams: for each stream key an ID or '%s' must be specified."
-                    % (name, ">" if group_mode else "$"))
+                raise CommandError(errors.XREAD_UNBALANCED)
             break
         elif o == b"group" and more >= 2:
             if not group_mode:

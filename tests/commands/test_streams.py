@@ -274,6 +274,9 @@ def test_xread(pair) -> None:
     pair.check("XREAD", "STREAMS", "s", ">")
     pair.check("XREAD", "STREAMS", "s", "+")
     pair.check("XREAD", "STREAMS", "s")
+    # Redis 7.0's unbalanced-list error names XREAD and '$', for XREADGROUP as well
+    pair.check("XREAD", "STREAMS", "s", "t", "0")
+    pair.check("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "t", ">")
     pair.check("XREAD", "GROUP", "g", "c", "STREAMS", "s", "0")
     pair.check("XREAD", "NOACK", "STREAMS", "s", "0")
     pair.check("XREAD", "COUNT", "x", "STREAMS", "s", "0")
