@@ -219,6 +219,9 @@ def _zadd(c: Session, argv: list[bytes], incr: bool) -> bytes:
     if d is None and elements > 1:
         # several pairs on a compact zset: work on a dict, pack once at the end
         batch = d = dict(z.items())
+        # Redis adds the pairs one by one and converts when one no longer fits; until then a
+        # listpack stores -0 as the integer 0, so those scores must not keep their sign
+        compact = True
     for k in range(elements):
         m = argv[i + 1 + 2 * k]
         score = scores[k]
@@ -229,10 +232,12 @@ def _zadd(c: Session, argv: list[bytes], incr: bool) -> bytes:
                     continue
                 processed += 1
                 if score != cur:
-                    batch[m] = score
+                    batch[m] = score + 0.0 if compact else score
                     updated += 1
             elif not xx:
-                batch[m] = score
+                if compact and (len(batch) + 1 > me or len(m) > mv):
+                    compact = False
+                batch[m] = score + 0.0 if compact else score
                 added += 1
                 processed += 1
             continue

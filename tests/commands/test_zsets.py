@@ -369,6 +369,29 @@ def test_zintercard_rejects_weights_and_aggregate(pair):
     """)
 
 
+def test_zadd_negative_zero_in_listpack(pair):
+    # a listpack stores -0 as the integer 0; a variadic ZADD that converts midway keeps the
+    # sign only for the pairs added after the conversion
+    run(pair, """
+        CONFIG SET zset-max-listpack-entries 2
+        ZADD z 1 aa -0 e 1.5 d 1e10 f
+        ZMSCORE z aa e d f
+        OBJECT ENCODING z
+        ZADD z2 -0 a -0 b -0 c
+        ZRANGE z2 0 -1 WITHSCORES
+        ZADD z3 1 a
+        ZADD z3 -0 b -0 c 5 d -0 e
+        ZRANGE z3 0 -1 WITHSCORES
+        CONFIG SET zset-max-listpack-entries 128
+        CONFIG SET zset-max-listpack-value 3
+        ZADD z4 -0 a -0 bbbb -0 c
+        ZRANGE z4 0 -1 WITHSCORES
+        CONFIG SET zset-max-listpack-value 64
+        ZADD z5 -0 a -0 b
+        ZRANGE z5 0 -1 WITHSCORES
+    """)
+
+
 def test_randmember_and_hrandfield_shapes(pair):
     run(pair, """
         ZRANDMEMBER nosuch
