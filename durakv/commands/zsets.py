@@ -792,12 +792,14 @@ def _member_set(v: object) -> object:
 
 
 def _aggregate(agg: int, a: float, b: float) -> float:
+    """Fold ``b`` into the running score ``a`` as Redis's zunionInterAggregate does: MIN/MAX
+    keep ``a`` on a tie (0 vs -0) and when ``b`` is NaN; a NaN sum becomes 0."""
     if agg == 0:
         r = a + b
         return 0.0 if math.isnan(r) else r
     if agg == 1:
-        return a if a < b else b
-    return a if a > b else b
+        return b if b < a else a
+    return b if b > a else a
 
 
 def _setop(c: Session, argv: list[bytes], numidx: int, op: int, dst: bytes | None, card: bool) -> bytes:
@@ -868,10 +870,9 @@ def _setop(c: Session, argv: list[bytes], numidx: int, op: int, dst: bytes | Non
                     other = data[k].get(m)
                     if other is None:
                         break
-                    v = weights[order[k]] * other
-                    if math.isnan(v):
-                        v = 0.0
-                    score = _aggregate(agg, score, v)
+                    # unlike the first source's, a NaN product here is left to the
+                    # aggregate (SUM makes it 0, MIN/MAX ignore it), as in Redis
+                    score = _aggregate(agg, score, weights[order[k]] * other)
                 else:
                     result[m] = score
                     if card and limit and len(result) >= limit:

@@ -392,6 +392,29 @@ def test_zadd_negative_zero_in_listpack(pair):
     """)
 
 
+def test_aggregate_ties_and_nan(pair):
+    # MIN/MAX keep the running score on a tie (0 vs -0) and when the product is NaN (inf * 0);
+    # ZINTER leaves a later source's NaN to the aggregate (SUM: 0)
+    run(pair, """
+        CONFIG SET zset-max-listpack-entries 0
+        ZADD a inf x 0 y -0 z 1 w
+        ZADD b -0 x 0 y -0 z inf w
+        ZADD c inf x inf y inf z -inf w
+        ZINTER 3 a b c WEIGHTS 2 0 1 WITHSCORES
+        ZINTER 3 a b c WEIGHTS 2 0 1 AGGREGATE MIN WITHSCORES
+        ZINTER 3 a b c WEIGHTS 2 0 1 AGGREGATE MAX WITHSCORES
+        ZINTER 2 a b AGGREGATE MIN WITHSCORES
+        ZINTER 2 b a AGGREGATE MAX WITHSCORES
+        ZUNION 2 a b AGGREGATE MIN WITHSCORES
+        ZUNION 2 b a AGGREGATE MIN WITHSCORES
+        ZUNION 2 a b AGGREGATE MAX WITHSCORES
+        ZINTER 3 a a a WEIGHTS 1 0 -1 WITHSCORES
+        ZINTER 3 a a a WEIGHTS 1 0 -1 AGGREGATE MIN WITHSCORES
+        ZINTERSTORE d 3 a b c WEIGHTS 2 0 1 AGGREGATE MIN
+        ZRANGE d 0 -1 WITHSCORES
+    """)
+
+
 def test_randmember_and_hrandfield_shapes(pair):
     run(pair, """
         ZRANDMEMBER nosuch
