@@ -490,8 +490,27 @@ def _zrange_generic(c: Session, argv: list[bytes], first: int, store: bytes | No
     else:
         items = _select(z, kind, reverse, a, b, parsed, offset, limit)
     if store is not None:
-        return _store(c, store, items, "zrangestore")
+        return _store(c, store, _as_listpack_adds(c, items, kind == RANK), "zrangestore")
     return pairs_reply(c, items, withscores)
+
+
+def _as_listpack_adds(c: Session, items: list[tuple[bytes, float]], counted: bool) -> list[tuple[bytes, float]]:
+    """ZRANGESTORE's result with the scores Redis ends up storing: it adds the pairs one by
+    one to a new key that starts as a listpack (for a rank range only when the count fits)
+    and converts when a pair no longer fits; the listpack keeps -0 as the integer 0, so a
+    -0 added before the conversion comes back as 0."""
+    me, mv = _limits(c)
+    if counted and len(items) > me:
+        return items
+    out = items
+    for k, (m, s) in enumerate(items):
+        if k >= me or len(m) > mv:
+            break
+        if s == 0 and math.copysign(1.0, s) < 0:
+            if out is items:
+                out = list(items)
+            out[k] = (m, 0.0)
+    return out
 
 
 def _store(c: Session, dst: bytes, items: list[tuple[bytes, float]], event: str) -> bytes:

@@ -415,6 +415,32 @@ def test_aggregate_ties_and_nan(pair):
     """)
 
 
+def test_zrangestore_negative_zero(pair):
+    # ZRANGESTORE fills the new key pair by pair, starting as a listpack (for a rank range only
+    # when the count fits): -0 scores added before it converts are stored as 0
+    run(pair, """
+        CONFIG SET zset-max-listpack-entries 0
+        ZADD sk -0 a 5 xxxxxxxxxxxxxxxxxxxxxxxxx -0 b 1 c
+        CONFIG SET zset-max-listpack-entries 1
+        ZRANGESTORE d sk -inf +inf BYSCORE
+        ZRANGE d 0 -1 WITHSCORES
+        ZRANGESTORE d sk 0 -1
+        ZRANGE d 0 -1 WITHSCORES
+        ZRANGESTORE d sk - + BYLEX
+        ZRANGE d 0 -1 WITHSCORES
+        CONFIG SET zset-max-listpack-entries 3
+        ZRANGESTORE d sk -inf +inf BYSCORE
+        ZRANGE d 0 -1 WITHSCORES
+        ZRANGESTORE d sk 0 -1 REV
+        ZRANGE d 0 -1 WITHSCORES
+        CONFIG SET zset-max-listpack-entries 128
+        CONFIG SET zset-max-listpack-value 5
+        ZRANGESTORE d sk 0 -1
+        ZRANGE d 0 -1 WITHSCORES
+        OBJECT ENCODING d
+    """)
+
+
 def test_randmember_and_hrandfield_shapes(pair):
     run(pair, """
         ZRANDMEMBER nosuch
