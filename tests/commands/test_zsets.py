@@ -412,6 +412,7 @@ def test_aggregate_ties_and_nan(pair):
         ZINTER 3 a a a WEIGHTS 1 0 -1 AGGREGATE MIN WITHSCORES
         ZINTERSTORE d 3 a b c WEIGHTS 2 0 1 AGGREGATE MIN
         ZRANGE d 0 -1 WITHSCORES
+        CONFIG SET zset-max-listpack-entries 128
     """)
 
 
@@ -438,6 +439,7 @@ def test_zrangestore_negative_zero(pair):
         ZRANGESTORE d sk 0 -1
         ZRANGE d 0 -1 WITHSCORES
         OBJECT ENCODING d
+        CONFIG SET zset-max-listpack-value 64
     """)
 
 
