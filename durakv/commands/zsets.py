@@ -216,12 +216,13 @@ def _zadd(c: Session, argv: list[bytes], incr: bool) -> bytes:
     score = 0.0
     d = z.d
     batch = None
+    # Redis adds the pairs one by one and converts a listpack only when a new member does not
+    # fit (one past the limits, lowered since, stays one); until then the listpack stores -0
+    # as the integer 0, so those scores must not keep their sign
+    compact = True
     if d is None and elements > 1:
         # several pairs on a compact zset: work on a dict, pack once at the end
         batch = d = dict(z.items())
-        # Redis adds the pairs one by one and converts when one no longer fits; until then a
-        # listpack stores -0 as the integer 0, so those scores must not keep their sign
-        compact = True
     for k in range(elements):
         m = argv[i + 1 + 2 * k]
         score = scores[k]
@@ -264,7 +265,7 @@ def _zadd(c: Session, argv: list[bytes], incr: bool) -> bytes:
             added += 1
             processed += 1
     if batch is not None and (added or updated):
-        z.replace_all(batch, me, mv, True)
+        z.replace_all(batch, compact)
     if added or updated:
         ks = db.ks
         ks.signal_modified(db, key, True, SIZE_COLLECTION)

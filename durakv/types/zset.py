@@ -549,10 +549,11 @@ class ZSet:
             maxes.insert(i + 1, half[-1])
         return ret
 
-    def replace_all(self, d: dict[bytes, float], max_entries: int, max_value: int, compact: bool) -> None:
-        """Set the whole content from a member -> score dict: compact if ``compact`` and it
-        fits the limits, else the big encoding."""
-        if compact and len(d) <= max_entries and all(len(m) <= max_value for m in d):
+    def replace_all(self, d: dict[bytes, float], compact: bool) -> None:
+        """Set the whole content from a member -> score dict: compact if ``compact`` (whatever
+        the limits: Redis converts only when a member that does not fit is added), else the
+        big encoding."""
+        if compact:
             pairs = sorted([(s, m) for m, s in d.items()])
             self.lp = _pack([m for _, m in pairs], [s for s, _ in pairs])
             self.d = None

@@ -392,6 +392,30 @@ def test_zadd_negative_zero_in_listpack(pair):
     """)
 
 
+def test_zadd_updates_keep_listpack_past_lowered_limits(pair):
+    # Redis converts a listpack only when a new member does not fit: a variadic ZADD that
+    # only updates a listpack left past lowered limits keeps it a listpack
+    run(pair, """
+        ZADD z 1 a 2 b 3 c 4 d
+        CONFIG SET zset-max-listpack-entries 2
+        ZADD z 5 a 6 b
+        OBJECT ENCODING z
+        ZADD z XX 8 a 9 nosuch
+        OBJECT ENCODING z
+        ZADD z 1 a 1 e
+        OBJECT ENCODING z
+        ZRANGE z 0 -1 WITHSCORES
+        CONFIG SET zset-max-listpack-entries 128
+        ZADD y 1 a 2 b 3 c
+        CONFIG SET zset-max-listpack-value 0
+        ZADD y 5 a 6 b
+        OBJECT ENCODING y
+        ZADD y 1 a 1 ""
+        OBJECT ENCODING y
+        CONFIG SET zset-max-listpack-value 64
+    """)
+
+
 def test_aggregate_ties_and_nan(pair):
     # MIN/MAX keep the running score on a tie (0 vs -0) and when the product is NaN (inf * 0);
     # ZINTER leaves a later source's NaN to the aggregate (SUM: 0)
