@@ -415,10 +415,10 @@ def _bitfield(c: Session, argv: list[bytes], readonly_cmd: bool) -> bytes:
             ks.signal_modified(db, key)
             ks.dirty += changes - 1  # Redis: server.dirty += changes
             ks.notify("$", "setbit", key, db.id)
-        else:
-            # only created/grown (every op FAILed): Redis counts no change, but the log
-            # must still create the key
-            ks.signal_modified(db, key, count=False)
+        elif grown:
+            # only created/grown (every op FAILed): Redis signals no change (WATCH and
+            # tracking see none), but the log must still create or grow the key
+            ks.signal_written(db, key)
             c.propagate(list(argv))
     return b"".join(out)
 

@@ -284,6 +284,16 @@ class Keyspace:
             elif self.on_size is not None:
                 self.on_size(db, key)
 
+    def signal_written(self, db: Database, key: bytes) -> None:
+        """``key`` was written without a change Redis signals (no signalModifiedKey, so no
+        WATCH or tracking invalidation and no dirty++) that the log must still record, e.g.
+        BITFIELD creating a key while every operation FAILs: only the open log batch and
+        memory accounting learn it (signal_modified does the same inline, on the hot path).
+        """
+        self.modified.append((db.id, key))
+        if self.on_size is not None:
+            self.on_size(db, key)
+
     def signal_flush(self, dbid: int) -> None:
         """A whole database (or all, dbid == -1) is about to be emptied: FLUSHDB/FLUSHALL.
 

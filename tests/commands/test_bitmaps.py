@@ -412,6 +412,26 @@ def test_dirty_counts_only_changes(pair):
     pair.check("EXISTS", "foo3")
 
 
+def test_bitfield_without_change_keeps_watch(pair):
+    """A BITFIELD that changes no field (same value, or every op FAILs) does not touch WATCHed
+    keys in Redis 7.0, even when it creates or grows the string; a real change does."""
+    pair.check("SET", "b", "x")
+    for ops in (("SET", "u8", "0", "120"), ("OVERFLOW", "FAIL", "INCRBY", "u2", "0", "100"),
+                ("OVERFLOW", "FAIL", "INCRBY", "u2", "100", "100"), ("SET", "u8", "0", "121")):
+        pair.check("WATCH", "b")
+        pair.check("BITFIELD", "b", *ops)
+        pair.check("MULTI")
+        pair.check("PING")
+        pair.check("EXEC")
+    pair.check("STRLEN", "b")
+    pair.check("WATCH", "nb")
+    pair.check("BITFIELD", "nb", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "100")
+    pair.check("MULTI")
+    pair.check("PING")
+    pair.check("EXEC")
+    pair.check("EXISTS", "nb")
+
+
 def test_bitmap_effects_replay():
     """Bitmap writes are logged as themselves and replay to the same data."""
     h = Harness()
@@ -423,6 +443,10 @@ def test_bitmap_effects_replay():
     effects = h.effects()
     assert [b"SETBIT", b"b", b"100", b"1"] in effects and effects.count([b"SETBIT", b"b", b"100", b"1"]) == 1
     assert [b"BITFIELD", b"f", b"OVERFLOW", b"FAIL", b"INCRBY", b"u2", b"0", b"9"] in effects
+    # on an existing key, a BITFIELD that changes nothing is no effect (Redis propagates none)
+    h("BITFIELD", "f", "OVERFLOW", "FAIL", "INCRBY", "u2", "0", "9")
+    h("BITFIELD", "g", "SET", "i8", "#2", "-5")
+    assert h.effects() == []
     r = Harness()
     for argv in effects:
         r(*argv)
