@@ -974,7 +974,9 @@ def decode_value(r: Reader, t: int, lim: Limits) -> Any:
                 zitems.append((m, float(sc)))
             except ValueError:
                 raise r.fail("bad zset score") from None
-        return ZSet.from_items(zitems, lim.zset_entries, lim.zset_value)
+        # a stored listpack stays one unless it has more than zset-max-listpack-entries
+        # members: Redis 7.0 does not check their lengths here (a skiplist is checked for both)
+        return ZSet.from_items(zitems, lim.zset_entries, max(map(len, flat2[0::2])))
     if t in (T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3):
         return _decode_stream(r, t, lim)
     if t == T_HASH_ZIPMAP:

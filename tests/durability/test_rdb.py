@@ -79,6 +79,28 @@ def test_dump_small_containers_equal_redis(pair):
     pair.check("DUMP", "s")
 
 
+def test_restore_zset_listpack_ignores_member_length(pair):
+    # a stored listpack zset stays one unless it has too many members (Redis 7.0 does not
+    # check member lengths against zset-max-listpack-value there); a skiplist is checked for both
+    pair.check("ZADD", "lp", "1.5", "a" * 10, "2", "b")
+    pair.check("CONFIG", "SET", "zset-max-listpack-entries", "0")
+    pair.check("ZADD", "sk", "1.5", "a" * 10)
+    pair.check("CONFIG", "SET", "zset-max-listpack-entries", "128")
+    lp = pair.durakv.parsed("DUMP", "lp")
+    sk = pair.durakv.parsed("DUMP", "sk")
+    assert lp == pair.redis.parsed("DUMP", "lp") and sk == pair.redis.parsed("DUMP", "sk")
+    pair.check("CONFIG", "SET", "zset-max-listpack-value", "1")
+    pair.check("RESTORE", "lp2", "0", lp)
+    pair.check("OBJECT", "ENCODING", "lp2")
+    pair.check("RESTORE", "sk2", "0", sk)
+    pair.check("OBJECT", "ENCODING", "sk2")
+    pair.check("CONFIG", "SET", "zset-max-listpack-entries", "1")
+    pair.check("RESTORE", "lp3", "0", lp)
+    pair.check("OBJECT", "ENCODING", "lp3")
+    pair.check("CONFIG", "SET", "zset-max-listpack-entries", "128")
+    pair.check("CONFIG", "SET", "zset-max-listpack-value", "64")
+
+
 def _content(r: redis.Redis, key: str):
     t = r.type(key)
     if t == b"string":
