@@ -432,6 +432,7 @@ def xtrim(c: Session, argv: list[bytes]) -> bytes:
         db = c.db
         db.ks.notify("t", "xtrim", key, db.id)
         db.ks.signal_modified(db, key)
+        db.ks.dirty += deleted - 1  # Redis: server.dirty += deleted
         if a.approx:
             c.propagate([b"XTRIM", key, b"MAXLEN", b"=", b"%d" % len(s)])
     return resp.integer(deleted)
@@ -498,6 +499,7 @@ def xdel(c: Session, argv: list[bytes]) -> bytes:
     if deleted:
         db = c.db
         db.ks.signal_modified(db, key)
+        db.ks.dirty += deleted - 1  # Redis: server.dirty += deleted
         db.ks.notify("t", "xdel", key, db.id)
     return resp.integer(deleted)
 
@@ -912,6 +914,8 @@ def _xread_serve(c: Session, rq: ReadRequest, count: int) -> bytes | None:
             _drop_creation_if_claimed(c, at)
             if c.effects:
                 _changed(db, key)
+            else:
+                db.ks.dirty += 1  # Redis counts every group read it serves, even one changing nothing
             pairs.append((resp.bulk(key), body))
         else:
             if s.ids and s.ids[-1] > gt:
@@ -1146,12 +1150,11 @@ def xclaim(c: Session, argv: list[bytes]) -> bytes:
         else:
             raise CommandError(errors.sanitize("ERR Unrecognized XCLAIM option '%s'" % errors.fmt_arg(argv[j], 1 << 30)))
         j += 1
-    changed = False
+    changes = 0  # Redis counts one per claimed or dropped entry, else one for LASTID alone
     propagate_last = False
     if last_id > g.last_id:
         g.last_id = last_id
         propagate_last = True
-        changed = True
     if deliverytime != -1:
         if deliverytime < 0 or deliverytime > now:
             deliverytime = now
@@ -1166,7 +1169,7 @@ def xclaim(c: Session, argv: list[bytes]) -> bytes:
             if nack is not None:
                 c.propagate(_xclaim_effect(key, gname, sid, nack, g))
                 propagate_last = False
-                changed = True
+                changes += 1
                 del g.pel[sid]
                 del nack.consumer.pel[sid]
             continue
@@ -1194,11 +1197,12 @@ def xclaim(c: Session, argv: list[bytes]) -> bytes:
         out.append(_bulk_id(sid) if justid else _entry(sid, fields))
         c.propagate(_xclaim_effect(key, gname, sid, nack, g))
         propagate_last = False
-        changed = True
+        changes += 1
     if propagate_last:
         c.propagate(_setid_effect(key, gname, g))
-    if changed:
-        _changed(c.db, key)
+        changes += 1
+    if changes:
+        _changed(c.db, key, changes)
     return resp.array(out)
 
 
@@ -1245,7 +1249,7 @@ def xautoclaim(c: Session, argv: list[bytes]) -> bytes:
     cons: Consumer | None = None
     out = []
     deleted = []
-    changed = False
+    changes = 0  # Redis counts one per claimed or dropped entry
     while attempts and count and pos < len(keys):
         attempts -= 1
         sid = keys[pos]
@@ -1258,7 +1262,7 @@ def xautoclaim(c: Session, argv: list[bytes]) -> bytes:
             del nack.consumer.pel[sid]
             deleted.append(sid)
             count -= 1
-            changed = True
+            changes += 1
             continue
         if minidle and now - nack.time < minidle:
             continue
@@ -1275,10 +1279,10 @@ def xautoclaim(c: Session, argv: list[bytes]) -> bytes:
         out.append(_bulk_id(sid) if justid else _entry(sid, fields))
         count -= 1
         c.propagate(_xclaim_effect(key, gname, sid, nack, g))
-        changed = True
+        changes += 1
     cursor = keys[pos] if pos < len(keys) else 0
-    if changed:
-        _changed(c.db, key)
+    if changes:
+        _changed(c.db, key, changes)
     return b"*3\r\n%s%s%s" % (_bulk_id(cursor), resp.array(out), resp.array([_bulk_id(x) for x in deleted]))
 
 

@@ -24,6 +24,7 @@ from durakv.types.bitfield import (
 from tests.commands.test_strings import Harness, make_nonstring, run
 from tests.support.notify import keyspace_events as _events
 from tests.support.procs import start_durakv, start_redis
+from tests.support.stats import dirty_deltas
 
 
 def test_setbit_getbit(pair):
@@ -382,14 +383,6 @@ def test_bitfield_arithmetic_unit():
     assert check_signed_overflow(3, 4, 8, OVERFLOW_SAT) == (0, 0)
 
 
-def _dirty(conn) -> int:
-    info = conn.call("INFO", "persistence")
-    for line in info.split(b"\r\n"):
-        if line.startswith(b"rdb_changes_since_last_save:"):
-            return int(line.split(b":")[1])
-    raise AssertionError("no rdb_changes_since_last_save in INFO")
-
-
 def test_dirty_counts_only_changes(pair):
     """SETBIT/BITFIELD count changes only (and BITFIELD one per changed field), like Redis."""
     cmds = [
@@ -400,15 +393,7 @@ def test_dirty_counts_only_changes(pair):
         ("MSET", "a", "1", "b", "2", "c", "3"), ("MSETNX", "a", "1"), ("SETRANGE", "a", "0", ""), ("APPEND", "a", ""),
         ("GETEX", "a", "PERSIST"), ("BITOP", "AND", "d", "nokey"), ("SET", "a", "1", "NX"), ("LCS", "a", "b"),
     ]
-    deltas = []
-    for conn in (pair.redis, pair.durakv):
-        got = []
-        for cmd in cmds:
-            before = _dirty(conn)
-            conn.call(*cmd)
-            got.append(_dirty(conn) - before)
-        deltas.append(got)
-    assert deltas[1] == deltas[0]
+    assert dirty_deltas(pair.durakv, cmds) == dirty_deltas(pair.redis, cmds)
     pair.check("EXISTS", "foo3")
 
 

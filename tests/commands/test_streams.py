@@ -20,6 +20,7 @@ from durakv.types.stream import Stream, fmt_id
 from tests.support.notify import keyspace_events
 from tests.support.procs import start_durakv, start_redis
 from tests.support.raw import Raw, encode
+from tests.support.stats import dirty_deltas
 
 
 def fill(pair: Any, key: str = "s", n: int = 5, start: int = 1) -> None:
@@ -188,6 +189,24 @@ def test_xsetid_below_max_deleted_id(pair) -> None:
     pair.check("XINFO", "STREAM", "s")
     pair.check("XADD", "s", "1-5", "f", "v")
     pair.check("XINFO", "STREAM", "s")
+
+
+def test_dirty_counts(pair) -> None:
+    """server.dirty as Redis 7.0 moves it: XDEL/XTRIM one per entry, XCLAIM/XAUTOCLAIM one per
+    claimed or dropped PEL entry, XREADGROUP one per group read served (even an empty one)."""
+    cmds = [("XADD", "x", f"{i}-0", "f", "v") for i in range(1, 7)] + [
+        ("XGROUP", "CREATE", "x", "g", "0"), ("XREADGROUP", "GROUP", "g", "a", "COUNT", "4", "STREAMS", "x", ">"),
+        ("XREADGROUP", "GROUP", "g", "a", "STREAMS", "x", "0"), ("XREADGROUP", "GROUP", "g", "a", "STREAMS", "x", "9"),
+        ("XREADGROUP", "GROUP", "g", "new", "STREAMS", "x", "0"), ("XREADGROUP", "GROUP", "g", "b", "STREAMS", "x", ">"),
+        ("XREADGROUP", "GROUP", "g", "b", "STREAMS", "x", ">"), ("XDEL", "x", "2-0", "3-0", "9-0"),
+        ("XCLAIM", "x", "g", "c", "0", "1-0", "2-0", "4-0"), ("XCLAIM", "x", "g", "c", "0", "9-0", "LASTID", "7-0"),
+        ("XCLAIM", "x", "g", "c", "0", "1-0", "LASTID", "8-0"), ("XDEL", "x", "4-0"),
+        ("XAUTOCLAIM", "x", "g", "d", "0", "0"), ("XAUTOCLAIM", "x", "g", "d", "0", "0"),
+        ("XADD", "x", "MAXLEN", "1", "10-0", "f", "v"), ("XADD", "x", "11-0", "f", "v"), ("XADD", "x", "12-0", "f", "v"),
+        ("XTRIM", "x", "MAXLEN", "0"), ("XTRIM", "x", "MAXLEN", "0"), ("XDEL", "x", "1-0"),
+    ]
+    assert dirty_deltas(pair.durakv, cmds) == dirty_deltas(pair.redis, cmds)
+    pair.check("XINFO", "GROUPS", "x")
 
 
 def test_groups_basic(pair) -> None:

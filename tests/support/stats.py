@@ -24,3 +24,21 @@ def run_each(r: redis.Redis, cmds: Iterable[tuple[str, ...]]) -> Iterator[tuple[
         except redis.ResponseError:
             pass
         yield cmd
+
+
+def dirty(conn: Any) -> int:
+    """rdb_changes_since_last_save (Redis's server.dirty) of a tests.support.raw.Raw client."""
+    for line in conn.call("INFO", "persistence").split(b"\r\n"):
+        if line.startswith(b"rdb_changes_since_last_save:"):
+            return int(line.split(b":")[1])
+    raise AssertionError("no rdb_changes_since_last_save in INFO")
+
+
+def dirty_deltas(conn: Any, cmds: Iterable[tuple[str, ...]]) -> list[int]:
+    """How much each of ``cmds``, run in order on a Raw client, moved server.dirty."""
+    out = []
+    for cmd in cmds:
+        before = dirty(conn)
+        conn.call(*cmd)
+        out.append(dirty(conn) - before)
+    return out
