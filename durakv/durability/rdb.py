@@ -1053,7 +1053,8 @@ def _decode_stream(r: Reader, t: int, lim: Limits) -> Any:
             if er >= 1 << 63:
                 er -= 1 << 64
         else:
-            er = tstream.INVALID_ENTRIES_READ
+            # a pre-7.0 payload has no read counter: Redis 7.0's loader estimates it
+            er = st.estimate_distance(glast)
         g = tstream.Group(name, glast, er)
         npel = r.len()
         pending: dict[int, tuple[int, int]] = {}

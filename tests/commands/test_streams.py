@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import struct
 import time
 from typing import Any
 
@@ -13,7 +14,9 @@ from durakv import dispatch, spec
 from durakv.clock import ManualClock
 from durakv.config import Config
 from durakv.context import Context
+from durakv.durability.crc64 import crc64
 from durakv.durability.log import MemoryLog
+from durakv.durability.rdb import enc_len, enc_string, lp_build, lp_entry, lp_int_entry
 from durakv.durability.tracker import CommitTracker
 from durakv.session import Session
 from durakv.types.stream import Stream, fmt_id
@@ -917,6 +920,37 @@ def test_dump_restore_between_servers(pair) -> None:
     assert _strip_times(pair.redis.parsed(*[a.format("s3") for a in full])) == _strip_times(
         pair.durakv.parsed(*[a.format("s") for a in full]))
     pair.check("XRANGE", "s", "-", "+", "COUNT", "20")
+
+
+def _legacy_stream_payload() -> bytes:
+    """A DUMP payload as Redis 6.2 writes it (RDB 9, RDB_TYPE_STREAM_LISTPACKS: no
+    entries-added, max-deleted or first ID, no group read counters): entries 5-0 and 6-0,
+    group g1 at 5-0 with 5-0 pending for c11, group g2 at 0-0."""
+    def sid(ms: int, seq: int) -> bytes:
+        return struct.pack(">QQ", ms, seq)
+
+    node = lp_build([lp_int_entry(2), lp_int_entry(0), lp_int_entry(1), lp_entry(b"data"), lp_int_entry(0),
+                     lp_int_entry(2), lp_int_entry(0), lp_int_entry(0), lp_entry(b"e"), lp_int_entry(4),
+                     lp_int_entry(2), lp_int_entry(1), lp_int_entry(0), lp_entry(b"f"), lp_int_entry(4)])
+    t = struct.pack("<q", 1_600_000_000_000)
+    body = (enc_len(1) + enc_string(sid(5, 0), False) + enc_string(node, False) + enc_len(2)
+            + enc_len(6) + enc_len(0) + enc_len(2)
+            + enc_string(b"g1") + enc_len(5) + enc_len(0) + enc_len(1) + sid(5, 0) + t + enc_len(1)
+            + enc_len(1) + enc_string(b"c11") + t + enc_len(1) + sid(5, 0)
+            + enc_string(b"g2") + enc_len(0) + enc_len(0) + enc_len(0) + enc_len(0))
+    data = bytes((15,)) + body + struct.pack("<H", 9)
+    return data + struct.pack("<Q", crc64(data))
+
+
+def test_restore_legacy_stream_estimates_entries_read(pair) -> None:
+    # Redis 7.0 loads a pre-7.0 stream with entries-added = length and each group's read
+    # counter estimated from its last ID (streamEstimateDistanceFromFirstEverEntry)
+    pair.check("RESTORE", "x", "0", _legacy_stream_payload())
+    pair.check("XINFO", "STREAM", "x", "FULL")
+    pair.check("XINFO", "GROUPS", "x")
+    pair.check("XADD", "x", "7-0", "data", "g")
+    pair.check("XREADGROUP", "GROUP", "g2", "c", "COUNT", "1", "STREAMS", "x", ">")
+    pair.check("XINFO", "GROUPS", "x")
 
 
 def test_container_arity_and_help_errors(pair) -> None:
