@@ -1,7 +1,7 @@
 """Geo commands: GEOADD GEODIST GEOHASH GEOPOS GEORADIUS[BYMEMBER][_RO] GEOSEARCH[STORE].
 
 Geo sets are sorted sets (type ``zset``) whose scores are Redis's 52-bit geohashes (see
-:mod:`durakv.types.geohash`); replies, distances (``%.4f``), coordinates and errors are
+:mod:`durakv.types.geohash`); replies, distances (4 decimals, as fixedpoint_d2string), coordinates and errors are
 Redis 7.0's (geo.c).
 """
 
@@ -67,8 +67,20 @@ def _coord(c: Session, d: float) -> bytes:
     return b",%s\r\n" % h
 
 
+# Redis 7.0's addReplyDoubleDistance (fixedpoint_d2string) is not printf's "%.4f": it takes
+# llrint(d * 10000), so a product that rounds to an exact .5 goes to the even neighbour
+# (48022403.318149999 ft -> 48022403.3182), and an out-of-range or NaN product is x86's
+# llrint result LLONG_MIN.
+_DIST_INVALID = b"-922337203685477.5808"
+
+
 def _dist(d: float) -> bytes:
-    s = b"%.4f" % d
+    x = d * 10000.0
+    if -9.223372036854775808e18 <= x < 9.223372036854775808e18:  # False for NaN too
+        v = round(x)  # round half to even, as llrint in the default rounding mode
+        s = b"%s%d.%04d" % (b"-" if v < 0 else b"", abs(v) // 10000, abs(v) % 10000)
+    else:
+        s = _DIST_INVALID
     return b"$%d\r\n%s\r\n" % (len(s), s)
 
 

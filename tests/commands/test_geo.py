@@ -158,6 +158,26 @@ def test_random_points_match_redis(pair) -> None:
     pair.check("GEOHASH", "r", *[f"p{i}" for i in range(0, 400, 7)])
 
 
+def test_distance_rounding_like_fixedpoint_d2string(pair) -> None:
+    # Redis 7.0 prints distances as llrint(d * 10000): 48022403.318149999 ft is ".3182" there
+    # (printf's "%.4f" says ".3181"); the rest sweeps units and far points for other ties
+    pair.check("GEOADD", "g", "138.43222171068192", "19.603037908340802", "m124")
+    pair.check("GEORADIUS", "g", "-61.29749", "24.82756", "60000000", "ft", "WITHDIST")
+    pair.check("GEOADD", "g", "-61.29749", "24.82756", "c")
+    pair.check("GEODIST", "g", "c", "m124", "ft")
+    rng = random.Random(11)
+    args = []
+    for i in range(300):
+        args += ["%.6f" % rng.uniform(-180, 180), "%.6f" % rng.uniform(-85, 85), f"p{i}"]
+    pair.check("GEOADD", "w", *args)
+    for unit in ("m", "km", "ft", "mi"):
+        lon, lat = "%.5f" % rng.uniform(-180, 180), "%.5f" % rng.uniform(-80, 80)
+        pair.check("GEORADIUS", "w", lon, lat, "100000", "km", "WITHDIST", "ASC")
+        pair.check("GEOSEARCH", "w", "FROMLONLAT", lon, lat, "BYRADIUS", "70000000", unit, "WITHDIST", "DESC")
+        for i in range(0, 300, 3):
+            pair.check("GEODIST", "w", f"p{i}", f"p{i + 1}", unit)
+
+
 _GEO_EVENTS = [
     ("GEOADD", "g", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"),
     ("GEOADD", "g", "NX", "13.361389", "38.115556", "Palermo"),
