@@ -115,6 +115,12 @@ class BusyGuard:
         if not self.busy:
             self.busy = True
             log.warning("Script running longer than busy-reply-threshold: serving -BUSY to other clients")
+            # replies queued in this loop pass before the script started (they leave at the
+            # end of the pass) go now: their clients may wait on them before sending anything
+            # else, SCRIPT KILL included
+            output = self.scripting.ctx.extras.get("_output")
+            if output is not None:
+                output.flush()
         self._poll_clients(run)
         if run.kill:
             self._raise_killed()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import time
 
 import pytest
@@ -129,3 +131,27 @@ def test_function_load_timeout(servers):
         c.close()
     assert got[1] == got[0]
     assert got[0][0] == b"-ERR Error registering functions: ERR FUNCTION LOAD timeout\r\n"
+
+
+def test_replies_of_the_pass_a_script_started_in_leave_while_it_runs(servers):
+    # b's PING and a's slow script arrive together (the server is stopped while both are
+    # sent): b's reply, queued before the script started, must reach b while the script
+    # runs, or b never gets to send anything else (it waits for its reply first)
+    got = []
+    for p in servers:
+        a, b, c = Raw(p.port), Raw(p.port, timeout=3.0), Raw(p.port)
+        for x in (a, b, c):
+            x.call("PING")
+        os.kill(p.pid, signal.SIGSTOP)
+        try:
+            b.send(encode("PING"))
+            a.send(encode("EVAL", "local i = 0 while true do i = i + 1 end", 0))
+            time.sleep(0.1)
+        finally:
+            os.kill(p.pid, signal.SIGCONT)
+        r = [b.read_raw(1), b.call("GET", "x")[:5], c.call("SCRIPT", "KILL"), a.read_raw(1)[:45], b.call("PING")]
+        got.append(r)
+        for x in (a, b, c):
+            x.close()
+    assert got[1] == got[0]
+    assert got[0][:2] == [b"+PONG\r\n", b"-BUSY"]
