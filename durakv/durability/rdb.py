@@ -951,7 +951,11 @@ def decode_value(r: Reader, t: int, lim: Limits) -> Any:
             pairs = list(zip(flat[0::2], flat[1::2]))
         if not pairs:
             raise r.fail("empty hash")
-        return Hash.from_pairs(pairs, lim.hash_entries, lim.hash_value)
+        if t == T_HASH:
+            return Hash.from_pairs(pairs, lim.hash_entries, lim.hash_value)
+        # a stored listpack (or ziplist) stays one unless it has more than
+        # hash-max-listpack-entries fields: Redis 7.0 does not check their lengths here
+        return Hash.from_pairs(pairs, lim.hash_entries, max(len(x) for p in pairs for x in p))
     if t in (T_ZSET, T_ZSET_2):
         n = r.len()
         if not n:

@@ -101,6 +101,36 @@ def test_restore_zset_listpack_ignores_member_length(pair):
     pair.check("CONFIG", "SET", "zset-max-listpack-value", "64")
 
 
+
+def test_restore_hash_listpack_ignores_value_length(pair):
+    # as for zsets: a stored listpack hash stays one unless it has too many fields; a
+    # hashtable payload is checked for lengths too, and later writes check only their own
+    try:
+        pair.check("CONFIG", "SET", "hash-max-listpack-value", "1000")
+        pair.check("HSET", "lp", "f", "x" * 100)
+        pair.check("OBJECT", "ENCODING", "lp")
+        pair.check("CONFIG", "SET", "hash-max-listpack-entries", "0")
+        pair.check("HSET", "ht", "f", "x" * 100)
+        pair.check("CONFIG", "SET", "hash-max-listpack-entries", "512")
+        lp = pair.durakv.parsed("DUMP", "lp")
+        ht = pair.durakv.parsed("DUMP", "ht")
+        assert lp == pair.redis.parsed("DUMP", "lp") and ht == pair.redis.parsed("DUMP", "ht")
+        pair.check("CONFIG", "SET", "hash-max-listpack-value", "10")
+        pair.check("RESTORE", "lp2", "0", lp)
+        pair.check("OBJECT", "ENCODING", "lp2")
+        pair.check("HSET", "lp2", "g", "short")
+        pair.check("OBJECT", "ENCODING", "lp2")
+        pair.check("RESTORE", "ht2", "0", ht)
+        pair.check("OBJECT", "ENCODING", "ht2")
+        pair.check("HSET", "lp2", "h", "y" * 11)
+        pair.check("OBJECT", "ENCODING", "lp2")
+        pair.check("CONFIG", "SET", "hash-max-listpack-entries", "0")
+        pair.check("RESTORE", "lp3", "0", lp)
+        pair.check("OBJECT", "ENCODING", "lp3")
+    finally:
+        pair.both("CONFIG", "SET", "hash-max-listpack-entries", "512")
+        pair.both("CONFIG", "SET", "hash-max-listpack-value", "64")
+
 def _content(r: redis.Redis, key: str):
     t = r.type(key)
     if t == b"string":
