@@ -160,3 +160,6 @@ CLUSTER_DISABLED = "ERR This instance has cluster support disabled"
 INVALID_LIBRARY_METADATA = "ERR Invalid library metadata"
 NO_SUCH_USER = "ERR No such user '{}'"
 CONFIG_SET_FAILED = "ERR CONFIG SET failed (possibly related to argument '{}') - {}"
+# the apply failures of CONFIG SET port / bind (changePort / changeBindAddr)
+LISTEN_PORT_FAILED = "Unable to listen on this port. Check server logs."
+BIND_FAILED = "Failed to bind to specified addresses."

@@ -19,7 +19,7 @@ from typing import Any
 
 import hiredis
 
-from . import dispatch, spec
+from . import dispatch, errors, spec
 from .clock import Clock
 from .config import Config
 from .context import Context
@@ -177,8 +177,8 @@ class Node:
         self.server = await net.serve(ctx, host, port, self.config["tcp-backlog"])
         ctx.tcp_port = self.server.sockets[0].getsockname()[1] if self.server.sockets else port
         self._bound = (host, port)
-        self.config.watch("port", lambda v: self._rebind(self.config["bind"], v, "Unable to listen on this port"))
-        self.config.watch("bind", lambda v: self._rebind(v, self.config["port"], "Failed to bind to specified addresses."))
+        self.config.watch("port", lambda v: self._rebind(self.config["bind"], v, errors.LISTEN_PORT_FAILED))
+        self.config.watch("bind", lambda v: self._rebind(v, self.config["port"], errors.BIND_FAILED))
         self._schedule_cron()
         starter = ctx.extras.get("after_start")
         if starter is not None:
