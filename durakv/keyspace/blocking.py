@@ -122,6 +122,11 @@ class Blocking:
             return False
         if error:
             self.ctx.stats.count_error("UNBLOCKED")
+        # Redis 7.0 (updateStatsOnUnblock(target, 0, 0, 1)) counts the unblocked command as
+        # failed, with TIMEOUT as well as ERROR
+        sp = spec.all_commands().get(w.cmd)
+        if sp is not None:
+            sp.failed_calls += 1
         self._finish(w, UNBLOCKED_ERROR if error else w.timeout_reply)
         return True
 

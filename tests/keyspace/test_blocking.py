@@ -277,6 +277,28 @@ def test_client_unblock(redis_proc, durakv_proc, proto):
     both(redis_proc, durakv_proc, sc, proto)
 
 
+def test_client_unblock_counts_a_failed_call(redis_proc, durakv_proc):
+    """Redis 7.0 counts a command ended by CLIENT UNBLOCK (TIMEOUT or ERROR) in its
+    failed_calls; one that times out on its own is no failure."""
+    def sc(new):
+        a, c = new(), new()
+        cid = str(a.parsed("CLIENT", "ID"))
+        out = []
+        for how in (("TIMEOUT",), ("ERROR",), ()):
+            c.call("CONFIG", "RESETSTAT")
+            a.send_cmd("BLPOP", "k", "0" if how else "0.05")
+            a.pending(0.02)
+            if how:
+                c.call("CLIENT", "UNBLOCK", cid, *how)
+            a.read_raw()
+            stats = c.parsed("INFO", "commandstats").decode()
+            line = next(x for x in stats.split("\r\n") if x.startswith("cmdstat_blpop:"))
+            out.append(line.split(",")[-2:])
+        return out
+
+    both(redis_proc, durakv_proc, sc)
+
+
 def _cpu_seconds(pid: int) -> float:
     import os
 
