@@ -3,7 +3,7 @@ LSET LTRIM LMOVE RPOPLPUSH LMPOP and the blocking BLPOP BRPOP BLMOVE BRPOPLPUSH 
 
 Values are :class:`durakv.types.list.List` (a deque).  Blocking commands that find nothing
 register with :mod:`durakv.keyspace.blocking` and are logged, once served, as the
-non-blocking pop that was actually done (LPOP/RPOP/LMOVE).
+non-blocking pop that was actually done (LPOP/RPOP/LMOVE/RPOPLPUSH).
 """
 
 from __future__ import annotations
@@ -652,15 +652,24 @@ def brpop(c: Session, argv: list[bytes]) -> bytes:
     return _bpop(c, argv, False)
 
 
-def _blmove(c: Session, src: bytes, dst: bytes, wfrom: bool, wto: bool, timeout_arg: bytes) -> bytes:
-    timeout = parse_timeout(c, timeout_arg)
+def _blmove(c: Session, argv: list[bytes], wfrom: bool, wto: bool) -> bytes:
+    """BLMOVE src dst wherefrom whereto timeout / BRPOPLPUSH src dst timeout.
+
+    Propagated as Redis 7.0 does: BRPOPLPUSH as RPOPLPUSH; BLMOVE as LMOVE with the client's
+    own wherefrom/whereto words, or, when a push wakes it, with lowercase left/right.
+    """
+    src, dst = argv[1], argv[2]
+    timeout = parse_timeout(c, argv[-1])
+    rpoplpush = len(argv) == 4
     lst = _read(c, src, True)
     if lst:
         v = move_one(c, src, lst, dst, wfrom, wto)
-        c.propagate([b"LMOVE", src, dst, b"LEFT" if wfrom else b"RIGHT", b"LEFT" if wto else b"RIGHT"])
+        c.propagate([b"RPOPLPUSH", src, dst] if rpoplpush else [b"LMOVE", src, dst, argv[3], argv[4]])
         return resp.bulk(v)  # type: ignore[arg-type]
     if _deny_blocking(c):
         return c.r.null
+    woken = [b"RPOPLPUSH", src, dst] if rpoplpush else [
+        b"LMOVE", src, dst, b"left" if wfrom else b"right", b"left" if wto else b"right"]
 
     def serve(cl: Session, key: bytes) -> bytes | None:
         sl = cl.db.lookup_write(key)
@@ -670,7 +679,7 @@ def _blmove(c: Session, src: bytes, dst: bytes, wfrom: bool, wto: bool, timeout_
         if d is not None and type(d) is not List:
             return resp.error(_WRONGTYPE)
         v = move_one(cl, src, sl, dst, wfrom, wto)
-        cl.propagate([b"LMOVE", src, dst, b"LEFT" if wfrom else b"RIGHT", b"LEFT" if wto else b"RIGHT"])
+        cl.propagate(woken)
         return resp.bulk(v)  # type: ignore[arg-type]
 
     return _block(c, [src], serve, timeout)
@@ -680,12 +689,12 @@ def _blmove(c: Session, src: bytes, dst: bytes, wfrom: bool, wto: bool, timeout_
 def blmove(c: Session, argv: list[bytes]) -> bytes:
     wfrom = _where(argv[3])
     wto = _where(argv[4])
-    return _blmove(c, argv[1], argv[2], wfrom, wto, argv[5])
+    return _blmove(c, argv, wfrom, wto)
 
 
 @command("brpoplpush", 4, "write denyoom noscript blocking", "@write @list @slow @blocking", keys=(1, 2, 1))
 def brpoplpush(c: Session, argv: list[bytes]) -> bytes:
-    return _blmove(c, argv[1], argv[2], False, True, argv[3])
+    return _blmove(c, argv, False, True)
 
 
 @command("blmpop", -5, "write blocking", "@write @list @slow @blocking", keys_fn=lambda argv: mpop_keys(argv, 2))

@@ -388,3 +388,28 @@ def test_stream_wraps_a_command_with_several_effects_in_multi_exec(primary: Any)
         [b"set", b"e", b"5"],
     ]
     s.close()
+
+
+def test_stream_of_blocking_moves(primary: Any) -> None:
+    # Redis 7.0 propagates BRPOPLPUSH as RPOPLPUSH, BLMOVE as LMOVE with the client's own
+    # LEFT/RIGHT words, and a BLMOVE woken by a push with lowercase left/right
+    p = primary
+    r = redis.Redis(port=p.port, db=9)
+    s, _, _ = _full_sync(p.port)
+    r.rpush("src", "a", "b", "c")
+    r.execute_command("BLMOVE", "src", "dst", "Left", "RIGHT", "0")
+    r.execute_command("BRPOPLPUSH", "src", "dst", "0")
+    waiter = redis.Redis(port=p.port, db=9)
+    for cmd in (("BLMOVE", "e1", "dst", "LEFT", "RIGHT", "0"), ("BRPOPLPUSH", "e2", "dst", "0")):
+        t = threading.Thread(target=waiter.execute_command, args=cmd)
+        t.start()
+        _wait(lambda: r.info("clients")["blocked_clients"] == 1)
+        r.lpush(cmd[1], "x")
+        t.join()
+    assert _stream_commands(s, 8) == [
+        [b"select", b"9"], [b"rpush", b"src", b"a", b"b", b"c"],
+        [b"lmove", b"src", b"dst", b"Left", b"RIGHT"], [b"rpoplpush", b"src", b"dst"],
+        [b"lpush", b"e1", b"x"], [b"lmove", b"e1", b"dst", b"left", b"right"],
+        [b"lpush", b"e2", b"x"], [b"rpoplpush", b"e2", b"dst"],
+    ]
+    s.close()
