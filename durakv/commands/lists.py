@@ -181,6 +181,8 @@ def _push(c: Session, argv: list[bytes], left: bool, create: bool) -> bytes:
             lst.extend(argv[2:])
     ks = db.ks
     ks.signal_modified(db, key, True, SIZE_COLLECTION)
+    if len(argv) > 3:  # Redis: server.dirty += pushed elements
+        ks.dirty += len(argv) - 3
     ks.notify("l", "lpush" if left else "rpush", key, db.id)
     return resp.integer(len(lst))
 
@@ -206,8 +208,12 @@ def rpushx(c: Session, argv: list[bytes]) -> bytes:
 
 
 # -- pops ----------------------------------------------------------------------------------
-def pop_many(c: Session, key: bytes, lst: List, left: bool, count: int) -> list[bytes]:
-    """Pop up to ``count`` elements, notify, delete the key if emptied."""
+def pop_many(c: Session, key: bytes, lst: List, left: bool, count: int, dirty: bool = True) -> list[bytes]:
+    """Pop up to ``count`` elements, notify, delete the key if emptied.
+
+    ``dirty``: count one change per popped element (Redis's listElementsRemoved); Redis 7.0
+    counts none for a woken BLPOP/BRPOP (it serves them without listElementsRemoved).
+    """
     n = min(count, len(lst))
     if left:
         pop = lst.popleft
@@ -216,7 +222,9 @@ def pop_many(c: Session, key: bytes, lst: List, left: bool, count: int) -> list[
     out = [pop() for _ in range(n)]
     db = c.db
     ks = db.ks
-    ks.signal_modified(db, key)
+    ks.signal_modified(db, key, False)
+    if dirty:
+        ks.dirty += n
     ks.notify("l", "lpop" if left else "rpop", key, db.id)
     if not lst:
         db.delete_notify(key)
@@ -445,7 +453,12 @@ def ltrim(c: Session, argv: list[bytes]) -> bytes:
     ks.notify("l", "ltrim", key, db.id)
     if not lst:
         db.delete_notify(key)
-    ks.signal_modified(db, key)
+    # Redis: server.dirty += removed elements.  A trim that removes nothing still counts one
+    # here (Redis counts none and does not propagate it): a signalled key with no change and
+    # no effect would leave the reply waiting for a log record that never comes
+    removed = n - len(lst)
+    ks.signal_modified(db, key, not removed)
+    ks.dirty += removed
     return resp.OK
 
 
@@ -480,7 +493,8 @@ def lrem(c: Session, argv: list[bytes]) -> bytes:
         lst.extend(keep)
         db = c.db
         ks = db.ks
-        ks.signal_modified(db, key)
+        ks.signal_modified(db, key, False)
+        ks.dirty += removed  # Redis: one change per removed element
         ks.notify("l", "lrem", key, db.id)
         if not lst:
             db.delete_notify(key)
@@ -498,9 +512,14 @@ def _where(arg: bytes) -> bool:
     raise CommandError(errors.SYNTAX)
 
 
-def move_one(c: Session, src: bytes, lst: List, dst: bytes, wfrom: bool, wto: bool) -> bytes | None:
+def move_one(c: Session, src: bytes, lst: List, dst: bytes, wfrom: bool, wto: bool,
+             dirty: bool = True) -> bytes | None:
     """Pop one element from ``lst`` (at ``src``) and push it to ``dst``; None on WRONGTYPE
-    at dst (raised).  Returns the moved element."""
+    at dst (raised).  Returns the moved element.
+
+    ``dirty``: count the move as one change (Redis's LMOVE); Redis 7.0 counts none for a
+    woken BLMOVE/BRPOPLPUSH.
+    """
     db = c.db
     dlst = db.lookup_write(dst)
     if dlst is not None and type(dlst) is not List:
@@ -514,9 +533,9 @@ def move_one(c: Session, src: bytes, lst: List, dst: bytes, wfrom: bool, wto: bo
         dlst.appendleft(v)
     else:
         dlst.append(v)
-    ks.signal_modified(db, dst)
+    ks.signal_modified(db, dst, dirty)
     ks.notify("l", "lpush" if wto else "rpush", dst, db.id)
-    ks.signal_modified(db, src)
+    ks.signal_modified(db, src, False)
     ks.notify("l", "lpop" if wfrom else "rpop", src, db.id)
     if not lst:
         db.delete_notify(src)
@@ -617,7 +636,7 @@ def _serve_bpop(left: bool) -> Callable[[Session, bytes], bytes | None]:
         lst = c.db.lookup_write(key)
         if type(lst) is not List or not lst:
             return None
-        v = pop_many(c, key, lst, left, 1)[0]
+        v = pop_many(c, key, lst, left, 1, dirty=False)[0]
         c.propagate([b"LPOP" if left else b"RPOP", key])
         return b"*2\r\n" + resp.bulk(key) + resp.bulk(v)
 
@@ -678,7 +697,7 @@ def _blmove(c: Session, argv: list[bytes], wfrom: bool, wto: bool) -> bytes:
         d = cl.db.lookup_write(dst)
         if d is not None and type(d) is not List:
             return resp.error(_WRONGTYPE)
-        v = move_one(cl, src, sl, dst, wfrom, wto)
+        v = move_one(cl, src, sl, dst, wfrom, wto, dirty=False)
         cl.propagate(woken)
         return resp.bulk(v)  # type: ignore[arg-type]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shlex
 
+from tests.support.stats import dirty_deltas
+
 
 def run(pair, script: str) -> None:
     for line in script.strip().splitlines():
@@ -254,3 +256,20 @@ def test_big_list(pair):
     pair.check("LRANGE", "l", "0", "2")
     pair.check("LTRIM", "l", "0", "10")
     pair.check("LRANGE", "l", "0", "-1")
+
+
+def test_dirty_counts_elements(pair):
+    """server.dirty as Redis 7.0 counts it: one per pushed, popped, removed or trimmed
+    element, one per LMOVE/RPOPLPUSH/LINSERT/LSET, none when nothing changed."""
+    cmds = [
+        ("RPUSH", "l", "a", "b", "c", "d", "e", "f", "g", "h"), ("LPUSH", "l", "x", "y"),
+        ("LPUSHX", "l", "1", "2", "3"), ("RPUSHX", "nol", "1", "2"), ("LPOP", "l"), ("RPOP", "l", "3"),
+        ("LPOP", "l", "0"), ("LPOP", "nol", "2"), ("LINSERT", "l", "BEFORE", "c", "cc"),
+        ("LINSERT", "l", "BEFORE", "nope", "q"), ("LSET", "l", "0", "v"), ("LTRIM", "l", "1", "-2"),
+        ("LREM", "l", "0", "nope"), ("RPUSH", "l", "c", "c", "c"), ("LREM", "l", "0", "c"),
+        ("LREM", "l", "-1", "d"), ("LMOVE", "l", "l2", "LEFT", "RIGHT"), ("RPOPLPUSH", "l", "l2"),
+        ("RPOPLPUSH", "l", "l"), ("LMOVE", "nol", "l2", "LEFT", "LEFT"), ("LMPOP", "2", "nol", "l", "LEFT", "COUNT", "2"),
+        ("BLPOP", "l", "0"), ("BLMOVE", "l2", "l3", "LEFT", "LEFT", "0"), ("BRPOPLPUSH", "l3", "l4", "0"),
+        ("BLMPOP", "0", "1", "l2", "RIGHT", "COUNT", "5"), ("RPUSH", "t", "a", "b"), ("LTRIM", "t", "5", "1"),
+    ]
+    assert dirty_deltas(pair.durakv, cmds) == dirty_deltas(pair.redis, cmds)

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from tests.support.raw import Raw, encode
+from tests.support.stats import dirty
 
 
 class Client(Raw):
@@ -294,6 +295,29 @@ def test_client_unblock_counts_a_failed_call(redis_proc, durakv_proc):
             stats = c.parsed("INFO", "commandstats").decode()
             line = next(x for x in stats.split("\r\n") if x.startswith("cmdstat_blpop:"))
             out.append(line.split(",")[-2:])
+        return out
+
+    both(redis_proc, durakv_proc, sc)
+
+
+def test_woken_pops_count_dirty_as_redis_70(redis_proc, durakv_proc):
+    """server.dirty when a push wakes a blocked client: Redis 7.0 counts the push only for
+    BLPOP/BRPOP/BLMOVE/BRPOPLPUSH, and the push plus the popped elements for BLMPOP."""
+    def sc(new):
+        a, c = new(), new()
+        out = []
+        for blocked, push in (
+            (("BLPOP", "s", "0"), ("LPUSH", "s", "a")),
+            (("BRPOP", "s", "0"), ("RPUSH", "s", "a", "b")),
+            (("BLMOVE", "s2", "d", "LEFT", "RIGHT", "0"), ("LPUSH", "s2", "a")),
+            (("BRPOPLPUSH", "s3", "d", "0"), ("LPUSH", "s3", "a")),
+            (("BLMPOP", "0", "1", "s4", "LEFT", "COUNT", "2"), ("LPUSH", "s4", "a", "b", "c")),
+        ):
+            before = dirty(c)
+            a.send_cmd(*blocked)
+            a.pending(0.02)
+            c.call(*push)
+            out.append((a.read_raw(), dirty(c) - before))
         return out
 
     both(redis_proc, durakv_proc, sc)
