@@ -453,12 +453,10 @@ def ltrim(c: Session, argv: list[bytes]) -> bytes:
     ks.notify("l", "ltrim", key, db.id)
     if not lst:
         db.delete_notify(key)
-    # Redis: server.dirty += removed elements.  A trim that removes nothing still counts one
-    # here (Redis counts none and does not propagate it): a signalled key with no change and
-    # no effect would leave the reply waiting for a log record that never comes
-    removed = n - len(lst)
-    ks.signal_modified(db, key, not removed)
-    ks.dirty += removed
+    # Redis: server.dirty += removed elements (a trim that removes nothing is not
+    # propagated), and the key is signalled either way (WATCH)
+    ks.signal_modified(db, key, False)
+    ks.dirty += n - len(lst)
     return resp.OK
 
 

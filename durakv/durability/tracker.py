@@ -100,8 +100,18 @@ class CommitTracker:
             if group is not None:
                 self.end_group(group)
         elif keys:
-            # keys without effects (e.g. marked after the batch carrying their effects was
-            # flushed) still need a flush to be resolved, or replies waiting on them hang
+            if not self._parts:
+                # nothing is in the open batch, so no record of it may ever come: the
+                # command's effects (if any) left with the last appended record (a flush
+                # during the command), and that record is what it and its keys wait for
+                seq = self.appended
+                if seq <= self.committed:
+                    return 0
+                self._mark(keys, seq)
+                self.has_pending = True
+                return seq
+            # keys without effects while the open batch holds others' effects: the
+            # batch's record comes; a flush resolves the marks (see flush)
             self._orphans.extend(keys)
             self._schedule()
         if not (keys or effects):

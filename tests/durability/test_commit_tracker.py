@@ -225,3 +225,33 @@ def test_scripts_and_exec_reading_a_dirty_key_wait_for_its_commit(harness):
             s.close()
 
     loop.run_until_complete(scenario())
+
+
+def test_keys_without_effects_never_wait_for_a_record_that_will_not_come():
+    # a command that marks keys but logs nothing (its effects left with an earlier record,
+    # or it changed nothing the log keeps) must wait at most for what is already appended
+    from durakv.durability.tracker import CommitTracker
+
+    lg = ManualLog()
+    t = CommitTracker(lg, lambda f: None)
+    assert t.write(None, [(0, b"k")]) == 0  # nothing pending at all: answered at once
+    t.write_one(0, [b"SET", b"a", b"v"], [(0, b"a")])
+    t.flush()  # record 1 appended, not yet durable
+    seq = t.write(None, [(0, b"k")])
+    assert seq == 1 and t.read_wait(0, _get_spec(), [b"GET", b"k"]) == 1
+    t.flush()  # no open batch: no record 2
+    assert lg.records[1:] == []
+    lg.commit()
+    assert t.committed >= seq and t.read_wait(0, _get_spec(), [b"GET", b"k"]) == 0
+    # with others' effects in the open batch the marks wait for that batch's record
+    t.write_one(0, [b"SET", b"b", b"v"], [(0, b"b")])
+    seq = t.write(None, [(0, b"k")])
+    t.flush()
+    lg.commit()
+    assert seq == 2 and t.committed == 2
+
+
+def _get_spec():
+    from durakv.spec import COMMANDS
+
+    return COMMANDS[b"get"]
