@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+from collections.abc import Callable
 
 import pytest
 import redis
@@ -79,27 +80,37 @@ def test_dump_small_containers_equal_redis(pair):
     pair.check("DUMP", "s")
 
 
+def _payloads(pair, entries_cfg: str, default: str, make: Callable[[str], tuple]) -> tuple[bytes, bytes]:
+    """DUMPs of a compact value and of one in the big encoding (made with ``entries_cfg``
+    at 0), the same bytes on both servers."""
+    pair.check(*make("lp"))
+    pair.check("CONFIG", "SET", entries_cfg, "0")
+    pair.check(*make("big"))
+    pair.check("CONFIG", "SET", entries_cfg, default)
+    lp, big = pair.durakv.parsed("DUMP", "lp"), pair.durakv.parsed("DUMP", "big")
+    assert lp == pair.redis.parsed("DUMP", "lp") and big == pair.redis.parsed("DUMP", "big")
+    return lp, big
+
+
+def _restore(pair, key: str, payload: bytes) -> None:
+    pair.check("RESTORE", key, "0", payload)
+    pair.check("OBJECT", "ENCODING", key)
+
+
 def test_restore_zset_listpack_ignores_member_length(pair):
     # a stored listpack zset stays one unless it has too many members (Redis 7.0 does not
     # check member lengths against zset-max-listpack-value there); a skiplist is checked for both
-    pair.check("ZADD", "lp", "1.5", "a" * 10, "2", "b")
-    pair.check("CONFIG", "SET", "zset-max-listpack-entries", "0")
-    pair.check("ZADD", "sk", "1.5", "a" * 10)
-    pair.check("CONFIG", "SET", "zset-max-listpack-entries", "128")
-    lp = pair.durakv.parsed("DUMP", "lp")
-    sk = pair.durakv.parsed("DUMP", "sk")
-    assert lp == pair.redis.parsed("DUMP", "lp") and sk == pair.redis.parsed("DUMP", "sk")
-    pair.check("CONFIG", "SET", "zset-max-listpack-value", "1")
-    pair.check("RESTORE", "lp2", "0", lp)
-    pair.check("OBJECT", "ENCODING", "lp2")
-    pair.check("RESTORE", "sk2", "0", sk)
-    pair.check("OBJECT", "ENCODING", "sk2")
-    pair.check("CONFIG", "SET", "zset-max-listpack-entries", "1")
-    pair.check("RESTORE", "lp3", "0", lp)
-    pair.check("OBJECT", "ENCODING", "lp3")
-    pair.check("CONFIG", "SET", "zset-max-listpack-entries", "128")
-    pair.check("CONFIG", "SET", "zset-max-listpack-value", "64")
-
+    try:
+        lp, big = _payloads(pair, "zset-max-listpack-entries", "128",
+                            lambda k: ("ZADD", k, "1.5", "a" * 10, "2", "b"))
+        pair.check("CONFIG", "SET", "zset-max-listpack-value", "1")
+        _restore(pair, "lp2", lp)
+        _restore(pair, "big2", big)
+        pair.check("CONFIG", "SET", "zset-max-listpack-entries", "1")
+        _restore(pair, "lp3", lp)
+    finally:
+        pair.both("CONFIG", "SET", "zset-max-listpack-entries", "128")
+        pair.both("CONFIG", "SET", "zset-max-listpack-value", "64")
 
 
 def test_restore_hash_listpack_ignores_value_length(pair):
@@ -107,29 +118,20 @@ def test_restore_hash_listpack_ignores_value_length(pair):
     # hashtable payload is checked for lengths too, and later writes check only their own
     try:
         pair.check("CONFIG", "SET", "hash-max-listpack-value", "1000")
-        pair.check("HSET", "lp", "f", "x" * 100)
-        pair.check("OBJECT", "ENCODING", "lp")
-        pair.check("CONFIG", "SET", "hash-max-listpack-entries", "0")
-        pair.check("HSET", "ht", "f", "x" * 100)
-        pair.check("CONFIG", "SET", "hash-max-listpack-entries", "512")
-        lp = pair.durakv.parsed("DUMP", "lp")
-        ht = pair.durakv.parsed("DUMP", "ht")
-        assert lp == pair.redis.parsed("DUMP", "lp") and ht == pair.redis.parsed("DUMP", "ht")
+        lp, big = _payloads(pair, "hash-max-listpack-entries", "512", lambda k: ("HSET", k, "f", "x" * 100))
         pair.check("CONFIG", "SET", "hash-max-listpack-value", "10")
-        pair.check("RESTORE", "lp2", "0", lp)
-        pair.check("OBJECT", "ENCODING", "lp2")
+        _restore(pair, "lp2", lp)
         pair.check("HSET", "lp2", "g", "short")
         pair.check("OBJECT", "ENCODING", "lp2")
-        pair.check("RESTORE", "ht2", "0", ht)
-        pair.check("OBJECT", "ENCODING", "ht2")
+        _restore(pair, "big2", big)
         pair.check("HSET", "lp2", "h", "y" * 11)
         pair.check("OBJECT", "ENCODING", "lp2")
         pair.check("CONFIG", "SET", "hash-max-listpack-entries", "0")
-        pair.check("RESTORE", "lp3", "0", lp)
-        pair.check("OBJECT", "ENCODING", "lp3")
+        _restore(pair, "lp3", lp)
     finally:
         pair.both("CONFIG", "SET", "hash-max-listpack-entries", "512")
         pair.both("CONFIG", "SET", "hash-max-listpack-value", "64")
+
 
 def _content(r: redis.Redis, key: str):
     t = r.type(key)
