@@ -31,8 +31,10 @@ def _events(port: int, proto: int, cmds: list[tuple], pattern: str = "__key*__:*
                  ("COPY", "b", "c"), ("DEL", "b", "c")]),
     ("list", [("LPUSH", "l", "a", "b"), ("RPUSH", "l", "c"), ("LPOP", "l"), ("RPOP", "l"), ("LSET", "l", "0", "x"),
               ("LPOP", "l")]),
-    ("hash", [("HSET", "h", "f", "v", "g", "w"), ("HINCRBY", "h", "n", "1"), ("HDEL", "h", "f", "g", "n")]),
-    ("set", [("SADD", "s", "a", "b"), ("SREM", "s", "a"), ("SREM", "s", "b")]),
+    ("hash", [("HSET", "h", "f", "v", "g", "w"), ("HSET", "h", "f", "v2"), ("HINCRBY", "h", "n", "1"),
+              ("HDEL", "h", "f", "g", "n")]),
+    ("set", [("SADD", "s", "a", "b"), ("SREM", "s", "a"), ("SREM", "s", "b"), ("SADD", "s2", "a"),
+             ("SPOP", "s2")]),
     ("zset", [("ZADD", "z", "1", "a", "2", "b"), ("ZINCRBY", "z", "1", "a"), ("ZREM", "z", "a", "b")]),
 ])
 def test_notifications(servers, proto, name, cmds):

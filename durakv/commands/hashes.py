@@ -89,8 +89,10 @@ def hset(c: Session, argv: list[bytes]) -> bytes:
             added = 1 if h.set(argv[2], argv[3], me, mv) else 0
         else:
             added = h.set_many(argv[2:], me, mv)
-    db.ks.signal_modified(db, key, True, SIZE_COLLECTION)
-    db.ks.notify("h", "hset", key, db.id)
+    ks = db.ks
+    ks.signal_modified(db, key, True, SIZE_COLLECTION)
+    if ks.notifying:
+        ks.notify("h", "hset", key, db.id)
     return resp.integer(added)
 
 

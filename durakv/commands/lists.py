@@ -183,8 +183,9 @@ def _push(c: Session, argv: list[bytes], left: bool, create: bool) -> bytes:
     ks.signal_modified(db, key, True, SIZE_COLLECTION)
     if len(argv) > 3:  # Redis: server.dirty += pushed elements
         ks.dirty += len(argv) - 3
-    ks.notify("l", "lpush" if left else "rpush", key, db.id)
-    return resp.integer(len(lst))
+    if ks.notifying:
+        ks.notify("l", "lpush" if left else "rpush", key, db.id)
+    return b":%d\r\n" % len(lst)
 
 
 @command("lpush", -3, "write denyoom fast", "@write @list @fast", keys=(1, 1, 1))
@@ -250,7 +251,8 @@ def _pop(c: Session, argv: list[bytes], left: bool) -> bytes:
         v = lst.popleft() if left else lst.pop()
         ks = db.ks
         ks.signal_modified(db, key, True, SIZE_COLLECTION)
-        ks.notify("l", "lpop" if left else "rpop", key, db.id)
+        if ks.notifying:
+            ks.notify("l", "lpop" if left else "rpop", key, db.id)
         if not lst:
             db.delete_notify(key)
         return b"$%d\r\n%s\r\n" % (len(v), v)

@@ -78,7 +78,8 @@ def sadd(c: Session, argv: list[bytes]) -> bytes:
     if added:
         ks = db.ks
         ks.signal_modified(db, key, True, SIZE_COLLECTION)
-        ks.notify("s", "sadd", key, db.id)
+        if ks.notifying:
+            ks.notify("s", "sadd", key, db.id)
     return resp.integer(added)
 
 
@@ -175,7 +176,8 @@ def spop(c: Session, argv: list[bytes]) -> bytes:
         else:
             m = s.pop()  # big set: an arbitrary member in O(1) (hash order)
         ks.signal_modified(db, key, True, SIZE_COLLECTION)
-        ks.notify("s", "spop", key, db.id)
+        if ks.notifying:
+            ks.notify("s", "spop", key, db.id)
         if not s:
             db.delete_notify(key)
         c.propagate([b"SREM", key, m])
