@@ -301,7 +301,8 @@ def zadd(c: Session, argv: list[bytes]) -> bytes:
                 ret = resp.ONE if z.set(m, score, cfg["zset-max-listpack-entries"],
                                         cfg["zset-max-listpack-value"]) else resp.ZERO
             ks.signal_modified(db, key, True, SIZE_COLLECTION)
-            ks.notify("z", "zadd", key, db.id)
+            if ks.notifying:
+                ks.notify("z", "zadd", key, db.id)
             return ret
     return _zadd(c, argv, False)
 
