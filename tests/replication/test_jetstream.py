@@ -110,7 +110,7 @@ def test_second_leader_is_fenced(cluster: NatsCluster) -> None:
         b.on_failure = failures.append
         b.lead(2, 5, 5)  # a stale view of the log
         b.append(b"y")
-        for _ in range(100):
+        for _ in range(500):  # up to 10 s (2 s was once too short with the suite at -n 3)
             if failures:
                 break
             await asyncio.sleep(0.02)
@@ -139,7 +139,7 @@ def test_follower_reports_gap_after_purge(cluster: NatsCluster) -> None:
         gaps: list[tuple[int, int]] = []
         fol = Follower(nc, shard, lambda rec, pending: None, lambda exp, got: gaps.append((exp, got)))
         await fol.start(1)
-        for _ in range(100):
+        for _ in range(500):  # up to 10 s (2 s was once too short with the suite at -n 3)
             if gaps:
                 break
             await asyncio.sleep(0.02)
