@@ -34,8 +34,11 @@ def _changed(db: Database, key: bytes) -> None:
 def _get_hll(c: Session, key: bytes, write: bool = False) -> bytes | None:
     """The HLL at ``key`` (Redis's lookupKeyRead, or lookupKeyWrite when ``write``)."""
     v = c.db.lookup_write(key) if write else c.db.lookup(key)
-    if v is None:
-        return None
+    return None if v is None else _checked(v)
+
+
+def _checked(v: object) -> bytes:
+    """A stored value that must be an HLL (Redis's isHLLObjectOrReply)."""
     if type(v) is not bytes:
         raise CommandError(errors.WRONGTYPE)
     if not hll.is_hll(v):
@@ -63,10 +66,7 @@ def pfadd(c: Session, argv: list[bytes]) -> bytes:
             ks.notify("$", "pfadd", key, db.id)
         return resp.ONE
     if v is not None:
-        if type(v) is not bytes:
-            raise CommandError(errors.WRONGTYPE)
-        if not hll.is_hll(v):
-            raise CommandError(INVALID_HLL)
+        v = _checked(v)
     updated = 0
     if v is None:
         b = hll.new_sparse()

@@ -888,6 +888,10 @@ class Reader:
         return (ms << 64) | seq
 
 
+# the value-length limit for a stored listpack: Redis 7.0 keeps one whatever its lengths
+_ANY_LENGTH = 1 << 62
+
+
 def decode_value(r: Reader, t: int, lim: Limits) -> Any:
     if t == T_STRING:
         return r.string()
@@ -955,7 +959,7 @@ def decode_value(r: Reader, t: int, lim: Limits) -> Any:
             return Hash.from_pairs(pairs, lim.hash_entries, lim.hash_value)
         # a stored listpack (or ziplist) stays one unless it has more than
         # hash-max-listpack-entries fields: Redis 7.0 does not check their lengths here
-        return Hash.from_pairs(pairs, lim.hash_entries, max(len(x) for p in pairs for x in p))
+        return Hash.from_pairs(pairs, lim.hash_entries, _ANY_LENGTH)
     if t in (T_ZSET, T_ZSET_2):
         n = r.len()
         if not n:
@@ -980,7 +984,7 @@ def decode_value(r: Reader, t: int, lim: Limits) -> Any:
                 raise r.fail("bad zset score") from None
         # a stored listpack stays one unless it has more than zset-max-listpack-entries
         # members: Redis 7.0 does not check their lengths here (a skiplist is checked for both)
-        return ZSet.from_items(zitems, lim.zset_entries, max(map(len, flat2[0::2])))
+        return ZSet.from_items(zitems, lim.zset_entries, _ANY_LENGTH)
     if t in (T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3):
         return _decode_stream(r, t, lim)
     if t == T_HASH_ZIPMAP:

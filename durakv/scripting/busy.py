@@ -115,13 +115,13 @@ class BusyGuard:
         if not self.busy:
             self.busy = True
             log.warning("Script running longer than busy-reply-threshold: serving -BUSY to other clients")
-            # replies queued in this loop pass before the script started (they leave at the
-            # end of the pass) go now: their clients may wait on them before sending anything
-            # else, SCRIPT KILL included
-            output = self.scripting.ctx.extras.get("_output")
-            if output is not None:
-                output.flush()
         self._poll_clients(run)
+        # a poll is the busy script's loop pass, and ends as one: what was queued (the BUSY
+        # replies, and replies queued in the pass the script started in) leaves now, or a
+        # client waiting on its reply would never send SCRIPT KILL
+        output = self.scripting.ctx.extras.get("_output")
+        if output is not None:
+            output.flush()
         if run.kill:
             self._raise_killed()
 
@@ -209,9 +209,6 @@ class BusyGuard:
             self.pending[conn] = raw if not out else _tail_after(raw, len(out))
         if out:
             conn.push(b"".join(out))
-            flush = getattr(conn, "flush_output", None)
-            if flush is not None:  # the loop is not running: no end of pass to wait for
-                flush()
 
     def _busy_reply(self, conn: Any, argv: list[bytes], run: ScriptRun) -> bytes:
         name = argv[0].lower()
