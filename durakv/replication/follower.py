@@ -149,6 +149,9 @@ class Follower:
             log.info("log gap: expected record %d, got %d", self.applied + 1, sseq)
             self._gen += 1  # ignore the rest of this consumer's deliveries
             if self.on_gap is not None:
+                # the caller resyncs from a snapshot and starts another follower: this one
+                # delivers nothing more, not even after a restart a heartbeat had scheduled
+                self.running = False
                 self.on_gap(self.applied + 1, sseq)
             else:
                 asyncio.ensure_future(self.restart())
