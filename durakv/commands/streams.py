@@ -307,38 +307,18 @@ def _parse_trim_args(c: Session, argv: list[bytes], xadd: bool) -> _TrimArgs:
         if not a.approx:
             raise CommandError("ERR syntax error, LIMIT cannot be used without the special ~ option")
     elif a.approx:
-        a.limit = _default_limit(c)
+        a.limit = _default_limit(c.srv.config.values["stream-node-max-entries"])
     else:
         a.limit = 0
     return a
 
 
-def _default_limit(c: Session) -> int:
+def _default_limit(max_entries: int) -> int:
     """The LIMIT of an approximate trim without one: 100 nodes' worth, as Redis."""
-    lim = 100 * c.srv.config.values["stream-node-max-entries"]
+    lim = 100 * max_entries
     if lim <= 0:
         return 10000
     return min(lim, 1000000)
-
-
-def _xadd_maxlen_args(c: Session, argv: list[bytes]) -> _TrimArgs | None:
-    """_parse_trim_args for the common ``XADD key MAXLEN ~|= n * ...``, or None."""
-    if len(argv) < 8 or argv[5] != b"*" or argv[2].lower() != b"maxlen":
-        return None
-    op = argv[3]
-    if op != b"~" and op != b"=":
-        return None
-    a = _TrimArgs()
-    a.maxlen = parse_int(argv[4])
-    if a.maxlen < 0:
-        raise CommandError(MAXLEN_NEGATIVE)
-    a.strategy = 1
-    a.idpos = 5
-    if op == b"~":
-        a.approx = True
-        if not c.replaying:
-            a.limit = _default_limit(c)
-    return a
 
 
 def _trim(s: Stream, a: _TrimArgs) -> int:
@@ -349,12 +329,33 @@ def _trim(s: Stream, a: _TrimArgs) -> int:
 
 @command("xadd", -5, "write denyoom fast", "@write @stream @fast", keys=(1, 1, 1))
 def xadd(c: Session, argv: list[bytes]) -> bytes:
-    if argv[2] == b"*":  # fast path: no options (Redis's parser stops at '*' too)
+    # the trim as locals: strategy 0 none, 1 MAXLEN, 2 MINID; threshold the length or the
+    # ID; limit -1 for the default, computed only if a trim is due
+    a = None
+    strategy = 0
+    approx = False
+    threshold = limit = 0
+    opt = argv[2]
+    if opt == b"*":  # no options (Redis's parser stops at '*' too)
         idpos = 2
-        a = None
+    elif len(argv) >= 8 and argv[5] == b"*" and ((op := argv[3]) == b"~" or op == b"=") and opt.lower() == b"maxlen":
+        # the common ``MAXLEN ~|= n *``, parsed without _parse_trim_args
+        idpos = 5
+        strategy = 1
+        approx = op == b"~"
+        m = argv[4]
+        threshold = int(m) if m.isdigit() and len(m) < 19 and (m[0] != 48 or len(m) == 1) else parse_int(m)
+        if threshold < 0:
+            raise CommandError(MAXLEN_NEGATIVE)
+        if approx and not c.replaying:
+            limit = -1
     else:
-        a = _xadd_maxlen_args(c, argv) or _parse_trim_args(c, argv, True)
+        a = _parse_trim_args(c, argv, True)
         idpos = a.idpos
+        strategy = a.strategy
+        approx = a.approx
+        threshold = a.maxlen if strategy == 1 else a.minid
+        limit = a.limit
     n = len(argv) - idpos - 1
     if n < 2 or n & 1:
         raise CommandError(errors.WRONG_ARITY.format("xadd"))
@@ -379,8 +380,10 @@ def xadd(c: Session, argv: list[bytes]) -> bytes:
         ms = c.srv.clock.now_ms()
         if ms > last >> 64:
             sid = ms << 64
+            idb = b"%d-0" % ms
         else:
             sid = last + 1  # seq overflow carries into ms, as streamIncrID
+            idb = b"%d-%d" % (sid >> 64, sid & MAX64)
         gen = True
     else:
         sid = a.id
@@ -391,24 +394,38 @@ def xadd(c: Session, argv: list[bytes]) -> bytes:
             sid = last + 1
         if sid <= last:
             raise CommandError(XADD_SMALLER)
+        idb = fmt_id(sid)
     cfg = c.srv.config.values
+    max_entries = cfg["stream-node-max-entries"]
     fields = argv[idpos + 1:]
-    s.append(sid, fields, cfg["stream-node-max-entries"], cfg["stream-node-max-bytes"])
+    s.append(sid, fields, max_entries, cfg["stream-node-max-bytes"])
     if new:
         db.add(key, s)
     ks = db.ks
     ks.signal_modified(db, key, True, SIZE_COLLECTION)
     if ks.notifying:
         ks.notify("t", "xadd", key, db.id)
-    idb = fmt_id(sid)
-    if a is not None and a.strategy:
-        if _trim(s, a):
-            ks.notify("t", "xtrim", key, db.id)
-        if a.approx:
+    if strategy:
+        length = len(s)
+        # a MAXLEN trim removes nothing while the stream is within the length, nor, when
+        # approximate, while dropping the first node would take it below: Stream.trim's
+        # first step, without the call
+        if strategy == 2 or not (length <= threshold or approx and length - s.nodes[0].live < threshold):
+            if limit < 0:
+                limit = _default_limit(max_entries)
+            if s.trim(strategy == 2, threshold, approx, limit):
+                ks.notify("t", "xtrim", key, db.id)
+                length = len(s)
+        if approx:
             # the exact trim it came to, with the ID; encoded here (the log takes the bytes)
-            nb = b"%d" % len(s)
-            c.propagate(b"*%d\r\n$4\r\nXADD\r\n$%d\r\n%s\r\n$6\r\nMAXLEN\r\n$1\r\n=\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n%s" % (
-                len(fields) + 6, len(key), key, len(nb), nb, len(idb), idb, resp.bulk_items(fields)))
+            nb = b"%d" % length
+            if len(fields) == 2:  # one field-value pair: the whole record in one format
+                f, v = fields
+                c.propagate(b"*8\r\n$4\r\nXADD\r\n$%d\r\n%s\r\n$6\r\nMAXLEN\r\n$1\r\n=\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n"
+                            b"$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(key), key, len(nb), nb, len(idb), idb, len(f), f, len(v), v))
+            else:
+                c.propagate(b"*%d\r\n$4\r\nXADD\r\n$%d\r\n%s\r\n$6\r\nMAXLEN\r\n$1\r\n=\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n%s" % (
+                    len(fields) + 6, len(key), key, len(nb), nb, len(idb), idb, resp.bulk_items(fields)))
         elif gen:
             eff = list(argv)
             eff[idpos] = idb

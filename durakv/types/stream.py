@@ -62,8 +62,16 @@ def _is_lp_int(b: bytes) -> bool:
 
 def _str_size(b: bytes) -> int:
     n = len(b)
-    if n <= 20 and n and (b[0] == 45 or 48 <= b[0] <= 57) and _is_lp_int(b):
-        return _int_size(int(b))
+    if n <= 20 and n:
+        c = b[0]
+        # a positive integer below 10**18 (no sign, no leading zero) fits an int64 for sure:
+        # its size follows from the value alone (the common XADD value)
+        if 49 <= c <= 57 and n < 19 and b.isdigit():
+            v = int(b)
+            return (2 if v <= 127 else 3 if v <= 4095 else 4 if v <= 32767 else 5 if v <= 8388607
+                    else 6 if v <= 2147483647 else 10)
+        if (c == 45 or 48 <= c <= 57) and _is_lp_int(b):
+            return _int_size(int(b))
     if n < 64:
         enc = 1 + n
     elif n < 4096:
@@ -81,53 +89,38 @@ def _str_size(b: bytes) -> int:
     return enc + 5
 
 
-class StreamNode:
-    """One listpack of Redis's radix tree: entries from ``master`` on, up to ``last``."""
+def _fields_size(items: list[bytes]) -> int:
+    """Listpack bytes of the strings ``items``."""
+    size = 0
+    for v in items:
+        n = len(v)
+        # a short string unless it may be a listpack integer ("0", or a sign or digit 1-9
+        # first: a leading zero is a string)
+        size += n + 2 if n < 64 and not (n <= 20 and n and (49 <= v[0] <= 57 or v[0] == 45 or v == b"0")) else _str_size(v)
+    return size
 
-    __slots__ = ("master", "last", "live", "total", "fields", "mbytes", "ebytes")
+
+class StreamNode:
+    """One listpack of Redis's radix tree: entries from ``master`` on, up to ``last``.
+
+    The master ID is also kept as separate ms and seq ints (``mms``, ``mseq``) and a
+    single master field as ``field1`` (None when there are several), so that sizing an
+    appended entry does small-int arithmetic and one comparison in the common case.
+    """
+
+    __slots__ = ("master", "mms", "mseq", "last", "live", "total", "fields", "field1", "mbytes", "ebytes")
 
     def __init__(self, master: int, fields: list[bytes]) -> None:
         self.master = master
+        self.mms = master >> 64
+        self.mseq = master & MAX64
         self.last = master
         self.live = 0
         self.total = 0
-        self.fields = fields[0::2]
-        self.mbytes = _int_size(len(self.fields)) + sum(_str_size(f) for f in self.fields) + 2
+        self.fields = mf = fields[0::2]
+        self.field1 = mf[0] if len(mf) == 1 else None
+        self.mbytes = _int_size(len(mf)) + sum(_str_size(f) for f in mf) + 2
         self.ebytes = 0
-
-    def lp_bytes(self) -> int:
-        return 7 + _int_size(self.live) + _int_size(self.total - self.live) + self.mbytes + self.ebytes
-
-    def entry_bytes(self, sid: int, fields: list[bytes]) -> int:
-        m = self.master
-        ms_d = (sid >> 64) - (m >> 64)
-        seq_d = (sid & MAX64) - (m & MAX64)
-        if seq_d >= 1 << 63:
-            seq_d -= 1 << 64
-        elif seq_d < -(1 << 63):
-            seq_d += 1 << 64
-        size = 2 + (2 if 0 <= ms_d <= 127 else _int_size(ms_d)) + (2 if 0 <= seq_d <= 127 else _int_size(seq_d))
-        mf = self.fields
-        nf = len(fields) >> 1
-        if nf == 1:
-            same = len(mf) == 1 and fields[0] == mf[0]
-        else:
-            same = nf == len(mf) and fields[0::2] == mf
-        ss = _str_size
-        if same:
-            for v in fields[1::2]:
-                n = len(v)
-                # a short string unless it may be a listpack integer ("0", or a sign or
-                # digit 1-9 first: a leading zero is a string)
-                size += n + 2 if n < 64 and not (n <= 20 and n and (49 <= v[0] <= 57 or v[0] == 45 or v == b"0")) else ss(v)
-            size += 2 if nf < 125 else _int_size(3 + nf)
-        else:
-            size += 2 if nf < 128 else _int_size(nf)
-            for v in fields:
-                n = len(v)
-                size += n + 2 if n < 64 and not (n <= 20 and n and (49 <= v[0] <= 57 or v[0] == 45 or v == b"0")) else ss(v)
-            size += 2 if nf < 62 else _int_size(4 + 2 * nf)
-        return size
 
 
 _master = attrgetter("master")
@@ -197,8 +190,9 @@ class Stream:
         n.encs = list(self.encs)
         for node in self.nodes:
             m = StreamNode.__new__(StreamNode)
-            m.master, m.last, m.live, m.total = node.master, node.last, node.live, node.total
-            m.fields, m.mbytes, m.ebytes = list(node.fields), node.mbytes, node.ebytes
+            m.master, m.mms, m.mseq = node.master, node.mms, node.mseq
+            m.last, m.live, m.total = node.last, node.live, node.total
+            m.fields, m.field1, m.mbytes, m.ebytes = list(node.fields), node.field1, node.mbytes, node.ebytes
             n.nodes.append(m)
         n.last_id, n.entries_added, n.max_deleted = self.last_id, self.entries_added, self.max_deleted
         if self.groups is not None:
@@ -234,12 +228,51 @@ class Stream:
                 dead = node.total - live
                 lp = (7 + (2 if live < 128 else _int_size(live)) + (2 if dead < 128 else _int_size(dead))
                       + node.mbytes + node.ebytes)
-                if lp + sum(map(len, fields)) >= max_bytes:
+                if lp + (len(fields[0]) + len(fields[1]) if len(fields) == 2 else sum(map(len, fields))) >= max_bytes:
                     node = None
         if node is None:
             node = StreamNode(sid, fields)
             nodes.append(node)
-        node.ebytes += node.entry_bytes(sid, fields)
+        # the entry's bytes in the listpack: flags, ms and seq deltas from the master ID
+        # (the seq delta as Redis's int64 cast of an unsigned difference), then the values
+        # and the lp-count if the fields are the master's, else field count, fields, values
+        # and lp-count
+        ms_d = (sid >> 64) - node.mms
+        seq_d = (sid & MAX64) - node.mseq
+        size = 4 if 0 <= ms_d <= 127 else 2 + _int_size(ms_d)
+        if 0 <= seq_d <= 127:
+            size += 2
+        else:
+            if seq_d >= 1 << 63:
+                seq_d -= 1 << 64
+            elif seq_d < -(1 << 63):
+                seq_d += 1 << 64
+            size += _int_size(seq_d)
+        nv = len(fields)
+        if nv == 2:
+            v = fields[1]
+            n = len(v)
+            if n and n < 19 and 49 <= v[0] <= 57 and v.isdigit():
+                # a positive integer below 10**18: _str_size's first case, without the call
+                i = int(v)
+                vsize = (2 if i <= 127 else 3 if i <= 4095 else 4 if i <= 32767 else 5 if i <= 8388607
+                         else 6 if i <= 2147483647 else 10)
+            elif n < 64 and not (n <= 20 and n and (49 <= v[0] <= 57 or v[0] == 45 or v == b"0")):
+                vsize = n + 2
+            else:
+                vsize = _str_size(v)
+            if fields[0] == node.field1:
+                size += vsize + 2
+            else:
+                size += _fields_size(fields[:1]) + vsize + 4
+        else:
+            nf = nv >> 1
+            if nf == len(node.fields) and fields[0::2] == node.fields:
+                size += _fields_size(fields[1::2]) + (2 if nf < 125 else _int_size(3 + nf))
+            else:
+                size += ((2 if nf < 128 else _int_size(nf)) + _fields_size(fields)
+                         + (2 if nf < 62 else _int_size(4 + 2 * nf)))
+        node.ebytes += size
         node.live += 1
         node.total += 1
         node.last = sid

@@ -475,6 +475,39 @@ def test_effects_replay_to_identical_streams() -> None:
     assert _state(r.ctx.ks.dbs[0].data[b"s"]) == _state(h.ctx.ks.dbs[0].data[b"s"])
 
 
+
+@pytest.mark.parametrize("node_bytes, node_entries, maxlen", [(300, 100, 25), (4096, 1000, 300)])
+def test_generated_ids_under_maxlen_match_redis(redis_proc, node_bytes: int, node_entries: int, maxlen: int) -> None:
+    """XADD's ``MAXLEN ~|= n *`` fast path and its node byte model, against Redis fed the same IDs."""
+    h = Harness()
+    h.ctx.config.set_value("stream-node-max-bytes", node_bytes)
+    h.ctx.config.set_value("stream-node-max-entries", node_entries)
+    rng = random.Random(5)
+    values = ["0", "1", "-1", "007", "127", "128", "4095", "4096", "32767", "32768", "8388607", "8388608",
+              "2147483647", "2147483648", "999999999999999999", "1000000000000000000", "9223372036854775808",
+              "-9223372036854775808", "1a", "", "x" * 63, "x" * 64, "y" * 200]
+    redis = Raw(redis_proc.port)
+    redis.call("FLUSHALL")
+    redis.call("CONFIG", "SET", "stream-node-max-bytes", str(node_bytes))
+    redis.call("CONFIG", "SET", "stream-node-max-entries", str(node_entries))
+    try:
+        for i in range(1500):
+            # runs of one ms: sequence numbers past 127, in masters too
+            h.clock.ms += 0 if i % 750 < 600 else rng.choice([0, 1, 200, 70000])
+            key, trim = rng.choice([("s", ["MAXLEN", "~", str(maxlen)]), ("t", ["MAXLEN", "=", str(maxlen)]), ("u", [])])
+            fields = [rng.choice(["f", "f", "f", "g"]), rng.choice(values)]
+            if rng.random() < 0.1:
+                fields += ["h", rng.choice(values)]
+            reply = h("XADD", key, *trim, "*", *fields)
+            sid = reply.split(b"\r\n")[1].decode()
+            assert redis.call("XADD", key, *trim, sid, *fields) == reply
+        for key in ("s", "t", "u"):
+            assert h("XINFO", "STREAM", key, "FULL") == redis.call("XINFO", "STREAM", key, "FULL")
+    finally:
+        redis.call("CONFIG", "SET", "stream-node-max-bytes", "4096")
+        redis.call("CONFIG", "SET", "stream-node-max-entries", "100")
+        redis.close()
+
 # -- blocking reads ----------------------------------------------------------------------------
 def _blocked_read(proc: Any, args: tuple, writer_cmds: list[tuple], proto: int = 2) -> bytes:
     c = Raw(proc.port, proto)
