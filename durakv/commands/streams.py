@@ -338,13 +338,15 @@ def xadd(c: Session, argv: list[bytes]) -> bytes:
     opt = argv[2]
     if opt == b"*":  # no options (Redis's parser stops at '*' too)
         idpos = 2
-    elif len(argv) >= 8 and argv[5] == b"*" and ((op := argv[3]) == b"~" or op == b"=") and opt.lower() == b"maxlen":
+    elif (len(argv) >= 8 and argv[5] == b"*" and ((op := argv[3]) == b"~" or op == b"=")
+          and (opt == b"MAXLEN" or opt.lower() == b"maxlen")):
         # the common ``MAXLEN ~|= n *``, parsed without _parse_trim_args
         idpos = 5
         strategy = 1
         approx = op == b"~"
         m = argv[4]
-        threshold = int(m) if m.isdigit() and len(m) < 19 and (m[0] != 48 or len(m) == 1) else parse_int(m)
+        # digits without a leading zero, below 10**18: parse_int would accept them as they are
+        threshold = int(m) if m.isdigit() and m[0] != 48 and len(m) < 19 else parse_int(m)
         if threshold < 0:
             raise CommandError(MAXLEN_NEGATIVE)
         if approx and not c.replaying:
@@ -406,7 +408,7 @@ def xadd(c: Session, argv: list[bytes]) -> bytes:
     if ks.notifying:
         ks.notify("t", "xadd", key, db.id)
     if strategy:
-        length = len(s)
+        length = len(s.ids)
         # a MAXLEN trim removes nothing while the stream is within the length, nor, when
         # approximate, while dropping the first node would take it below: Stream.trim's
         # first step, without the call
@@ -415,7 +417,7 @@ def xadd(c: Session, argv: list[bytes]) -> bytes:
                 limit = _default_limit(max_entries)
             if s.trim(strategy == 2, threshold, approx, limit):
                 ks.notify("t", "xtrim", key, db.id)
-                length = len(s)
+                length = len(s.ids)
         if approx:
             # the exact trim it came to, with the ID; encoded here (the log takes the bytes)
             nb = b"%d" % length

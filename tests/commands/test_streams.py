@@ -853,6 +853,12 @@ def test_trim_option_parsing(pair) -> None:
         ("LIMIT", "x", "19-1"), ("LIMIT", "-1", "20-1"), ("LIMIT", "1", "21-1"), ("LIMIT", "0", "22-1"),
     ]:
         pair.check("XADD", "s", *args, "f", "v")
+    # refused before an ID is generated: the same replies from both
+    for args in [("MAXLEN", "~", "007", "*", "f", "v"), ("MAXLEN", "=", "-1", "*", "f", "v"),
+                 ("maxlen", "~", "x", "*", "f", "v"), ("MaxLen", "=", "", "*", "f", "v"),
+                 ("MAXLEN", "~", "99999999999999999999", "*", "f", "v"), ("MAXLEN", "~", "+5", "*", "f", "v"),
+                 ("MAXLEN", "~", "5", "*", "f", "v", "w"), ("MAXLEN", "=", "5", "*", "f")]:
+        pair.check("XADD", "s", *args)
     pair.check("XRANGE", "s", "-", "+")
     for args in [("MAXLEN", "~", "1", "LIMIT", "1"), ("MAXLEN", "=", "2"), ("MINID", "~", "10"), ("MAXLEN", "~"),
                  ("MAXLEN", "2", "LIMIT"), ("MAXLEN", "2", "EXTRA"), ("MINID", "x"), ("MAXLEN", "-1"),
