@@ -169,6 +169,21 @@ class CommitTracker:
         self.has_pending = True
         return seq
 
+    def write_many(self, dbid: int, argvs: list[list[bytes]], keys: list[tuple[int, bytes | None]]) -> int:
+        """:meth:`write_one` for several commands in a row (a read's plain writes)."""
+        parts = self._parts
+        if dbid != self._db:
+            parts.append(select_command(dbid))
+            self._db = dbid
+        parts += argvs
+        if not self._scheduled:
+            self._scheduled = True
+            self.call_soon(self.flush)
+        seq = self.batch_seq
+        self._mark(keys, seq)
+        self.has_pending = True
+        return seq
+
     def use_raw(self, cmds: list[list[bytes]], raw: bytes) -> None:
         """``cmds`` came in as ``raw``: if the batch ends with exactly them, log ``raw``.
 

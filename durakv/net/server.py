@@ -177,6 +177,19 @@ class Connection(asyncio.Protocol):
         sl = ctx.slowlog
         slow_us = sl.threshold if sl is not None else 1 << 62
         db = s.db
+        # Plain writes logged as themselves go to the tracker together (_hand_over): at the
+        # end of the read, or before the first command that is not one.  ``logged`` holds
+        # their argvs, the first ``nmod`` entries of ``modified`` are their keys, and their
+        # replies wait for ``open_seq``, the open batch.  Those replies are held (a write's
+        # always is), and so is every later reply of this read: a read after them waits for
+        # ``open_seq`` too, since the tracker has no marks of their keys yet.
+        # Not while clients are blocked on keys (each write may serve them at once), nor
+        # while replies are skipped (CLIENT REPLY: a read's wait would then need the marks).
+        # In one process: SET 1.46 -> 1.32, LPUSH 1.21 -> 1.10 µs.
+        logged: list[list[bytes]] = []
+        nmod = 0
+        batched = (bl is None or not bl.keys) and not s.reply_mode
+        open_seq = tracker.batch_seq if tracker is not None else 0
         seg: Any = None  # the segment's spec ...
         seg_i = seg_n = 0  # ... where it starts in cmds, how many commands it has so far
         if plain:
@@ -205,26 +218,29 @@ class Connection(asyncio.Protocol):
                 except Exception as e:  # a bug must cost one reply, never the connection
                     reply = dispatch.internal_error(ctx, spec, e)
                 w = 0
-                if modified:
-                    if bl is not None and bl.keys:
-                        bl.note(modified)
-                    effects = s.effects
-                    if effects is not None:
-                        w = tracker.write(effects, modified)
-                        s.effects = None
-                    elif ks.dirty != dirty:
-                        w = tracker.write_one(db.id, argv, modified)
+                if modified and len(modified) != nmod:
+                    if batched and s.effects is None and ks.dirty != dirty:
+                        logged.append(argv)
+                        nmod = len(modified)
+                        w = open_seq
                     else:
-                        w = tracker.write(None, modified)
-                    modified.clear()
-                    if bl is not None and bl.ready:  # serve clients blocked on keys made ready
-                        # (their commands are timed on their own: the segment ends here)
-                        _close_segment(s, seg, cmds, seg_i, seg_n, perf_counter_ns() - t_seg, slow_us)
-                        seg = None
-                        seg_n = 0
-                        bl.serve_ready()
-                        ctx.current_client = s
-                        t_seg = perf_counter_ns()
+                        if logged:
+                            tail_seq = max(tail_seq, self._hand_over(logged, nmod, db.id))
+                            logged = []
+                            nmod = 0
+                        w = self._commit(s, argv, dirty)
+                        if bl is not None and bl.ready:  # serve clients blocked on keys made ready
+                            # (their commands are timed on their own: the segment ends here)
+                            _close_segment(s, seg, cmds, seg_i, seg_n, perf_counter_ns() - t_seg, slow_us)
+                            seg = None
+                            seg_n = 0
+                            bl.serve_ready()
+                            ctx.current_client = s
+                            t_seg = perf_counter_ns()
+                elif logged:
+                    # after writes kept back, whose marks the tracker has not got yet: held
+                    # with them anyway, and failed with them if their record fails
+                    w = open_seq
                 elif tracker.has_pending:
                     w = tracker.read_wait(db.id, spec, argv)
             else:
@@ -232,11 +248,17 @@ class Connection(asyncio.Protocol):
                     _close_segment(s, seg, cmds, seg_i, seg_n, perf_counter_ns() - t_seg, slow_us)
                     seg = None
                     seg_n = 0
+                if logged:
+                    tail_seq = max(tail_seq, self._hand_over(logged, nmod, db.id))
+                    logged = []
+                    nmod = 0
                 s.wait = 0
                 reply = execute(s, argv)
                 w = s.wait
                 plain = dispatch.plain_table(s) if tracker is not None else dispatch.NO_PLAIN
                 if plain:  # the command may have changed what holds
+                    batched = (bl is None or not bl.keys) and not s.reply_mode
+                    open_seq = tracker.batch_seq
                     ctx.current_client = s
                     s.effects = None
                     db = s.db
@@ -273,6 +295,8 @@ class Connection(asyncio.Protocol):
                 break
         if seg_n:
             _close_segment(s, seg, cmds, seg_i, seg_n, perf_counter_ns() - t_seg, slow_us)
+        if logged:
+            tail_seq = max(tail_seq, self._hand_over(logged, nmod, db.id))
         if plain:
             ctx.current_client = None
         if raw is not None and tracker is not None:
@@ -301,6 +325,42 @@ class Connection(asyncio.Protocol):
                 self.release(tracker.committed)
         if s.close_after_reply and not held:
             self.close()
+
+    def _hand_over(self, logged: list[list[bytes]], nmod: int, dbid: int) -> int:
+        """Give the tracker the plain writes run() kept back: their argvs and their keys
+        (the first ``nmod`` entries of ``modified``); the sequence they wait for.  (It is
+        the ``open_seq`` their replies were given: nothing but a command that is not plain
+        appends the open batch, and those come after a hand-over.)"""
+        ks = self.ctx.ks
+        modified = ks.modified
+        tracker = self.ctx.tracker
+        if len(modified) == nmod:
+            w = tracker.write_many(dbid, logged, modified)
+            modified.clear()
+        else:
+            w = tracker.write_many(dbid, logged, modified[:nmod])
+            del modified[:nmod]
+        return w
+
+    def _commit(self, s: Session, argv: list[bytes], dirty: int) -> int:
+        """The commit part of one plain command that changed keys (as dispatch.call's)."""
+        ctx = self.ctx
+        ks = ctx.ks
+        modified = ks.modified
+        tracker = ctx.tracker
+        bl = ctx.blocking
+        if bl is not None and bl.keys:
+            bl.note(modified)
+        effects = s.effects
+        if effects is not None:
+            w = tracker.write(effects, modified)
+            s.effects = None
+        elif ks.dirty != dirty:
+            w = tracker.write_one(s.db.id, argv, modified)
+        else:
+            w = tracker.write(None, modified)
+        modified.clear()
+        return w
 
     def release(self, committed: int) -> None:
         """The tracker made ``committed`` durable: send the held replies it unblocks."""

@@ -6,6 +6,8 @@ import asyncio
 import tempfile
 from typing import Any
 
+import hiredis
+
 from durakv.config import Config
 from durakv.net.server import Connection
 from durakv.node import Node
@@ -87,5 +89,35 @@ def test_pushes_keep_their_place_among_replies() -> None:
             b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nm2\r\n"
         ]
         assert tp.writes == [b":1\r\n:1\r\n"]
+
+    asyncio.run(_with_node(body))
+
+
+def test_a_reads_plain_writes_reach_the_log_together_in_order() -> None:
+    # plain writes logged as themselves go to the tracker at the end of the read (or before
+    # a command that is not plain): the record still holds every effect in command order,
+    # and the keys are marked pending before any other client reads them
+    async def body(node: Node) -> None:
+        from durakv.spec import COMMANDS
+
+        tracker = node.ctx.tracker
+        records: list[bytes] = []
+        tracker.on_record = lambda seq, payload: records.append(payload)
+        c, t = _conn(node)
+        cmds = [[b"SET", b"a", b"1"], [b"INCR", b"n"], [b"GET", b"a"], [b"EXPIRE", b"a", b"100"],
+                [b"SET", b"b", b"2"], [b"CLIENT", b"GETNAME"], [b"LPUSH", b"l", b"x"], [b"GET", b"b"]]
+        c.data_received(b"".join(encode_command(x) for x in cmds))
+        seq = tracker.batch_seq
+        for key in (b"a", b"n", b"b", b"l"):
+            assert tracker.read_wait(0, COMMANDS[b"get"], [b"GET", key]) == seq
+        assert t.writes == []
+        await _settle()
+        assert t.writes == [b"+OK\r\n:1\r\n$1\r\n1\r\n:1\r\n+OK\r\n$-1\r\n:1\r\n$1\r\n2\r\n"]
+        assert len(records) == 1
+        reader = hiredis.Reader()
+        reader.feed(records[0])
+        logged = list(iter(reader.gets, False))
+        assert [x[:2] for x in logged] == [[b"SELECT", b"0"], [b"SET", b"a"], [b"INCR", b"n"],
+                                           [b"PEXPIREAT", b"a"], [b"SET", b"b"], [b"LPUSH", b"l"]]
 
     asyncio.run(_with_node(body))
