@@ -605,10 +605,8 @@ class FileLog(Log):
             self._want = seq
         if self.fsync_in_flight:
             return
-        if self._loop is None:
-            self._loop = asyncio.get_event_loop()
-        self.fsync_in_flight = True
         if self.sync_inline and self.policy == "always":
+            self.fsync_in_flight = True
             target = self._want
             err: Exception | None = None
             t0 = self.perf()
@@ -618,6 +616,9 @@ class FileLog(Log):
                 err = e
             self._sync_done(target, err, self.perf() - t0)
             return
+        if self._loop is None:  # (the thread reports through the loop; inline needs none)
+            self._loop = asyncio.get_event_loop()
+        self.fsync_in_flight = True
         with self._cv:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._sync_loop, name="durakv-fsync", daemon=True)

@@ -24,10 +24,13 @@ async def _append_and_wait(lg: FileLog, payloads: list[bytes]) -> list[int]:
     lg._loop = loop
     done = loop.create_future()
     durable: list[int] = []
+    # the last record's seq, known before appending: an inline fsync reports during append,
+    # and one that turns slow moves the rest to the thread (last_seq() would be met early)
+    want = lg.last_seq() + len(payloads)
 
     def on_durable(seq: int) -> None:
         durable.append(seq)
-        if seq >= lg.last_seq() and not done.done():
+        if seq >= want and not done.done():
             done.set_result(None)
 
     lg.on_durable = on_durable
