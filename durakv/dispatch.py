@@ -278,7 +278,7 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
     spec.calls += 1
     us = (perf_counter_ns() - t0) // 1000
     spec.usec += us
-    if spec.name in _SCRIPT_CALLS and reply[:1] == b"-":
+    if reply[:1] == b"-" and spec.name in _SCRIPT_CALLS:
         spec.failed_calls += 1  # a script that ends in an error failed (its error is counted once)
     sl = srv.slowlog
     if sl is not None and us >= sl.threshold:  # SLOWLOG and the latency monitor
@@ -314,6 +314,62 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
         bl = srv.blocking
         if bl is not None and bl.ready:  # serve clients blocked on keys this command made ready
             bl.serve_ready()
+    return reply
+
+
+def call_in_script(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
+    """:func:`call` for a command a script runs (``c``: the script session, in_script):
+    the same statistics, slowlog, effects and wait, without the checks that cannot apply
+    there (the command is no script itself, and the client's command has not ended)."""
+    srv = c.srv
+    ks = srv.ks
+    dirty = ks.dirty
+    c.effects = None
+    srv.current_client = c
+    if not c.replaying:
+        srv.stats.total_commands_processed += 1
+    t0 = perf_counter_ns()
+    try:
+        reply = spec.handler(c, argv)  # type: ignore[misc]
+    except CommandError as e:
+        srv.stats.count_error(e.msg)
+        spec.failed_calls += 1
+        reply = resp.error(e.msg)
+    except Exception as e:  # a bug must cost one reply, never the server or the connection
+        reply = internal_error(srv, spec, e)
+    spec.calls += 1
+    us = (perf_counter_ns() - t0) // 1000
+    spec.usec += us
+    sl = srv.slowlog
+    if sl is not None and us >= sl.threshold:
+        sl.record(c, spec, argv, us)
+    if ks.modified:
+        bl = srv.blocking
+        if bl is not None and bl.keys:
+            bl.note(ks.modified)
+        tracker = srv.tracker
+        if tracker is not None and not c.replaying:
+            effects = c.effects
+            if effects is not None:
+                seq = tracker.write(effects, ks.modified)
+            elif ks.dirty != dirty:
+                seq = tracker.write_one(c.db.id, argv, ks.modified)
+            else:
+                seq = tracker.write(None, ks.modified)
+            if seq > c.wait:
+                c.wait = seq
+        ks.modified.clear()
+        c.effects = None
+    else:
+        tracker = srv.tracker
+        if tracker is not None and tracker.has_pending:
+            seq = tracker.read_wait(c.db.id, spec, argv)
+            if seq > c.wait:
+                c.wait = seq
+    if srv.monitors and not c.replaying:
+        srv.extras["monitor_feed"](c, argv)
+    if c.tracking is not None:
+        reply = c.tracking.after(c, spec, argv, reply)
     return reply
 
 

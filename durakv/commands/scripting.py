@@ -60,10 +60,9 @@ def _eval(c: Session, argv: list[bytes], is_sha: bool, ro: bool) -> bytes:
         script = sc.create_script(argv[1])
     flags = script.flags
     if flags is None:  # compatibility mode (no shebang): sc.prepare would answer (ro, False)
-        return sc.run(c, script.fn, argv[3:3 + n], argv[3 + n:], script.sha, ro, False, True, False, argv)
+        return sc.run(c, script.fn, argv, n, script.sha, ro, False, True, False)
     readonly, allow_oom = sc.prepare(c, flags, ro)
-    return sc.run(c, script.fn, argv[3:3 + n], argv[3 + n:], script.sha, readonly, allow_oom,
-                  False, False, argv)
+    return sc.run(c, script.fn, argv, n, script.sha, readonly, allow_oom, False, False)
 
 
 @command("eval", -3, "noscript stale skip_monitor no_mandatory_keys", "@slow @scripting", keys_fn=_eval_keys)
@@ -79,7 +78,7 @@ def evalsha(c: Session, argv: list[bytes]) -> bytes:
         sc = c.srv.scripting
         script = sc.scripts.get(argv[1])
         if script is not None and script.flags is None:
-            return sc.run(c, script.fn, argv[3:3 + n], argv[3 + n:], script.sha, False, False, True, False, argv)
+            return sc.run(c, script.fn, argv, n, script.sha, False, False, True, False)
     return _eval(c, argv, True, False)
 
 
@@ -108,7 +107,7 @@ def _fcall(c: Session, argv: list[bytes], ro: bool) -> bytes:
         readonly = allow_oom = False  # what sc.prepare answers for a flagless function here
     else:
         readonly, allow_oom = sc.prepare(c, f.flags, ro)
-    return sc.run(c, f.fn, argv[3:3 + n], argv[3 + n:], f.name, readonly, allow_oom, False, True, argv)
+    return sc.run(c, f.fn, argv, n, f.name, readonly, allow_oom, False, True)
 
 
 @command("fcall", -3, "noscript stale skip_monitor no_mandatory_keys", "@slow @scripting", keys_fn=_eval_keys)

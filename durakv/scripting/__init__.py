@@ -65,36 +65,36 @@ class Library:
     functions: dict[bytes, Function] = field(default_factory=dict)
 
 
-class ScriptKilled(Exception):
-    pass
-
-
 class ScriptRun:
-    """The script being executed: its caller, session and permissions."""
+    """The script being executed: its caller, session and permissions.
+
+    Scripting keeps one and resets it for every run (scripts never nest).
+    """
 
     __slots__ = ("scripting", "caller", "session", "readonly", "dirty", "allow_oom", "oom", "funcname",
-                 "start", "is_function", "kill", "compat", "keys", "argv", "counted_errors")
+                 "start", "is_function", "kill", "argv", "numkeys", "counted_errors")
 
-    def __init__(self, scripting: Scripting, caller: Session, funcname: bytes, readonly: bool,
-                 allow_oom: bool, compat: bool, is_function: bool,
-                 keys: list[bytes] | None = None, argv: list[bytes] | None = None) -> None:
+    def __init__(self, scripting: Scripting) -> None:
         self.scripting = scripting
-        self.caller = caller
+        self.caller: Session | None = None
         self.session = scripting.session
-        self.readonly = readonly
+        self.readonly = False
         self.dirty = False
-        self.allow_oom = allow_oom
+        self.allow_oom = False
         self.oom = False
-        self.funcname = funcname
-        self.start = time.monotonic()
-        self.is_function = is_function
+        self.funcname = b""
+        self.start = 0.0
+        self.is_function = False
         self.kill = False
-        self.compat = compat
-        self.keys: list[bytes] = keys if keys is not None else []
-        self.argv: list[bytes] = argv if argv is not None else []
+        self.argv: list[bytes] = []  # the EVAL/FCALL command: name, script, numkeys, keys, args
+        self.numkeys = 0
         # error replies of the script's commands, already in the error stats: when the
         # script ends with one of them, Redis does not count it again
         self.counted_errors: list[bytes] = []
+
+    @property
+    def keys(self) -> list[bytes]:
+        return self.argv[3:3 + self.numkeys]
 
     def check_command(self, argv: list[bytes]) -> CommandSpec | bytes:
         """Redis's scriptCall checks; returns the spec or the error text for Lua."""
@@ -164,7 +164,7 @@ class Scripting:
         self.rand = [0x1234ABCD330E]  # math.random's rand48 state (see LuaEngine)
         self._fixed_clock = FixedClock(self.ctx.clock, 0)  # the keyspace's clock while a script runs
         self.engine = LuaEngine(self)
-        self.engine.api[b"expose_err_handler"]()
+        self.engine.api[b"setup_eval"]()
         self.scripts: dict[bytes, Script] = {}
         self._by_body: dict[bytes, Script] = {}  # the same scripts by body (EVAL's lookup)
         self.fengine = LuaEngine(self)
@@ -177,7 +177,7 @@ class Scripting:
         self.session.authenticated = True
         self.session.kind = "lua"
         self.session.name = b""
-        self._run = ScriptRun(self, self.session, b"", False, False, False, False)
+        self._run = ScriptRun(self)
         from .busy import BusyGuard
 
         self.busy = BusyGuard(self)
@@ -211,7 +211,7 @@ class Scripting:
         self.scripts.clear()
         self._by_body.clear()
         self.engine = LuaEngine(self)
-        self.engine.api[b"expose_err_handler"]()
+        self.engine.api[b"setup_eval"]()
 
     def prepare(self, c: Session, flags: frozenset[str] | None, is_ro: bool) -> tuple[bool, bool]:
         """scriptPrepareForRun: (readonly, allow_oom); raises the refusal errors."""
@@ -230,30 +230,27 @@ class Scripting:
                 raise CommandError("ERR Can not execute a script with write flag using *_ro command.")
         return no_writes or is_ro, "allow-oom" in flags
 
-    def run(self, c: Session, fn: Any, keys: list[bytes], args: list[bytes], funcname: bytes,
-            readonly: bool, allow_oom: bool, compat: bool, is_function: bool,
-            argv: list[bytes] | None = None) -> bytes:
+    def run(self, c: Session, fn: Any, argv: list[bytes], numkeys: int, funcname: bytes,
+            readonly: bool, allow_oom: bool, compat: bool, is_function: bool) -> bytes:
+        """Run a script or function for EVAL & co / FCALL & co (``argv``: that command,
+        its keys and arguments from index 3, ``numkeys`` of them keys)."""
         if self.current is not None:
             raise CommandError("ERR This Redis command is not allowed from script")
-        eng = self.fengine if is_function else self.engine
-        # one ScriptRun, reset per call (what ScriptRun.__init__ sets, without the allocation)
+        srv = self.ctx
         run = self._run
         run.caller = c
         run.readonly = readonly
         run.dirty = False
         run.allow_oom = allow_oom
-        run.oom = False
+        run.oom = compat and srv.evictor is not None and not srv.evictor.make_room()
         run.funcname = funcname
         run.start = _monotonic()
         run.is_function = is_function
         run.kill = False
-        run.compat = compat
-        run.keys = keys
-        run.argv = argv if argv is not None else []
+        run.argv = argv
+        run.numkeys = numkeys
         if run.counted_errors:
             run.counted_errors.clear()
-        if compat and self.ctx.evictor is not None:
-            run.oom = not self.ctx.evictor.make_room()
         s = self.session
         s.db = c.db
         if s.resp != 2:
@@ -261,44 +258,45 @@ class Scripting:
         s.user = c.user
         s.wait = 0
         s.tracking = c.tracking
-        s.replaying = c.replaying
-        self.current = run
-        hook = self.busy
-        hook.run = run  # hook.begin(run, eng), inline
-        hook.engine = eng
-        tracker = self.ctx.tracker
-        group = tracker.begin_group() if tracker is not None and not c.replaying else None
-        ks = self.ctx.ks
+        replaying = s.replaying = c.replaying
+        self.current = run  # (the busy hook's view of the script too)
+        tracker = srv.tracker
+        group = tracker.begin_group() if tracker is not None and not replaying else None
+        ks = srv.ks
         clock = ks.clock
         fixed = self._fixed_clock
         fixed.base = clock
         fixed.ms = clock.now_ms()
         ks.clock = fixed  # keys expire as of the script's start
+        eng = self.fengine if is_function else self.engine
+        call = eng._call_function if is_function else eng._run_with
         try:
-            # eng.run_function / eng.run_script, inline
-            if is_function:
-                ok, res = eng._call_function(fn, len(keys), *keys, *args)
+            # the common shapes as positional calls: lupa takes them faster than *argv[3:]
+            nargs = len(argv)
+            if nargs == 4:
+                res = call(fn, numkeys, argv[3])
+            elif nargs == 3:
+                res = call(fn, 0)
+            elif nargs == 5:
+                res = call(fn, numkeys, argv[3], argv[4])
             else:
-                ok, res = eng._run_with(fn, len(keys), *keys, *args)
-            if ok:
-                t = type(res)
-                if t is int:
-                    reply = resp.integer(res)
-                elif t is bytes:
-                    reply = b"$%d\r\n%s\r\n" % (len(res), res)
-                else:
-                    reply = eng.to_resp(res, c.r, s.resp)
+                res = call(fn, numkeys, *argv[3:])
+            t = type(res)
+            if t is int:
+                reply = resp.integer(res)
+            elif t is bytes:
+                reply = b"$%d\r\n%s\r\n" % (len(res), res)
+            elif t is tuple:  # (None, error): the script failed
+                reply = b"-" + eng.error_text(res[1], funcname) + b"\r\n"
             else:
-                reply = b"-" + eng.error_text(res, funcname) + b"\r\n"
+                reply = eng.to_resp(res, c.r, s.resp)
         finally:
             ks.clock = clock
             if group is not None:
                 tracker.end_group(group)  # type: ignore[union-attr]
+            hook = self.busy
             if hook.busy or hook.fast_hook:
-                hook.end()
-            else:  # hook.end() when the script never got slow, inline
-                hook.run = None
-                hook.engine = None
+                hook.end(run, eng)
             self.current = None
             s.tracking = None
             s.user = None
@@ -308,7 +306,7 @@ class Scripting:
         if reply[0] == 45:
             text = reply[1:-2]
             if not any(text.startswith(e) for e in run.counted_errors):
-                self.ctx.stats.count_error(text.decode("latin-1"))
+                srv.stats.count_error(text.decode("latin-1"))
         return reply
 
     # -- functions --------------------------------------------------------------------------------

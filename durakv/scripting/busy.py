@@ -45,8 +45,7 @@ NOTBUSY = "NOTBUSY No scripts in execution right now."
 class BusyGuard:
     def __init__(self, scripting: Scripting) -> None:
         self.scripting = scripting
-        self.run: ScriptRun | None = None
-        self.engine: Any = None
+        self.engine: Any = None  # the engine of a FUNCTION LOAD in progress
         self.busy = False
         self.fast_hook = False
         self.load_start = 0.0  # FUNCTION LOAD in progress (500 ms limit, as Redis)
@@ -54,18 +53,12 @@ class BusyGuard:
         self.pending: dict[Any, bytes] = {}
         self.accepted: list[Any] = []  # connections accepted while busy (raw sockets)
 
-    def begin(self, run: ScriptRun, engine: Any) -> None:
-        self.run = run
-        self.engine = engine
-
-    def end(self) -> None:
-        run = self.run
-        self.run = None
+    def end(self, run: ScriptRun, engine: Any) -> None:
+        """After a script that got busy or was killed (Scripting.run checks both flags)."""
         if self.busy:
             self.busy = False
-            if run is not None:
-                log.warning("Slow script detected: still in execution after %d milliseconds.",
-                            int((time.monotonic() - run.start) * 1000))
+            log.warning("Slow script detected: still in execution after %d milliseconds.",
+                        int((time.monotonic() - run.start) * 1000))
             leftovers = self.pending
             self.pending = {}
             self.readers = {}
@@ -78,10 +71,9 @@ class BusyGuard:
             self.accepted = []
             for rc in accepted:
                 self._adopt(rc, leftovers.get(rc, b""))
-        if self.fast_hook and self.engine is not None:
+        if self.fast_hook:
             self.fast_hook = False
-            self.engine.set_hook_count(HOOK_COUNT)
-        self.engine = None
+            engine.set_hook_count(HOOK_COUNT)
 
     def begin_load(self, engine: Any) -> None:
         self.engine = engine
@@ -96,7 +88,7 @@ class BusyGuard:
 
     # -- the count hook ------------------------------------------------------------------------
     def tick(self) -> None:
-        run = self.run
+        run = self.scripting.current
         if run is None:
             if self.load_start and time.monotonic() - self.load_start > LOAD_TIMEOUT:
                 from .lua import LuaErr
@@ -108,7 +100,7 @@ class BusyGuard:
                 raise LuaErr(eng.push_error(b"FUNCTION LOAD timeout"))
             return
         if run.kill:
-            self._raise_killed()
+            self._raise_killed(run)
         threshold = self.scripting.ctx.config["lua-time-limit"]
         if (time.monotonic() - run.start) * 1000 < threshold:
             return
@@ -123,12 +115,12 @@ class BusyGuard:
         if output is not None:
             output.flush()
         if run.kill:
-            self._raise_killed()
+            self._raise_killed(run)
 
-    def _raise_killed(self) -> None:
+    def _raise_killed(self, run: ScriptRun) -> None:
         from .lua import LuaErr
 
-        eng = self.engine
+        eng = self.scripting.fengine if run.is_function else self.scripting.engine
         if not self.fast_hook:
             self.fast_hook = True
             eng.set_hook_count(1)  # stay killed even if the script pcall()s the error away

@@ -34,7 +34,7 @@ from .. import dispatch
 from ..protocol import resp
 from ..protocol.resp import Resp2
 from ..session import BLOCKED
-from ..spec import COMMANDS
+from ..spec import COMMANDS, CommandSpec
 
 if TYPE_CHECKING:
     from . import Scripting
@@ -48,7 +48,7 @@ REDIS_VERSION_NUM = 0x07000F
 
 _BOOT = r"""
 local py, libs = ...
-local B = _G  -- the real globals stay intact (lupa uses debug.traceback from them)
+local B = _G  -- the real globals (scripts see S, through P)
 local dbg = debug
 local rawget, rawset, setmetatable, getmetatable, type, error, tostring, select, unpack, xpcall, pcall, setfenv, loadstring, next =
       rawget, rawset, setmetatable, getmetatable, type, error, tostring, select, unpack, xpcall, pcall, setfenv, loadstring, next
@@ -160,11 +160,6 @@ local function err_handler(err)
     err['line'] = i.currentline
   end
   return err
-end
-
-local function run(f, ...)
-  local ok, r = xpcall(f, err_handler)
-  return ok, r
 end
 
 local redis = {}
@@ -304,11 +299,6 @@ local function compile(code, chunkname)
   return f
 end
 
-local function set_args(keys, argv)
-  rawset(S, 'KEYS', keys)
-  rawset(S, 'ARGV', argv)
-end
-
 -- run library code with the load-time API visible instead of the globals
 local function load_library(f)
   local saved = env_mt.__index
@@ -318,23 +308,27 @@ local function load_library(f)
   return ok, e
 end
 
+-- A run returns the script's first result, or (nil, error table) when it failed: one
+-- result is one Python object, where two would cost lupa a tuple on every run.
 -- KEYS and ARGV are fresh tables on every call (a script may modify them), built with
--- as few table constructions as the shape allows
+-- as few table constructions as the shape allows.  setup_eval created both globals, so
+-- plain assignments replace them (no __newindex: scripts cannot remove them).
 local function run_with(f, nkeys, ...)
   local n = select('#', ...)
   if n == nkeys then
-    rawset(S, 'KEYS', {...})
-    rawset(S, 'ARGV', {})
+    S.KEYS = {...}
+    S.ARGV = {}
   elseif nkeys == 0 then
-    rawset(S, 'KEYS', {})
-    rawset(S, 'ARGV', {...})
+    S.KEYS = {}
+    S.ARGV = {...}
   else
     local all = {...}
-    rawset(S, 'KEYS', {unpack(all, 1, nkeys)})
-    rawset(S, 'ARGV', {unpack(all, nkeys + 1, n)})
+    S.KEYS = {unpack(all, 1, nkeys)}
+    S.ARGV = {unpack(all, nkeys + 1, n)}
   end
-  local ok, r = xpcall(f, err_handler)  -- exactly two results, whatever the script returns
-  return ok, r
+  local ok, r = xpcall(f, err_handler)
+  if ok then return r end
+  return nil, r
 end
 
 -- functions get (keys, args): a trampoline reading upvalues instead of a closure per call
@@ -356,7 +350,8 @@ local function call_function(f, nkeys, ...)
   cur_f = f
   local ok, r = xpcall(trampoline, err_handler)
   cur_f, cur_keys, cur_args = nil, nil, nil
-  return ok, r
+  if ok then return r end
+  return nil, r
 end
 
 -- the busy-script count hook (Redis: every 100000 instructions)
@@ -423,15 +418,25 @@ local function classify(t)
   return 0, n, unpack(t, 1, n)
 end
 
--- EVAL's globals also hold Redis's error handler (functions keep it in the registry), and
--- its redis table the debugger and compatibility helpers functions do not have
-local function expose_err_handler() rawset(S, '__redis__err__handler', err_handler) end
+-- EVAL's globals also hold Redis's error handler (functions keep it in the registry) and
+-- KEYS and ARGV, and its redis table the debugger and compatibility helpers functions do
+-- not have
+local function setup_eval()
+  rawset(S, '__redis__err__handler', err_handler)
+  rawset(S, 'KEYS', {})
+  rawset(S, 'ARGV', {})
+end
 local function strip_eval_only()
   redis.breakpoint, redis.debug, redis.replicate_commands = nil, nil, nil
 end
 
-return {unproxy = function(t) return proxied[t] end, expose_err_handler = expose_err_handler,
-        strip_eval_only = strip_eval_only, mk_status = mk_status, mk_array = mk_array, classify = classify, compile = compile, run = run, run_with = run_with, set_hook_count = set_hook_count, set_args = set_args, load_library = load_library,
+-- lupa fetches debug.traceback from the real globals as the message handler of every call
+-- from Python, when there is one: our calls catch their errors themselves (xpcall), so the
+-- lookups are saved
+B.debug = nil
+
+return {unproxy = function(t) return proxied[t] end, setup_eval = setup_eval,
+        strip_eval_only = strip_eval_only, mk_status = mk_status, mk_array = mk_array, classify = classify, compile = compile, run_with = run_with, set_hook_count = set_hook_count, load_library = load_library,
         call_function = call_function, env = P}
 """
 
@@ -505,15 +510,14 @@ class LuaEngine:
         self.api = boot
         cjson_state.unproxy = boot[b"unproxy"]
         self._compile = boot[b"compile"]
-        self._run = boot[b"run"]
         self._run_with = boot[b"run_with"]
-        self._set_args = boot[b"set_args"]
         self._load_library = boot[b"load_library"]
         self._call_function = boot[b"call_function"]
         self.set_hook_count = boot[b"set_hook_count"]
         self._mk_status = boot[b"mk_status"]
         self._mk_array = boot[b"mk_array"]
         self._classify = boot[b"classify"]
+        _fill_script_specs()
 
     def _boot(self, py: Any, libs: Any) -> Any:
         loader = self.L.eval("loadstring")
@@ -541,12 +545,6 @@ class LuaEngine:
         if isinstance(r, tuple):
             return None, r[1]
         return r, None
-
-    def run_script(self, fn: Any, keys: list[bytes], argv: list[bytes]) -> tuple[bool, Any]:
-        return self._run_with(fn, len(keys), *keys, *argv)
-
-    def run_function(self, fn: Any, keys: list[bytes], argv: list[bytes]) -> tuple[bool, Any]:
-        return self._call_function(fn, len(keys), *keys, *argv)
 
     def load_library(self, fn: Any, register: Callable[..., Any]) -> tuple[bool, Any]:
         self._register = register
@@ -689,17 +687,17 @@ class LuaEngine:
                 if argv is None:
                     raise LuaErr(self.push_error(b"Lua redis lib command arguments must be strings or integers"))
                 break
-        # run.check_command(argv), short-cut when none of its refusals can apply: a plain
-        # command with the right arity, no ACL, a writable script that already wrote (or a read)
-        spec = COMMANDS.get(argv[0])
+        # run.check_command(argv), short-cut when none of its refusals can apply: a command
+        # scripts may call, with the right arity, no ACL, a writable script that already
+        # wrote (or a read); such a command runs through call()'s leaner twin
+        spec = _SCRIPT_SPECS.get(argv[0])
         srv = self._ctx
+        s = run.session
         if (
             spec is None
-            or spec.subcommands
             or run.readonly
             or run.oom
             or srv.gated
-            or "noscript" in spec.flags
             or (spec.arity > 0 and len(argv) != spec.arity)
             or len(argv) < -spec.arity
             or (spec.is_write and not run.dirty and (srv.role != "master" or srv.write_refused is not None
@@ -708,10 +706,11 @@ class LuaEngine:
             spec = run.check_command(argv)
             if type(spec) is bytes:
                 raise LuaErr(self.push_error(spec))
-        elif spec.is_write:
-            run.dirty = True  # the script's first write passed check_command's write checks
-        s = run.session
-        reply = dispatch.call(s, spec, argv)
+            reply = dispatch.call(s, spec, argv)
+        else:
+            if spec.is_write:
+                run.dirty = True  # the script's first write passed check_command's write checks
+            reply = dispatch.call_in_script(s, spec, argv)
         if reply is BLOCKED:  # a blocking command inside a script never blocks
             reply = s.r.null
         c = reply[0]
@@ -907,6 +906,19 @@ def _checkint(v: Any, n: int, fname: str = "random") -> int:
         return _s32(i)
     got = "no value" if v is None else ("string" if type(v) is bytes else lua_type(v) or "boolean")
     raise LuaErr(f"bad argument #{n} to '{fname}' (number expected, got {got})".encode())
+
+
+# the commands redis.call may run without run.check_command's lookup: no subcommands, no
+# "noscript" (all others, and names in mixed case, take the full check)
+_SCRIPT_SPECS: dict[bytes, CommandSpec] = {}
+
+
+def _fill_script_specs() -> None:
+    if not _SCRIPT_SPECS:
+        _SCRIPT_SPECS.update(
+            (name, spec) for name, spec in COMMANDS.items()
+            if spec.handler is not None and not spec.subcommands and "noscript" not in spec.flags
+        )
 
 
 def _lookup_command(argv: list[bytes]) -> Any:
