@@ -169,8 +169,9 @@ class CommitTracker:
         self.has_pending = True
         return seq
 
-    def write_many(self, dbid: int, argvs: list[list[bytes]], keys: list[tuple[int, bytes | None]]) -> int:
-        """:meth:`write_one` for several commands in a row (a read's plain writes)."""
+    def write_many(self, dbid: int, argvs: list[list[bytes] | bytes], keys: list[tuple[int, bytes | None]]) -> int:
+        """:meth:`write_one` for several commands in a row (a read's plain writes); an item
+        may also be one effect already encoded."""
         parts = self._parts
         if dbid != self._db:
             parts.append(select_command(dbid))
