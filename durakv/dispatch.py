@@ -275,11 +275,14 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
         reply = resp.error(e.msg)
     except Exception as e:  # a bug must cost one reply, never the server or the connection
         reply = internal_error(srv, spec, e)
+    else:
+        # a script that ends in an error failed (an error the handler raised, such as
+        # NOSCRIPT, was counted above: Redis counts a failed call once)
+        if reply[:1] == b"-" and spec.name in _SCRIPT_CALLS:
+            spec.failed_calls += 1
     spec.calls += 1
     us = (perf_counter_ns() - t0) // 1000
     spec.usec += us
-    if reply[:1] == b"-" and spec.name in _SCRIPT_CALLS:
-        spec.failed_calls += 1  # a script that ends in an error failed (its error is counted once)
     sl = srv.slowlog
     if sl is not None and us >= sl.threshold:  # SLOWLOG and the latency monitor
         sl.record(c, spec, argv, us)

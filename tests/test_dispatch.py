@@ -18,6 +18,9 @@ SCENARIOS = {
     "eval_pcall_error": [("SET", "s", "x"), ("EVAL", "return redis.pcall('INCR','s')", "0")],
     "eval_pcall_swallowed": [("SET", "s", "x"), ("EVAL", "redis.pcall('INCR','s') return 1", "0")],
     "eval_error": [("EVAL", "error('boom')", "0"), ("EVAL", "return redis.error_reply('MY bad')", "0")],
+    # errors the script commands raise themselves: one failed call each
+    "script_command_errors": [("EVALSHA", "a" * 40, "0"), ("EVAL", "return (", "0"), ("FCALL", "nosuch", "0"),
+                              ("EVAL", "return 1", "x")],
     "plain_errors": [("SET", "s", "x"), ("INCR", "s"), ("LPUSH", "s", "1"), ("GET", "s"), ("SET", "k")],
 }
 
