@@ -288,21 +288,9 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
         sl.record(c, spec, argv, us)
     tracker = srv.tracker
     if ks.modified:
-        bl = srv.blocking
-        if bl is not None and bl.keys:  # blocked clients wait on keys: note the ready ones
-            bl.note(ks.modified)
-        if tracker is not None and not c.replaying:
-            effects: list[tuple[int, list[bytes] | bytes]] | None = c.effects
-            if effects is not None:
-                seq = tracker.write(effects, ks.modified)
-            elif ks.dirty != dirty and spec.name not in _PROPAGATES_INNER:
-                seq = tracker.write_one(c.db.id, argv, ks.modified)
-            else:
-                seq = tracker.write(None, ks.modified)
-            if seq > c.wait:
-                c.wait = seq
-        ks.modified.clear()
-        c.effects = None
+        seq = commit(c, argv, dirty, spec.name not in _PROPAGATES_INNER)
+        if seq > c.wait:
+            c.wait = seq
     elif tracker is not None and tracker.has_pending and spec.name not in _PROPAGATES_INNER:
         # (EXEC and scripts: each command they ran computed its own wait already)
         seq = tracker.read_wait(c.db.id, spec, argv)
@@ -320,10 +308,38 @@ def call(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
     return reply
 
 
+def commit(c: Session, argv: list[bytes], dirty: int, as_itself: bool = True) -> int:
+    """Hand a command's changes to the commit tracker: its effects, or the command itself
+    when ``as_itself`` and it changed something (``dirty``: server.dirty before it), and
+    the keys in ``modified`` (cleared), after noting them for clients blocked on keys.
+    Returns the sequence its reply waits for (0 without a tracker, or while replaying)."""
+    srv = c.srv
+    ks = srv.ks
+    modified = ks.modified
+    bl = srv.blocking
+    if bl is not None and bl.keys:  # blocked clients wait on keys: note the ready ones
+        bl.note(modified)
+    seq = 0
+    tracker = srv.tracker
+    if tracker is not None and not c.replaying:
+        effects: list[tuple[int, list[bytes] | bytes]] | None = c.effects
+        if effects is not None:
+            seq = tracker.write(effects, modified)
+        elif ks.dirty != dirty and as_itself:
+            seq = tracker.write_one(c.db.id, argv, modified)
+        else:
+            seq = tracker.write(None, modified)
+    modified.clear()
+    c.effects = None
+    return seq
+
+
 def call_in_script(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
     """:func:`call` for a command a script runs (``c``: the script session, in_script):
     the same statistics, slowlog, effects and wait, without the checks that cannot apply
-    there (the command is no script itself, and the client's command has not ended)."""
+    there (the command is no script itself, and the client's command has not ended).
+    It repeats call()'s handler invocation on purpose: this runs for every redis.call,
+    and redis.call through call() made EVALSHA 3% slower (5.35 -> 5.51 µs in one process)."""
     srv = c.srv
     ks = srv.ks
     dirty = ks.dirty
@@ -347,22 +363,9 @@ def call_in_script(c: Session, spec: CommandSpec, argv: list[bytes]) -> bytes:
     if sl is not None and us >= sl.threshold:
         sl.record(c, spec, argv, us)
     if ks.modified:
-        bl = srv.blocking
-        if bl is not None and bl.keys:
-            bl.note(ks.modified)
-        tracker = srv.tracker
-        if tracker is not None and not c.replaying:
-            effects = c.effects
-            if effects is not None:
-                seq = tracker.write(effects, ks.modified)
-            elif ks.dirty != dirty:
-                seq = tracker.write_one(c.db.id, argv, ks.modified)
-            else:
-                seq = tracker.write(None, ks.modified)
-            if seq > c.wait:
-                c.wait = seq
-        ks.modified.clear()
-        c.effects = None
+        seq = commit(c, argv, dirty)
+        if seq > c.wait:
+            c.wait = seq
     else:
         tracker = srv.tracker
         if tracker is not None and tracker.has_pending:

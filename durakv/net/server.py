@@ -236,7 +236,7 @@ class Connection(asyncio.Protocol):
                             tail_seq = max(tail_seq, self._hand_over(logged, nmod, db.id))
                             logged = []
                             nmod = 0
-                        w = self._commit(s, argv, dirty)
+                        w = dispatch.commit(s, argv, dirty)
                         if bl is not None and bl.ready:  # serve clients blocked on keys made ready
                             # (their commands are timed on their own: the segment ends here)
                             _close_segment(s, seg, cmds, seg_i, seg_n, perf_counter_ns() - t_seg, slow_us)
@@ -348,26 +348,6 @@ class Connection(asyncio.Protocol):
         else:
             w = tracker.write_many(dbid, logged, modified[:nmod])
             del modified[:nmod]
-        return w
-
-    def _commit(self, s: Session, argv: list[bytes], dirty: int) -> int:
-        """The commit part of one plain command that changed keys (as dispatch.call's)."""
-        ctx = self.ctx
-        ks = ctx.ks
-        modified = ks.modified
-        tracker = ctx.tracker
-        bl = ctx.blocking
-        if bl is not None and bl.keys:
-            bl.note(modified)
-        effects = s.effects
-        if effects is not None:
-            w = tracker.write(effects, modified)
-            s.effects = None
-        elif ks.dirty != dirty:
-            w = tracker.write_one(s.db.id, argv, modified)
-        else:
-            w = tracker.write(None, modified)
-        modified.clear()
         return w
 
     def release(self, committed: int) -> None:
