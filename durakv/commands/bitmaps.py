@@ -76,7 +76,7 @@ def setbit(c: Session, argv: list[bytes]) -> bytes:
         ks = db.ks
         ks.signal_modified(db, key)
         ks.notify("$", "setbit", key, db.id)
-    db.raw.add(key)  # Redis unshares the value for any SETBIT: it is a raw sds from now on
+    db.str_enc[key] = "raw"  # Redis unshares the value for any SETBIT: it is a raw sds from now on
     return resp.ONE if bitval else resp.ZERO
 
 
@@ -272,7 +272,7 @@ def bitop(c: Session, argv: list[bytes]) -> bytes:
             res = acc.to_bytes(maxlen, "big")
         db.lookup_write(target)  # lazy expiry of the old value first, as setKey's lookup
         db.set(target, res)
-        db.raw.add(target)
+        db.str_enc[target] = "raw"
         ks.signal_modified(db, target)
         ks.notify("$", "set", target, db.id)
     elif db.lookup_write(target) is not None:
@@ -409,7 +409,7 @@ def _bitfield(c: Session, argv: list[bytes], readonly_cmd: bool) -> bytes:
     if not readonly and (changes or grown):
         db.set(key, bytes(buf), keep_ttl=True)
     if not readonly and key in db.data:
-        db.raw.add(key)
+        db.str_enc[key] = "raw"
         ks = db.ks
         if changes:
             ks.signal_modified(db, key)

@@ -361,11 +361,11 @@ def _rename(c: Session, argv: list[bytes], nx: bool) -> bytes:
             return resp.ZERO
         db.delete(dst)
     access = db.access.get(src)
-    raw = src in db.raw  # the object moves as it is, encoding included
+    enc = db.str_enc.get(src)  # the object moves as it is, encoding included
     db.delete(src)
     db.add(dst, v)
-    if raw:
-        db.raw.add(dst)
+    if enc is not None:
+        db.str_enc[dst] = enc
     if expire is not None:
         db.set_expire(dst, expire)
     _carry_access(db, dst, access)
@@ -421,8 +421,9 @@ def copy(c: Session, argv: list[bytes]) -> bytes:
     if delete:
         dst.delete(newkey)
     dst.add(newkey, newv)
-    if key in src.raw:  # dupStringObject keeps a raw string raw
-        dst.raw.add(newkey)
+    enc = src.str_enc.get(key)
+    if enc is not None:  # dupStringObject keeps a raw string raw, an embstr an embstr
+        dst.str_enc[newkey] = enc
     if expire is not None:
         dst.set_expire(newkey, expire)
     ks = src.ks
@@ -448,8 +449,9 @@ def move(c: Session, argv: list[bytes]) -> bytes:
         return resp.ZERO
     access = src.access.get(key)
     dst.add(key, v)
-    if key in src.raw:
-        dst.raw.add(key)
+    enc = src.str_enc.get(key)
+    if enc is not None:
+        dst.str_enc[key] = enc
     if expire is not None:
         dst.set_expire(key, expire)
     _carry_access(dst, key, access)
@@ -709,7 +711,7 @@ def object_encoding(c: Session, argv: list[bytes]) -> bytes:
     if v is None:
         return c.r.null
     if type(v) is bytes:
-        enc = "raw" if argv[2] in c.db.raw else string_encoding(v)
+        enc = c.db.str_enc.get(argv[2]) or string_encoding(v)
     else:
         enc = v.encoding(c.srv.config)
     return resp.bulk(enc.encode())

@@ -1574,7 +1574,7 @@ def debug(c: Session, argv: list[bytes]) -> bytes:
         # in place (INCR on an unshared value keeps its address): a per-key address then
         addr = id(v) if type(v) is not bytes else 0x7F0000000000 | (hash((db.id, argv[2])) & 0xFFFFFFFFF0)
         text = "Value at:0x%x refcount:%d encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d%s" % (
-            addr, refcount, "raw" if type(v) is bytes and argv[2] in db.raw else _encoding(c, v),
+            addr, refcount, (db.str_enc.get(argv[2]) if type(v) is bytes else None) or _encoding(c, v),
             _serialized_length(c, v), lru, idle, extra)
         return resp.simple(text)
     if sub == b"digest" and n == 2:

@@ -24,6 +24,7 @@ from ..protocol import resp
 from ..session import Session
 from ..spec import command
 from ._util import LLONG_MAX, LLONG_MIN, parse_int
+from .keys import EMBSTR_SIZE_LIMIT
 
 _OK = resp.OK
 _WRONGTYPE = errors.WRONGTYPE
@@ -126,8 +127,8 @@ def set_(c: Session, argv: list[bytes]) -> bytes:
             db.lookup_write(key)  # expire it first if its time passed (events, DEL effect)
             exp.pop(key, None)
         ks = db.ks
-        if db.raw:
-            db.raw.discard(key)
+        if db.str_enc:
+            db.str_enc.pop(key, None)
         val = argv[2]
         old = data.get(key)
         data[key] = val
@@ -293,8 +294,8 @@ def _mset(c: Session, argv: list[bytes], name: str) -> None:
         if key not in data:
             ks.notify("n", "new", key, dbid)
         data[key] = argv[j + 1]
-        if db.raw:
-            db.raw.discard(key)
+        if db.str_enc:
+            db.str_enc.pop(key, None)
         if track:
             ks.touch_access(db, key)
         ks.signal_modified(db, key)
@@ -349,7 +350,7 @@ def append(c: Session, argv: list[bytes]) -> bytes:
         _check_len(c, len(v), len(argv[2]))
         new = v + argv[2]
         db.set(key, new, keep_ttl=True)
-        db.raw.add(key)  # Redis appends in place to an unshared (raw) sds
+        db.str_enc[key] = "raw"  # Redis appends in place to an unshared (raw) sds
     ks = db.ks
     ks.signal_modified(db, key)
     ks.notify("$", "append", key, db.id)
@@ -408,7 +409,7 @@ def setrange(c: Session, argv: list[bytes]) -> bytes:
         _check_len(c, offset, vlen)
         new = b"\0" * offset + value
         db.add(key, new)
-        db.raw.add(key)
+        db.str_enc[key] = "raw"
     else:
         olen = len(v)
         if vlen == 0:
@@ -420,7 +421,7 @@ def setrange(c: Session, argv: list[bytes]) -> bytes:
             mv = memoryview(v)
             new = b"".join((mv[:offset], value, mv[offset + vlen :]))
         db.set(key, new, keep_ttl=True)
-        db.raw.add(key)
+        db.str_enc[key] = "raw"
     ks = db.ks
     ks.signal_modified(db, key)
     ks.notify("$", "setrange", key, db.id)
@@ -447,8 +448,8 @@ def _incr(c: Session, key: bytes, incr: int) -> bytes:
     if new > LLONG_MAX or new < LLONG_MIN:
         raise CommandError(errors.OVERFLOW)
     data[key] = b"%d" % new  # an existing key keeps its TTL, as Redis's dbOverwrite
-    if db.raw:
-        db.raw.discard(key)
+    if db.str_enc:
+        db.str_enc.pop(key, None)
     if v is None:
         ks.notify("n", "new", key, db.id)
         if ks.track_access:
@@ -572,6 +573,9 @@ def incrbyfloat(c: Session, argv: list[bytes]) -> bytes:
         db.add(key, new)
     else:
         db.set(key, new, keep_ttl=True)
+    # Redis stores the formatted result as it is (createStringObjectFromLongDouble, no
+    # tryObjectEncoding): "3" from INCRBYFLOAT is an embstr, not an int
+    db.str_enc[key] = "embstr" if len(new) <= EMBSTR_SIZE_LIMIT else "raw"
     ks = db.ks
     ks.signal_modified(db, key)
     ks.notify("$", "incrbyfloat", key, db.id)

@@ -53,7 +53,7 @@ class Watchers(dict):  # type: ignore[type-arg]
 
 
 class Database:
-    __slots__ = ("id", "ks", "data", "expires", "watched", "access", "_heap", "raw", "resized")
+    __slots__ = ("id", "ks", "data", "expires", "watched", "access", "_heap", "str_enc", "resized")
 
     def __init__(self, dbid: int, ks: Keyspace) -> None:
         self.id = dbid
@@ -64,9 +64,10 @@ class Database:
         self.watched: dict[bytes, Watchers] = {}
         self.access: dict[bytes, int] = {}  # LRU clock or LFU counter, when eviction needs it
         self._heap: list[tuple[int, bytes]] = []
-        # string keys whose value Redis would hold as a raw sds built in place (APPEND to an
-        # existing key, SETRANGE, SETBIT, BITFIELD, BITOP): OBJECT ENCODING says "raw"
-        self.raw: set[bytes] = set()
+        # string keys whose OBJECT ENCODING is not what their content says: "raw" for a
+        # value Redis builds in place (APPEND to an existing key, SETRANGE, SETBIT,
+        # BITFIELD, BITOP), "embstr" for one it stores unencoded (INCRBYFLOAT's result)
+        self.str_enc: dict[bytes, str] = {}
         # keys whose entry memory accounting must measure again (its set, once installed)
         self.resized: set[bytes] | None = None
 
@@ -137,8 +138,8 @@ class Database:
     # -- writes (callers signal the change with Keyspace.signal_modified) --------------------
     def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
         data = self.data
-        if self.raw:
-            self.raw.discard(key)
+        if self.str_enc:
+            self.str_enc.pop(key, None)
         if key in data:
             data[key] = value
             if not keep_ttl and self.expires:
@@ -152,8 +153,8 @@ class Database:
     def add(self, key: bytes, value: Any) -> None:
         """Insert a key known to be absent (new container); emits the 'new' key event."""
         self.data[key] = value
-        if self.raw:
-            self.raw.discard(key)
+        if self.str_enc:
+            self.str_enc.pop(key, None)
         self.ks.notify("n", "new", key, self.id)
         if self.ks.track_access:
             self.ks.touch_access(self, key)
@@ -161,8 +162,8 @@ class Database:
     def delete(self, key: bytes) -> bool:
         if self.data.pop(key, None) is None:
             return False
-        if self.raw:
-            self.raw.discard(key)
+        if self.str_enc:
+            self.str_enc.pop(key, None)
         if self.expires:
             self.expires.pop(key, None)
         if self.access:
@@ -197,7 +198,7 @@ class Database:
 
     def clear(self) -> None:
         self.data = {}
-        self.raw = set()
+        self.str_enc = {}
         self.expires = {}
         self.access = {}
         self._heap = []
@@ -341,7 +342,7 @@ class Keyspace:
         db1.expires, db2.expires = db2.expires, db1.expires
         db1.access, db2.access = db2.access, db1.access
         db1._heap, db2._heap = db2._heap, db1._heap
-        db1.raw, db2.raw = db2.raw, db1.raw
+        db1.str_enc, db2.str_enc = db2.str_enc, db1.str_enc
         self.dirty += 1
         self.modified.append(EVERYTHING)
 

@@ -612,6 +612,23 @@ def test_object_encoding_of_strings_built_in_place(pair):
         pair.check(*cmd)
 
 
+def test_object_encoding_of_incrbyfloat_results(pair):
+    """Redis stores INCRBYFLOAT's formatted result unencoded: "3" is an embstr, not an int,
+    and stays one through RENAME, COPY and MOVE until a command re-encodes it."""
+    for cmd in [
+        ("INCRBYFLOAT", "a", "1.5"), ("INCRBYFLOAT", "a", "1.5"), ("OBJECT", "ENCODING", "a"),
+        ("RENAME", "a", "b"), ("OBJECT", "ENCODING", "b"),
+        ("COPY", "b", "c"), ("OBJECT", "ENCODING", "c"),
+        ("MOVE", "c", "1"), ("SELECT", "1"), ("OBJECT", "ENCODING", "c"), ("SELECT", "0"),
+        ("APPEND", "b", "1"), ("OBJECT", "ENCODING", "b"),
+        ("SET", "d", "10"), ("INCRBYFLOAT", "d", "0"), ("OBJECT", "ENCODING", "d"),
+        ("INCR", "d"), ("OBJECT", "ENCODING", "d"),
+        ("INCRBYFLOAT", "e", "1e40"), ("OBJECT", "ENCODING", "e"),
+        ("INCRBYFLOAT", "f", "2"), ("GETSET", "f", "7"), ("OBJECT", "ENCODING", "f"),
+    ]:
+        pair.check(*cmd)
+
+
 def test_lazyfreed_objects_counts_what_redis_frees_in_the_background(pair):
     """INFO lazyfreed_objects: UNLINK of a costly value (Redis's free effort > 64), and every
     key of an ASYNC flush."""
