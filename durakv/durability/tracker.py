@@ -147,31 +147,16 @@ class CommitTracker:
                     return
 
     def write_one(self, dbid: int, argv: list[bytes], keys: list[tuple[int, bytes | None]]) -> int:
-        """:meth:`write` for the common case of one command logged as itself.
-
-        The argv goes into the batch as is; :meth:`use_raw` may replace a run of them with
-        the bytes the client sent, and :meth:`flush` encodes whatever is left.
-        """
-        parts = self._parts
-        if dbid != self._db:
-            parts.append(select_command(dbid))
-            self._db = dbid
-        parts.append(argv)  # encoded at flush, unless the connection swaps in its raw input
-        if not self._scheduled:
-            self._scheduled = True
-            self.call_soon(self.flush)
-        seq = self.batch_seq
-        dirty = self.dirty
-        for k in keys:
-            dirty[k] = seq
-            if k[1] is None:  # EVERYTHING: a flush-like change
-                self.barrier = seq
-        self.has_pending = True
-        return seq
+        """:meth:`write` for the common case of one command logged as itself."""
+        return self.write_many(dbid, [argv], keys)
 
     def write_many(self, dbid: int, argvs: list[list[bytes] | bytes], keys: list[tuple[int, bytes | None]]) -> int:
-        """:meth:`write_one` for several commands in a row (a read's plain writes); an item
-        may also be one effect already encoded."""
+        """:meth:`write` for commands in a row logged as themselves (or each as its one
+        effect, already encoded): a connection's plain writes of one read.
+
+        The argvs go into the batch as they are; :meth:`use_raw` may replace a run of them
+        with the bytes the client sent, and :meth:`flush` encodes whatever is left.
+        """
         parts = self._parts
         if dbid != self._db:
             parts.append(select_command(dbid))

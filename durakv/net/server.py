@@ -304,9 +304,7 @@ class Connection(asyncio.Protocol):
         if seg_n:
             _close_segment(s, seg, cmds, seg_i, seg_n, perf_counter_ns() - t_seg, slow_us)
         if logged:
-            w = self._hand_over(logged, nmod, db.id)
-            if w > tail_seq:
-                tail_seq = w
+            tail_seq = max(tail_seq, self._hand_over(logged, nmod, db.id))
         if plain:
             ctx.current_client = None
         if raw is not None and tracker is not None:
@@ -345,10 +343,7 @@ class Connection(asyncio.Protocol):
         modified = ks.modified
         tracker = self.ctx.tracker
         if len(modified) == nmod:
-            if len(logged) == 1:  # (a read of one command: its own write_one, as dispatch.call's)
-                w = tracker.write_one(dbid, logged[0], modified)  # type: ignore[arg-type]
-            else:
-                w = tracker.write_many(dbid, logged, modified)
+            w = tracker.write_many(dbid, logged, modified)
             modified.clear()
         else:
             w = tracker.write_many(dbid, logged, modified[:nmod])
