@@ -689,7 +689,7 @@ class LuaEngine:
                 break
         # run.check_command(argv), short-cut when none of its refusals can apply: a command
         # scripts may call, with the right arity, no ACL, a writable script that already
-        # wrote (or a read); such a command runs through call()'s leaner twin
+        # wrote (or a read); such a command runs through dispatch.invoke
         spec = _SCRIPT_SPECS.get(argv[0])
         srv = self._ctx
         s = run.session
@@ -710,7 +710,7 @@ class LuaEngine:
         else:
             if spec.is_write:
                 run.dirty = True  # the script's first write passed check_command's write checks
-            reply = dispatch.call_in_script(s, spec, argv)
+            reply = dispatch.invoke(s, spec, argv)
         if reply is BLOCKED:  # a blocking command inside a script never blocks
             reply = s.r.null
         c = reply[0]
