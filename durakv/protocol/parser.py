@@ -226,7 +226,7 @@ class ExactParser:
             if ll is None or ll > INT_MAX:
                 return errors.PROTO_INVALID_MBULK
             if ll > 10 and self.auth_required():
-                return errors.PROTO_INVALID_MBULK
+                return errors.PROTO_UNAUTH_MBULK
             self.pos = cr + 2
             if ll <= 0:
                 return []
@@ -248,7 +248,7 @@ class ExactParser:
                 if ll is None or ll < 0 or ll > self.max_bulk():
                     return errors.PROTO_INVALID_BULK
                 if ll > 16384 and self.auth_required():
-                    return errors.PROTO_INVALID_BULK
+                    return errors.PROTO_UNAUTH_BULK
                 self.pos = cr + 2
                 self._bulklen = ll
             if len(buf) - self.pos < self._bulklen + 2:

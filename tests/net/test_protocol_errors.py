@@ -11,7 +11,7 @@ import socket
 
 import pytest
 
-from tests.support.procs import start_durakv
+from tests.support.procs import start_durakv, start_redis
 from tests.support.raw import Raw, encode
 
 MALFORMED = [
@@ -200,3 +200,17 @@ def test_random_malformed_input_like_redis(durakv_proc, redis_proc):
     for _ in range(40):
         data = pf.case(rng)
         assert pf.talk(durakv_proc.port, data) == pf.talk(redis_proc.port, data), data
+
+
+@pytest.mark.parametrize("data", [b"*11\r\n", b"*1\r\n$16385\r\n", b"*2\r\n$4\r\nAUTH\r\n$20000\r\n"])
+def test_unauthenticated_length_limits(data):
+    """Before AUTH (requirepass set), more than 10 arguments or a bulk over 16 KB is a
+    protocol error with Redis's own text."""
+    servers = [start_redis("--requirepass", "pw"), start_durakv("--requirepass", "pw")]
+    try:
+        replies = [exchange(p.port, data) for p in servers]
+    finally:
+        for p in servers:
+            p.stop()
+    assert replies[0].startswith(b"-ERR Protocol error: unauthenticated")
+    assert replies[1] == replies[0]

@@ -102,10 +102,10 @@ def test_big_inline_and_header_limits():
 def test_unauthenticated_limits():
     p = RequestParser(auth_required=lambda: True)
     _, err = p.feed(b"*11\r\n")
-    assert err == "invalid multibulk length"
+    assert err == "unauthenticated multibulk length"
     p = RequestParser(auth_required=lambda: True)
     _, err = p.feed(b"*1\r\n$16385\r\n")
-    assert err == "invalid bulk length"
+    assert err == "unauthenticated bulk length"
 
 
 def test_split_args():
