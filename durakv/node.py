@@ -19,7 +19,7 @@ from typing import Any
 
 import hiredis
 
-from . import dispatch, errors, spec
+from . import __version__, dispatch, errors, spec
 from .clock import Clock
 from .config import Config
 from .context import Context
@@ -235,10 +235,11 @@ def run(config: Config) -> None:
     except ImportError:  # pragma: no cover - uvloop is a dependency
         loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    logging.basicConfig(
-        level=logging.INFO, format="%(process)d:M %(asctime)s %(levelname)s %(message)s",
-        filename=config["logfile"] or None,
-    )
+    # logfile "" is standard output, as in Redis
+    where: dict[str, Any] = {"filename": config["logfile"]} if config["logfile"] else {"stream": sys.stdout}
+    logging.basicConfig(level=logging.INFO, format="%(process)d:M %(asctime)s %(levelname)s %(message)s", **where)
+    # Redis's start-up lines, which tools and Redis's own test harness look for
+    log.info("durakv version=%s, bits=64, pid=%d, just started", __version__, os.getpid())
     node = Node(config)
     done = loop.create_future()
 
@@ -261,7 +262,9 @@ def run(config: Config) -> None:
         if pidfile:
             with open(pidfile, "w") as f:
                 f.write(f"{os.getpid()}\n")
-        log.info("durakv ready to accept connections on %s:%s", config["bind"], node.ctx.tcp_port)
+        if config["always-show-logo"]:
+            log.info("durakv %s  Port: %s  PID: %d", __version__, node.ctx.tcp_port, os.getpid())
+        log.info("Ready to accept connections on %s:%s", config["bind"], node.ctx.tcp_port)
         await done
         await node.stop()
         if pidfile:
