@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import redis
 
 from durakv.cli.supervisor import nats_config
 from tests.replication.harness import quiet_port
+from tests.support.procs import scratch_dir
 
 CLI = [sys.executable, "-m", "durakv.cli.main"]
 
@@ -104,7 +104,7 @@ class Up:
 
 @pytest.fixture
 def up():
-    d = tempfile.mkdtemp(prefix="durakv-up-")
+    d = scratch_dir("durakv-up-")
     u = Up(d, _base_port())
     yield u
     if u.proc is not None and u.proc.poll() is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import tempfile
 from typing import Any
 
 import hiredis
@@ -12,6 +11,7 @@ from durakv.config import Config
 from durakv.net.server import Connection
 from durakv.node import Node
 from durakv.protocol.resp import encode_command
+from tests.support.procs import scratch_dir
 
 
 class _Transport:
@@ -37,7 +37,7 @@ class _Transport:
 async def _with_node(body: Any) -> None:
     cfg = Config()
     cfg.set_from_text("port", "0", startup=True)
-    cfg.set_from_text("dir", tempfile.mkdtemp(prefix="durakv-test."), startup=True)
+    cfg.set_from_text("dir", scratch_dir("durakv-test."), startup=True)
     node = Node(cfg)
     await node.start()
     try:

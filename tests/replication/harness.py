@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from durakv.cli.supervisor import nats_config, nats_server_binary
-from tests.support.procs import Proc, durakv_cmd, wait_port
+from tests.support.procs import Proc, durakv_cmd, scratch_dir, wait_port
 
 ZONES = ("a", "b", "c")
 _taken: set[int] = set()
@@ -88,7 +87,7 @@ class NatsServer:
 
 class NatsCluster:
     def __init__(self, workdir: str | None = None) -> None:
-        self.dir = workdir or tempfile.mkdtemp(prefix="durakv-nats-")
+        self.dir = workdir or scratch_dir("durakv-nats-")
         ports = [quiet_port() for _ in range(3)]
         cports = [quiet_port() for _ in range(3)]
         self.servers = [NatsServer(z, ports[i], cports[i], cports, self.dir) for i, z in enumerate(ZONES)]
@@ -196,7 +195,7 @@ class Shard:
     """Three NATS servers and ``n`` nodes of shard 0."""
 
     def __init__(self, n: int = 3, lease_ms: int = 1000, extra: tuple[str, ...] = ()) -> None:
-        self.dir = tempfile.mkdtemp(prefix="durakv-repl-")
+        self.dir = scratch_dir("durakv-repl-")
         self.nats = NatsCluster(os.path.join(self.dir, "nats"))
         self.lease_ms = lease_ms
         self.n = n

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -13,6 +14,27 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+_SCRATCH: list[str] = []
+
+
+def _remove_scratch() -> None:
+    if os.environ.get("DURAKV_KEEP_TEST_DIRS"):
+        return
+    for d in _SCRATCH:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+atexit.register(_remove_scratch)
+
+
+def scratch_dir(prefix: str) -> str:
+    """A new temporary directory, removed when this test process exits (keep them with
+    DURAKV_KEEP_TEST_DIRS=1: servers' logs and data stay for a look)."""
+    d = tempfile.mkdtemp(prefix=prefix)
+    _SCRATCH.append(d)
+    return d
 
 
 def free_port() -> int:
@@ -95,7 +117,7 @@ def durakv_cmd() -> list[str]:
 
 def start_durakv(*args: str, workdir: str | None = None, port: int | None = None, wait: bool = True) -> Proc:
     port = port or free_port()
-    workdir = workdir or tempfile.mkdtemp(prefix="durakv-test-")
+    workdir = workdir or scratch_dir("durakv-test-")
     # DEBUG is off by default, as in Redis; the tests use it on both servers
     argv = durakv_cmd() + ["--port", str(port), "--bind", "127.0.0.1", "--dir", workdir,
                            "--enable-debug-command", "yes", *args]
@@ -104,7 +126,7 @@ def start_durakv(*args: str, workdir: str | None = None, port: int | None = None
 
 def start_redis(*args: str, workdir: str | None = None, port: int | None = None) -> Proc:
     port = port or free_port()
-    workdir = workdir or tempfile.mkdtemp(prefix="redis-test-")
+    workdir = workdir or scratch_dir("redis-test-")
     exe = shutil.which("redis-server")
     if exe is None:
         raise RuntimeError("redis-server is not installed: run scripts/test.sh (it installs it)")
