@@ -27,7 +27,7 @@ from durakv.net.server import Connection
 from durakv.node import Node
 from durakv.protocol.resp import encode_command
 
-KEYSPACE = 100_000
+KEYSPACE = 100_000  # redis-benchmark -r: __rand_int__ becomes 12 digits
 CLIENTS = 50
 PIPELINE = int(__import__("os").environ.get("PIPE", "16"))
 NCHUNKS = 6250  # 100k commands: keys spread over the whole keyspace, as in the real run
@@ -46,9 +46,9 @@ TESTS: dict[str, Any] = {
     "spop": lambda k: [b"SPOP", b"myset"],
     "lrange_100": lambda k: [b"LRANGE", b"mylist", b"0", b"99"],
     "hset": lambda k: [b"HSET", b"myhash", b"element:%012d" % k, VALUE],
-    "xadd": lambda k: [b"XADD", b"bench:stream", b"MAXLEN", b"~", b"10000", b"*", b"f", b"%d" % k],
-    "pfadd": lambda k: [b"PFADD", b"bench:hll", b"%d" % k],
-    "geoadd": lambda k: [b"GEOADD", b"bench:geo", b"13.361389", b"38.115556", b"m:%d" % k],
+    "xadd": lambda k: [b"XADD", b"bench:stream", b"MAXLEN", b"~", b"10000", b"*", b"f", b"%012d" % k],
+    "pfadd": lambda k: [b"PFADD", b"bench:hll", b"%012d" % k],
+    "geoadd": lambda k: [b"GEOADD", b"bench:geo", b"13.361389", b"38.115556", b"m:%012d" % k],
     "publish": lambda k: [b"PUBLISH", b"bench:chan", b"hello"],
     # redis-benchmark -r draws the score and the member independently
     "zadd": lambda k: [b"ZADD", b"myzset", b"%d" % _RND.randrange(KEYSPACE), b"element:%012d" % k],

@@ -56,9 +56,15 @@ def pfadd(c: Session, argv: list[bytes]) -> bytes:
         # value only when a register grows
         h = _murmur(argv[2])
         h2 = (h >> 14) | _Q_BIT
-        nv = hll.dense_update(v, h & 16383, (h2 & -h2).bit_length())  # (hll.pat_len, inline)
-        if nv is None:
+        val = (h2 & -h2).bit_length()  # (hll.pat_len, inline)
+        # the register as it is: most elements do not raise it (as dense_update reads it)
+        reg6 = (h & 16383) * 6
+        pos = 16 + (reg6 >> 3)  # HLL_HDR_SIZE
+        fb = reg6 & 7
+        if val <= ((v[pos] >> fb if fb <= 2 else (v[pos] >> fb) | (v[pos + 1] << (8 - fb))) & 63):
             return resp.ZERO
+        nv = hll.dense_update(v, h & 16383, val)
+        assert nv is not None
         db.set(key, nv, keep_ttl=True)
         ks = db.ks
         ks.signal_modified(db, key)

@@ -206,3 +206,17 @@ def test_many_single_adds_through_promotion(pair) -> None:
     assert pair.durakv.read_raw(len(cmds)) == pair.redis.read_raw(len(cmds))
     pair.check("GET", "h1")
     pair.check("GET", "h2")
+
+
+def test_single_adds_to_a_dense_value(pair) -> None:
+    """One element per PFADD into a dense value (the command's fast path): each reply,
+    and the value after, byte for byte as Redis (registers at every bit offset)."""
+    pair.check("PFADD", "d", "seed")
+    pair.check("PFDEBUG", "TODENSE", "d")
+    rng = random.Random(5)
+    cmds = [("PFADD", "d", rng.choice(["%012d", "%d", "element:%d"]) % rng.randrange(10**6)) for _ in range(4000)]
+    for srv in (pair.redis, pair.durakv):
+        srv.send(b"".join(encode(*c) for c in cmds))
+    assert pair.durakv.read_raw(len(cmds)) == pair.redis.read_raw(len(cmds))
+    pair.check("GET", "d")
+    pair.check("PFCOUNT", "d")
