@@ -18,7 +18,7 @@ from typing import Any
 from . import errors
 from .errors import CommandError, fmt_arg
 from .protocol import resp
-from .session import Session
+from .session import BLOCKED, Session
 from .spec import COMMANDS, CommandSpec
 
 log = logging.getLogger("durakv.dispatch")
@@ -326,7 +326,13 @@ def invoke(c: Session, spec: CommandSpec, argv: list[bytes], inner: bool = False
     us = (perf_counter_ns() - t0) // 1000
     spec.usec += us
     sl = srv.slowlog
-    if sl is not None and us >= sl.threshold:  # SLOWLOG and the latency monitor
+    if reply is BLOCKED:  # its slow log entry, if any, is made when it is unblocked
+        bl = srv.blocking
+        if bl is not None:
+            bl.called(c, argv, us)
+        if sl is not None and us >= sl.threshold:
+            sl.record(c, spec, argv, us, False)
+    elif sl is not None and us >= sl.threshold:  # SLOWLOG and the latency monitor
         sl.record(c, spec, argv, us)
     if ks.modified:
         seq = commit(c, argv, dirty, not inner)

@@ -694,10 +694,12 @@ class SlowLog:
             t = min(t, lat * 1000)
         self.threshold = t
 
-    def record(self, c: Session, sp: CommandSpec, argv: list[bytes], us: int) -> None:
+    def record(self, c: Session, sp: CommandSpec, argv: list[bytes], us: int, slowlog: bool = True) -> None:
+        """``slowlog`` False: the command blocked; its slow log entry waits for its unblocking
+        (Blocking), as Redis's call() leaves it to updateStatsOnUnblock."""
         cfg = self.ctx.config
         slow = cfg["slowlog-log-slower-than"]
-        if slow >= 0 and us >= slow and "skip_slowlog" not in sp.flags:
+        if slowlog and slow >= 0 and us >= slow and "skip_slowlog" not in sp.flags:
             self.add(c, argv, us)
         lat = cfg["latency-monitor-threshold"]
         if lat > 0 and us // 1000 >= lat:
@@ -735,6 +737,8 @@ _REDACTED = b"(redacted)"
 
 def _redact(argv: list[bytes]) -> list[bytes]:
     """Arguments Redis hides from SLOWLOG (its redactClientCommandArgument calls)."""
+    if not argv:
+        return argv
     name = argv[0].lower()
     n = len(argv)
     if name == b"auth":

@@ -30,6 +30,7 @@ import os
 import random
 from collections import deque
 from collections.abc import Callable
+from time import perf_counter_ns
 from typing import Any
 
 from .. import spec
@@ -45,7 +46,7 @@ Serve = Callable[[Session, bytes], "bytes | None"]
 class Waiter:
     """One blocked client."""
 
-    __slots__ = ("session", "dbid", "keys", "serve", "timer", "timeout_reply", "done", "cmd")
+    __slots__ = ("session", "dbid", "keys", "serve", "timer", "timeout_reply", "done", "cmd", "argv", "us")
 
     def __init__(self, session: Session, keys: list[bytes], serve: Serve, timeout_reply: bytes) -> None:
         self.session = session
@@ -56,6 +57,10 @@ class Waiter:
         self.timer: asyncio.TimerHandle | None = None
         self.timeout_reply = timeout_reply
         self.done = False
+        # the command as called and its duration then (Blocking.called): its slow log entry
+        # is made when it is served or CLIENT UNBLOCKed, with both durations
+        self.argv: list[bytes] | None = None
+        self.us = 0
 
 
 class Blocking:
@@ -82,6 +87,28 @@ class Blocking:
             loop = asyncio.get_running_loop()
             w.timer = loop.call_later(timeout, self._timed_out, w)
         return BLOCKED
+
+    def called(self, c: Session, argv: list[bytes], us: int) -> None:
+        """dispatch: ``c``'s command ``argv`` blocked after ``us`` microseconds."""
+        w = c.blocked
+        if type(w) is Waiter:
+            w.argv = argv
+            w.us = us
+
+    def _slowlog(self, w: Waiter, us: int, argv: list[bytes] | None = None) -> None:
+        """Redis's updateStatsOnUnblock: the unblocked command's slow log entry (and its
+        time in the command's statistics), ``us``: the time its unblocking took; ``argv``
+        instead of the command's arguments."""
+        sp = spec.all_commands().get(w.cmd)
+        if sp is None or w.argv is None:
+            return
+        total = w.us + us
+        sp.usec += us
+        sl = self.ctx.slowlog
+        if sl is not None:
+            slow = self.ctx.config["slowlog-log-slower-than"]
+            if slow >= 0 and total >= slow and "skip_slowlog" not in sp.flags:
+                sl.add(w.session, w.argv if argv is None else argv, total)
 
     def _remove(self, w: Waiter) -> None:
         if w.done:
@@ -127,6 +154,8 @@ class Blocking:
         sp = spec.all_commands().get(w.cmd)
         if sp is not None:
             sp.failed_calls += 1
+        # (Redis 7.0 logs it with no arguments: they are gone by then)
+        self._slowlog(w, 0, [])
         self._finish(w, UNBLOCKED_ERROR if error else w.timeout_reply)
         return True
 
@@ -187,6 +216,7 @@ class Blocking:
                         # own tracking follow its reply (Redis's tracking_pending_keys)
                         writer = ctx.current_client
                         ctx.current_client = c
+                        t0 = perf_counter_ns()
                         try:
                             reply = w.serve(c, k[1])
                         except Exception as e:  # CommandError from the pop: reply with it
@@ -208,6 +238,7 @@ class Blocking:
                         ks.modified = saved
                         if reply is None:
                             continue
+                        self._slowlog(w, (perf_counter_ns() - t0) // 1000)
                         seq = 0
                         tracker = ctx.tracker
                         if modified:

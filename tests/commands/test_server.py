@@ -361,6 +361,54 @@ def test_slowlog(r):
     assert r.execute_command("SLOWLOG", "LEN") == 0
 
 
+def test_slowlog_blocked_commands(r):
+    """A command that blocks is logged when it is served (with its own arguments) or
+    CLIENT UNBLOCKed (with none), not when it blocks nor when it times out (Redis 7.0)."""
+    import time
+
+    kw = {"port": r.connection_pool.connection_kwargs["port"], "protocol": r.connection_pool.connection_kwargs.get("protocol", 2)}
+    r.config_set("slowlog-log-slower-than", 0)
+    waiter = redis.Redis(**kw)
+    try:
+        def names():
+            return [[a.decode() if isinstance(a, bytes) else a for a in e[3]] for e in r.execute_command("SLOWLOG", "GET", -1)]
+
+        def blocked(n):
+            for _ in range(500):
+                if int(r.info("clients")["blocked_clients"]) == n:
+                    return
+                time.sleep(0.01)
+            raise AssertionError("the client did not block")
+
+        wid = waiter.client_id()
+        r.slowlog_reset()
+        t = __import__("threading").Thread(target=waiter.execute_command, args=("BLPOP", "l", "0"))
+        t.start()
+        blocked(1)
+        assert ["BLPOP", "l", "0"] not in names()  # blocking is not logged yet
+        p = r.pipeline(transaction=True)
+        p.lpush("l", "foo")
+        p.slowlog_reset()
+        p.execute()
+        t.join(10)
+        assert names()[0] == ["BLPOP", "l", "0"]
+        # a timeout logs nothing; CLIENT UNBLOCK logs the command
+        r.slowlog_reset()
+        assert waiter.execute_command("BLPOP", "none", "0.01") is None
+        assert ["BLPOP", "none", "0.01"] not in names()
+        t = __import__("threading").Thread(target=waiter.execute_command, args=("BRPOP", "none", "0"))
+        t.start()
+        blocked(1)
+        r.client_unblock(wid)
+        t.join(10)
+        # Redis 7.0 logs the unblocked command with no arguments
+        assert names().count([]) == 1 and ["BRPOP", "none", "0"] not in names()
+    finally:
+        waiter.close()
+        r.config_set("slowlog-log-slower-than", 10000)
+        r.slowlog_reset()
+
+
 def test_slowlog_errors(pair):
     for args in [("SLOWLOG", "GET", "abc"), ("SLOWLOG", "GET", "-2"), ("SLOWLOG", "GET", "1", "2"),
                  ("SLOWLOG", "LEN", "x"), ("SLOWLOG", "HELP"), ("SLOWLOG", "NOSUCH")]:
