@@ -50,8 +50,8 @@ def bgsave(c: Session, argv: list[bytes]) -> bytes:
     kind = snaps.job_kind()
     if kind in ("bgsave", "auto"):
         raise CommandError(_BGSAVE_BUSY)
-    if kind is not None:
-        if schedule:
+    if kind is not None or c.in_exec:  # (inside EXEC Redis schedules it, as behind a child)
+        if schedule or c.in_exec:
             snaps.scheduled_bgsave = True
             return b"+Background saving scheduled\r\n"
         raise CommandError(_CHILD_ACTIVE)
@@ -65,7 +65,7 @@ def bgrewriteaof(c: Session, argv: list[bytes]) -> bytes:
     kind = snaps.job_kind()
     if kind == "rewrite":
         raise CommandError(_REWRITE_BUSY)
-    if kind is not None:
+    if kind is not None or c.in_exec:
         snaps.scheduled_rewrite = True
         return b"+Background append only file rewriting scheduled\r\n"
     snaps.start_soon("rewrite")

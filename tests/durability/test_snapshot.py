@@ -208,6 +208,29 @@ def test_bgsave_inside_multi_does_not_split_the_transaction(tmp_path):
         n.stop()
 
 
+def test_bgsave_and_bgrewriteaof_inside_exec_are_scheduled(pair, redis_proc, durakv_proc):
+    """Inside EXEC both are scheduled (Redis: as behind a running child), then run."""
+    clients = [redis.Redis(port=p.port) for p in (redis_proc, durakv_proc)]
+    try:
+        for c in clients:
+            _wait_idle(c)
+        for cmd, counter in (("BGREWRITEAOF", "aof_rewrites"), ("BGSAVE", "rdb_saves")):
+            before = [c.info("persistence")[counter] for c in clients]
+            pair.check("MULTI")
+            pair.check("SET", "k", "v")
+            pair.check(cmd)
+            pair.check("EXEC")
+            for c, n in zip(clients, before):
+                deadline = time.monotonic() + 30
+                while c.info("persistence")[counter] != n + 1:  # (a scheduled BGSAVE shows nowhere)
+                    assert time.monotonic() < deadline, (cmd, c.info("persistence"))
+                    time.sleep(0.02)
+                _wait_idle(c)
+    finally:
+        for c in clients:
+            c.close()
+
+
 def test_command_info_and_docs_match_redis(pair):
     for c in ("dump", "restore", "save", "bgsave", "bgrewriteaof", "lastsave"):
         pair.check("COMMAND", "INFO", c)
