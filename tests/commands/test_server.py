@@ -265,6 +265,30 @@ def test_config_rewrite_writes_file(tmp_path):
         proc.stop()
 
 
+def test_debug_config_rewrite_force_all_round_trips(tmp_path):
+    """Every parameter written (Redis's introspection.tcl): the node starts again on that
+    file, and every parameter reads back the same."""
+    from tests.support.procs import Proc, durakv_cmd, free_port
+
+    conf = tmp_path / "all.conf"
+    conf.write_text("enable-debug-command yes\n")
+    port = free_port()
+    argv = durakv_cmd() + [str(conf), "--port", str(port), "--dir", str(tmp_path)]
+    proc = Proc(argv, port, str(tmp_path))
+    try:
+        c = redis.Redis(port=port, decode_responses=True)
+        c.config_set("maxmemory-samples", "9")
+        before = c.config_get("*")
+        assert c.execute_command("DEBUG", "CONFIG-REWRITE-FORCE-ALL") == "OK"
+        assert len(conf.read_text().splitlines()) > 150
+        proc.stop()
+        proc.start()
+        after = redis.Redis(port=port, decode_responses=True).config_get("*")
+        assert after == before
+    finally:
+        proc.stop()
+
+
 def test_config_resetstat(r):
     r.set("k", "v")
     r.get("k")
