@@ -32,7 +32,9 @@ log = logging.getLogger("durakv")
 
 HOOK_COUNT = 100000
 LOAD_TIMEOUT = 0.5  # seconds a FUNCTION LOAD may run its library code
-_TX_ALLOW_BUSY = frozenset({"multi", "discard", "watch", "unwatch"})
+# allow_busy commands (besides the KILLs, FUNCTION STATS and SHUTDOWN, answered here) that
+# run as usual while a script is busy
+_ALLOW_BUSY = frozenset({"multi", "discard", "watch", "unwatch", "auth", "hello", "reset"})
 BUSY_EVAL = b"-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n"
 BUSY_FUNCTION = b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.\r\n"
 UNKILLABLE = (
@@ -219,11 +221,12 @@ class BusyGuard:
         sess = getattr(conn, "session", None)
         if sess is None:
             return busy
-        # Redis lets the transaction commands through (allow_busy) and refuses the rest as
-        # rejected commands: one refused inside MULTI aborts the EXEC that follows, and a
-        # refused EXEC discards the transaction (no half of it ever runs)
+        # Redis lets the allow_busy commands through (the transaction commands, AUTH, HELLO,
+        # RESET) and refuses the rest as rejected commands: one refused inside MULTI aborts
+        # the EXEC that follows, and a refused EXEC discards the transaction (no half of it
+        # ever runs)
         spec = dispatch.resolve(argv)
-        if type(spec) is not str and spec.name in _TX_ALLOW_BUSY:  # type: ignore[union-attr]
+        if type(spec) is not str and spec.name in _ALLOW_BUSY:  # type: ignore[union-attr]
             srv = self.scripting.ctx
             current = srv.current_client
             try:

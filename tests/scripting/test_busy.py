@@ -88,6 +88,29 @@ def test_pcall_cannot_swallow_kill(servers):
     assert got[1] == got[0]
 
 
+def test_connection_commands_run_while_busy(servers):
+    """AUTH, HELLO and RESET are allow_busy: they run while a script is busy (Redis's
+    scripting.tcl ends a busy script by a HELLO ... SETNAME it waits for)."""
+    script = ["EVAL", "redis.call('lpush', KEYS[1], 'y') while not string.find(redis.call('client', 'list'), "
+              "'abortscript') do end redis.call('lpush', KEYS[1], 'z') return 1", 1, "x"]
+    got = []
+    for p in servers:
+        a, b, c = Raw(p.port), Raw(p.port), Raw(p.port)
+        c.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1")
+        b.call("PING")
+        a.send(encode(*script))
+        time.sleep(0.3)
+        r = [b.call("GET", "x"), b.call("AUTH", "pw"), b.call("RESET"),
+             re.sub(rb"\$2\r\nid\r\n:\d+", b"ID", b.call("HELLO", "2", "SETNAME", "abortscript")),
+             a.read_raw(1), b.call("LRANGE", "x", 0, -1), b.call("CLIENT", "GETNAME")]
+        c.call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0")
+        got.append(r)
+        for x in (a, b, c):
+            x.close()
+    assert got[1] == got[0]
+    assert got[0][0].startswith(b"-BUSY") and got[0][4] == b":1\r\n"
+
+
 def test_new_connection_while_busy(servers):
     got = []
     for p in servers:
