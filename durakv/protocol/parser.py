@@ -24,6 +24,7 @@ from collections.abc import Callable
 import hiredis
 
 from .. import errors
+from .resp import encode_command
 
 INLINE_MAX = 64 * 1024
 # multibulk counts of 1M+ elements take the exact parser, which checks them against
@@ -32,10 +33,14 @@ INLINE_MAX = 64 * 1024
 # inside a command goes to the exact parser anyway.
 _HUGE_ARRAY = re.compile(rb"\*-?\d{7}").search
 # A line starting with a type hiredis turns into a string although it is not a bulk
-# (status, verbatim, big number): Redis refuses those in a request ("expected '$'").
-# Arguments starting with + = ( are common ("+", "(1", "="), so a candidate found here
-# is only a reason to count: every argument of the chunk must have its "\r\n$" header.
-_STRINGY_ITEM = re.compile(rb"\n[+=(]").search
+# (status, verbatim, big number), or into a list or a dict although it is not an array
+# (set, push, map), or skips (attribute): Redis refuses those in a request ("expected
+# '$'", or an inline command).  Arguments starting with + = ( ~ > | % are common ("+",
+# "(1", "="), so a candidate found here is only a reason to check: the chunk must be
+# exactly its commands encoded as Redis reads them.
+_ODD_ITEM = re.compile(rb"\n[+=(~>|%]").search
+# what hiredis returns for "not a whole reply yet" (False is also RESP3's "#f")
+_NOT_ENOUGH = object()
 # a chunk this long may hold a whole bulk above the smallest proto-max-bulk-len (1mb)
 _BIG_CHUNK = 1 << 20
 _join = b"".join
@@ -272,7 +277,7 @@ class RequestParser:
         max_bulk: Callable[[], int] = lambda: 512 * 1024 * 1024,
         auth_required: Callable[[], bool] = lambda: False,
     ) -> None:
-        self._reader = hiredis.Reader()
+        self._reader = hiredis.Reader(notEnoughData=_NOT_ENOUGH)
         self._exact: ExactParser | None = None
         self._max_bulk = max_bulk
         self._auth_required = auth_required
@@ -297,26 +302,22 @@ class RequestParser:
             return self._feed_exact(data)
         reader = self._reader
         reader.feed(data)
-        cmds: list[Command] = []
         raw: bytes | None = data
         try:
-            cmd = reader.gets()
-            while cmd is not False:
-                if type(cmd) is not list:
-                    raise hiredis.ProtocolError
-                if cmd:
-                    cmds.append(cmd)
-                else:  # an empty array: skipped, so the chunk is more than the commands
-                    raw = None
-                cmd = reader.gets()
-            # every argument must be a string: join (in C) refuses ints, nulls and arrays.
-            # One small join per command, not one of the whole chunk: a chunk-sized
-            # temporary would come from malloc's heap and inflate the RSS
+            cmds: list[Command] = list(iter(reader.gets, _NOT_ENOUGH))  # (the loop in C)
+            # every reply must be an array of strings: join (in C) refuses ints, nulls,
+            # booleans, errors and arrays, in a command and in its place (strings and maps
+            # in its place are _ODD_ITEM's).  One small join per command, not one of the
+            # whole chunk: a chunk-sized temporary would come from malloc's heap and
+            # inflate the RSS
             _drain(map(_join, cmds))
         except (hiredis.ProtocolError, TypeError):
             # not what Redis accepts (nested arrays, ':' items, nulls ...): the exact
             # parser finds the error and its text
-            return self._redo(data, cmds)
+            return self._redo(data, [])
+        if [] in cmds:  # empty arrays are skipped, so the chunk is more than the commands
+            cmds = [c for c in cmds if c]
+            raw = None
         # Did the chunk end on a command boundary?  hiredis does not say (its partial
         # state is internal), so ask it: fed an empty status reply, a reader at a boundary
         # returns exactly that, and one inside a command (mid-bulk, or inside an array,
@@ -325,9 +326,10 @@ class RequestParser:
         # same way.)  The probe leaves a reader at a boundary where it was.
         if not cmds:
             return self._redo(data, cmds)
-        if _STRINGY_ITEM(data) is not None and data.count(b"\r\n$") != sum(map(len, cmds)):
-            # an item that is not a bulk (or bulk data holding "\r\n$": then the exact
-            # parser reads a valid chunk, only slower)
+        if _ODD_ITEM(data) is not None and (raw is None or _join(map(encode_command, cmds)) != data):
+            # not exactly these commands in Redis's encoding: an item that is not a bulk
+            # or a command that is not an array (or a valid chunk that only looks odd,
+            # which the exact parser reads too, only slower)
             return self._redo(data, cmds)
         try:
             reader.feed(b"+\r\n")
@@ -346,7 +348,7 @@ class RequestParser:
     def _redo(self, data: bytes, done: list[Command]) -> tuple[list[Command], str | None]:
         # the chunk started on a command boundary, so the exact parser can re-read all of
         # it; its result is authoritative (hiredis accepts a few things Redis rejects)
-        self._reader = hiredis.Reader()
+        self._reader = hiredis.Reader(notEnoughData=_NOT_ENOUGH)
         return self._feed_exact(data)
 
     def _feed_exact(self, data: bytes) -> tuple[list[Command], str | None]:

@@ -214,3 +214,36 @@ def test_unauthenticated_length_limits(data):
             p.stop()
     assert replies[0].startswith(b"-ERR Protocol error: unauthenticated")
     assert replies[1] == replies[0]
+
+
+def _until_end(port: int, data: bytes) -> bytes:
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(data + encode("ECHO", "the-end"))
+    out = b""
+    while not out.endswith(b"the-end\r\n"):
+        chunk = s.recv(65536)
+        if not chunk:  # closed after a protocol error
+            break
+        out += chunk
+    s.close()
+    return out
+
+
+@pytest.mark.parametrize("data", [
+    # RESP3 replies where a command should be: inline commands for Redis (hiredis reads
+    # "#f" as False, a set or a push as a list, and skips an attribute)
+    encode("PING") + b"#f\r\n" + encode("PING"),
+    encode("PING") + b"#t\r\n",
+    encode("PING") + b"~1\r\n$4\r\nPING\r\n",
+    encode("PING") + b">1\r\n$4\r\nPING\r\n",
+    encode("PING") + b"|1\r\n$4\r\nPING\r\n$1\r\nx\r\n" + encode("PING"),
+    encode("PING") + b"%1\r\n$4\r\nPING\r\n$1\r\nx\r\n",
+    encode("PING") + b"*0\r\n" + encode("PING"),
+    # arguments that look like other types
+    encode("ECHO", "+x") + encode("ECHO", "~1") + encode("ECHO", "|a\r\n*1") + encode("ECHO", "(2"),
+    # bulk data whose "\r\n*" and "\r\n$" make up for a set's missing array header
+    encode("ECHO", "+") + encode("ECHO", "a\r\n*1") + b"~1\r\n$4\r\nPING\r\n",
+    encode("ECHO", "x\r\n$4") + b"*2\r\n$4\r\nECHO\r\n+PING\r\n",
+])
+def test_resp3_items_between_commands_like_redis(durakv_proc, redis_proc, data):
+    assert _until_end(durakv_proc.port, data) == _until_end(redis_proc.port, data)
